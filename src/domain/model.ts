@@ -1,0 +1,186 @@
+/** The entities of the core model (DESIGN.md section 1), as services and protocols see them. */
+import type { Scope } from './scope.js';
+import type { ApiKeyType, TokenFormat } from './tokens.js';
+import type { PrincipalType } from './permissions.js';
+
+export type Tags = Record<string, string>;
+
+export interface Account {
+  id: string;
+  name: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Organization {
+  id: string;
+  accountId: string;
+  identifier: string;
+  name: string;
+  description: string;
+  tags: Tags;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Project {
+  id: string;
+  accountId: string;
+  orgId: string;
+  identifier: string;
+  name: string;
+  description: string;
+  color: string;
+  tags: Tags;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface User {
+  id: string;
+  accountId: string;
+  email: string;
+  name: string;
+  hasPassword: boolean;
+  active: boolean;
+  isOperator: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ServiceAccount {
+  id: string;
+  scope: Scope;
+  identifier: string;
+  name: string;
+  email: string;
+  description: string;
+  tags: Tags;
+  active: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type ApiKeyFlavor = TokenFormat;
+
+export interface ApiKey {
+  id: string;
+  scope: Scope;
+  identifier: string;
+  name: string;
+  description: string;
+  tags: Tags;
+  type: ApiKeyType;
+  parentIdentifier: string;
+  /** The owning principal's internal id (user id or service-account id). */
+  userId: string | null;
+  serviceAccountId: string | null;
+  defaultTimeToExpireToken: number;
+  active: boolean;
+  flavor: ApiKeyFlavor;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Token {
+  id: string;
+  apiKeyId: string;
+  scope: Scope;
+  identifier: string;
+  name: string;
+  description: string;
+  tags: Tags;
+  apiKeyType: ApiKeyType;
+  parentIdentifier: string;
+  apiKeyIdentifier: string;
+  format: TokenFormat;
+  validFrom: number;
+  validTo: number | null;
+  scheduledExpireTime: number | null;
+  rotatedAt: number | null;
+  lastUsedAt: number | null;
+  lastUsedIp: string | null;
+  lastUsedUserAgent: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** When the token stops working: its scheduled expiry once rotated, else its validTo. */
+export function tokenExpiry(t: Pick<Token, 'scheduledExpireTime' | 'validTo'>): number | null {
+  return t.scheduledExpireTime ?? t.validTo;
+}
+
+/** Valid from validFrom (inclusive) until the expiry (exclusive). Harness excludes validFrom itself; see docs/compat. */
+export function tokenIsValid(t: Pick<Token, 'validFrom' | 'validTo' | 'scheduledExpireTime'>, now: number): boolean {
+  const expiry = tokenExpiry(t);
+  return now >= t.validFrom && (expiry === null || now < expiry);
+}
+
+export interface Role {
+  identifier: string;
+  name: string;
+  description: string;
+  scope: Scope | null;
+  permissions: string[];
+  managed: boolean;
+}
+
+export interface RoleAssignment {
+  id: string;
+  scope: Scope;
+  identifier: string;
+  roleIdentifier: string;
+  resourceGroupIdentifier: string;
+  principalType: Exclude<PrincipalType, 'API_KEY'>;
+  principalId: string;
+  disabled: boolean;
+  managed: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface UserGroup {
+  id: string;
+  scope: Scope;
+  identifier: string;
+  name: string;
+  description: string;
+  tags: Tags;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface AuditEvent {
+  id: string;
+  accountId: string;
+  orgId: string | null;
+  projectId: string | null;
+  at: number;
+  actorType: string;
+  actorId: string;
+  action: string;
+  resourceType: string;
+  resourceId: string;
+  outcome: 'success' | 'failure';
+  details: Record<string, unknown>;
+  requestId: string | null;
+}
+
+/** Who is acting: a verified principal, or the system itself (bootstrap, CLI). */
+export type Actor =
+  | { type: 'USER'; id: string; accountId: string; isOperator: boolean; via: ActorVia }
+  | { type: 'SERVICE_ACCOUNT'; id: string; identifier: string; scope: Scope; via: ActorVia }
+  | { type: 'SYSTEM'; id: string };
+
+export interface ActorVia {
+  /** The API key and token the request was authenticated with, when it was. */
+  apiKeyId: string | null;
+  tokenId: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  pageIndex: number;
+  pageSize: number;
+}

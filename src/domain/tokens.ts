@@ -1,0 +1,136 @@
+/**
+ * Token formats (DESIGN.md section 2). Each format carries an id or is looked up by its digest, so
+ * verification is one indexed read or one cache hit. Parsing rejects malformed input without I/O.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { ACCOUNT_ID_PATTERN, isUuid, randomAlphanumeric, newTokenId } from './ids.js';
+import { randomBytes } from 'node:crypto';
+
+export type ApiKeyType = 'USER' | 'SERVICE_ACCOUNT';
+export type TokenFormat = 'harness_ng' | 'zenml' | 'harness_cg';
+
+/** The Harness NG secret is 20 alphanumerics: log2(62^20) = 119 bits, above the 112-bit floor. */
+export const NG_SECRET_LENGTH = 20;
+/** The CG secret is 80 alphanumerics (476 bits). */
+export const CG_SECRET_LENGTH = 80;
+export const ZENML_PREFIX = 'ZENKEY_';
+/** Bounds input before any work is done on it: no valid token is anywhere near this long. */
+export const MAX_TOKEN_LENGTH = 512;
+
+export type ParsedToken =
+  | { format: 'harness_ng'; prefix: 'pat' | 'sat'; accountId: string | null; tokenId: string; secret: string }
+  | { format: 'zenml'; keyId: string; secret: string }
+  | { format: 'harness_cg'; accountId: string; secret: string; whole: string };
+
+export type ParseFailure = { format: null; reason: string };
+
+const HEX24 = /^[0-9a-f]{24}$/;
+const ALNUM = /^[A-Za-z0-9]+$/;
+
+/**
+ * SHA-256 of a secret, as 32 bytes. A slow KDF buys nothing for secrets of 112+ bits of entropy
+ * (NIST SP 800-63B 5.1.2.2) and would cost ~10^5 times more per verification.
+ */
+export function digestSecret(secret: string): Buffer {
+  return createHash('sha256').update(secret, 'utf8').digest();
+}
+
+export function digestHex(secret: string): string {
+  return digestSecret(secret).toString('hex');
+}
+
+/** Constant-time digest comparison; both sides are fixed-length SHA-256 outputs. */
+export function digestsEqual(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Compared against when a token id is unknown, so that path does the same work as a wrong secret. */
+export const DUMMY_DIGEST = digestSecret('keyward-dummy-digest');
+
+export function apiKeyTypePrefix(type: ApiKeyType): 'pat' | 'sat' {
+  return type === 'USER' ? 'pat' : 'sat';
+}
+
+// ---- Harness NG: pat.<accountId>.<24 hex token id>.<20 alphanumerics> --------------------------
+
+export function generateNgToken(type: ApiKeyType, accountId: string, tokenId: string = newTokenId()) {
+  const secret = randomAlphanumeric(NG_SECRET_LENGTH);
+  return { tokenId, secret, token: `${apiKeyTypePrefix(type)}.${accountId}.${tokenId}.${secret}` };
+}
+
+function parseNg(token: string): ParsedToken | ParseFailure {
+  const parts = token.split('.');
+  if (parts.length !== 3 && parts.length !== 4) return { format: null, reason: 'Token length not matching for API token' };
+  const prefix = parts[0];
+  if (prefix !== 'pat' && prefix !== 'sat') return { format: null, reason: 'Invalid prefix for API token' };
+  const accountId = parts.length === 4 ? parts[1]! : null;
+  const tokenId = parts[parts.length - 2]!;
+  const secret = parts[parts.length - 1]!;
+  if (accountId !== null && !ACCOUNT_ID_PATTERN.test(accountId)) return { format: null, reason: 'malformed account id' };
+  if (!HEX24.test(tokenId)) return { format: null, reason: 'malformed token id' };
+  if (secret.length !== NG_SECRET_LENGTH || !ALNUM.test(secret)) return { format: null, reason: 'malformed secret' };
+  return { format: 'harness_ng', prefix, accountId, tokenId, secret };
+}
+
+// ---- ZenML: ZENKEY_ + base64 of {"id":"<key uuid>","key":"<64 hex>"} ----------------------------
+
+export function encodeZenmlKey(keyId: string, secret: string): string {
+  return ZENML_PREFIX + Buffer.from(JSON.stringify({ id: keyId, key: secret }), 'utf8').toString('base64');
+}
+
+/** A ZenML secret: secrets.token_hex(32), 64 lowercase hex characters (256 bits). */
+export function generateZenmlSecret(): string {
+  return randomBytes(32).toString('hex');
+}
+
+function parseZenml(token: string): ParsedToken | ParseFailure {
+  const body = token.startsWith(ZENML_PREFIX) ? token.slice(ZENML_PREFIX.length) : token;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) return { format: null, reason: 'error decoding API key' };
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(body, 'base64').toString('utf8'));
+  } catch {
+    return { format: null, reason: 'error decoding API key' };
+  }
+  if (typeof decoded !== 'object' || decoded === null) return { format: null, reason: 'error decoding API key' };
+  const { id, key } = decoded as { id?: unknown; key?: unknown };
+  if (typeof id !== 'string' || !isUuid(id) || typeof key !== 'string') {
+    return { format: null, reason: 'error decoding API key' };
+  }
+  return { format: 'zenml', keyId: id.toLowerCase(), secret: key };
+}
+
+// ---- Harness CG: base64 of <accountId>::<80 alphanumerics>, looked up by digest ----------------
+
+export function generateCgKey(accountId: string): { key: string; secret: string } {
+  const secret = randomAlphanumeric(CG_SECRET_LENGTH);
+  return { key: Buffer.from(`${accountId}::${secret}`, 'utf8').toString('base64'), secret };
+}
+
+function parseCg(token: string): ParsedToken | ParseFailure {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(token)) return { format: null, reason: 'malformed key' };
+  const text = Buffer.from(token, 'base64').toString('utf8');
+  const sep = text.indexOf('::');
+  if (sep <= 0) return { format: null, reason: 'malformed key' };
+  const accountId = text.slice(0, sep);
+  const secret = text.slice(sep + 2);
+  if (!ACCOUNT_ID_PATTERN.test(accountId) || secret.length !== CG_SECRET_LENGTH || !ALNUM.test(secret)) {
+    return { format: null, reason: 'malformed key' };
+  }
+  return { format: 'harness_cg', accountId, secret, whole: token };
+}
+
+/** Recognises any Keyward token format. Never touches storage. */
+export function parseToken(raw: unknown): ParsedToken | ParseFailure {
+  if (typeof raw !== 'string' || raw.length === 0) return { format: null, reason: 'Token is Empty' };
+  if (raw.length > MAX_TOKEN_LENGTH) return { format: null, reason: 'token too long' };
+  const token = raw.trim();
+  if (token.startsWith('pat.') || token.startsWith('sat.')) return parseNg(token);
+  if (token.startsWith(ZENML_PREFIX)) return parseZenml(token);
+  // Without a prefix, a ZenML key decodes to JSON and a CG key to "<account>::<secret>".
+  const cg = parseCg(token);
+  if (cg.format) return cg;
+  const zen = parseZenml(token);
+  if (zen.format) return zen;
+  return { format: null, reason: 'unrecognised token format' };
+}

@@ -1,0 +1,14 @@
+/** The native API, `/v1`: verification, whoami, accounts, users, audit. */
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../services/index.js';
+import { accountRoutes } from './accounts.js';
+import { auditRoutes } from './audit.js';
+import { installNativeErrors } from './errors.js';
+import { verifyRoutes } from './verify.js';
+
+export async function nativeProtocol(app: FastifyInstance, opts: { services: Services }): Promise<void> {
+  installNativeErrors(app);
+  verifyRoutes(app, opts.services);
+  accountRoutes(app, opts.services);
+  auditRoutes(app, opts.services);
+}

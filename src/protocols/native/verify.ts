@@ -1,0 +1,92 @@
+/** POST /v1/verify and GET /v1/whoami. */
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../services/index.js';
+import { VERIFY_REASONS, type VerifyResult } from '../../services/verification.js';
+import { nativeCaller, errorResponse } from './context.js';
+
+const principalSchema = {
+  type: 'object',
+  properties: {
+    type: { type: 'string', enum: ['USER', 'SERVICE_ACCOUNT'] },
+    id: { type: 'string' },
+    identifier: { type: 'string' },
+    name: { type: 'string' },
+    email: { type: 'string' },
+    scope: { $ref: 'KeywardScope#' },
+  },
+} as const;
+
+const verifiedSchema = {
+  type: 'object',
+  properties: {
+    valid: { type: 'boolean' },
+    reason: { type: 'string', enum: [...VERIFY_REASONS] },
+    principal: principalSchema,
+    accountId: { type: 'string' },
+    scope: { $ref: 'KeywardScope#' },
+    tokenId: { type: 'string' },
+    apiKeyId: { type: 'string' },
+    apiKeyIdentifier: { type: 'string' },
+    apiKeyType: { type: 'string' },
+    format: { type: 'string' },
+    permissions: { type: 'array', items: { type: 'string' } },
+    validFrom: { type: 'integer' },
+    expiresAt: { type: ['integer', 'null'] },
+  },
+} as const;
+
+function render(v: VerifyResult) {
+  if (!v.valid) return { valid: false, reason: v.reason };
+  return {
+    valid: true,
+    principal: { type: v.principal.type, id: v.principal.id, identifier: v.principal.identifier, name: v.principal.name, email: v.principal.email, scope: v.principal.scope },
+    accountId: v.accountId,
+    scope: v.scope,
+    tokenId: v.tokenId,
+    apiKeyId: v.apiKeyId,
+    apiKeyIdentifier: v.apiKeyIdentifier,
+    apiKeyType: v.apiKeyType,
+    format: v.format,
+    permissions: v.permissions,
+    validFrom: v.validFrom,
+    expiresAt: v.expiresAt,
+  };
+}
+
+export function verifyRoutes(app: FastifyInstance, services: Services): void {
+  app.post(
+    '/v1/verify',
+    {
+      schema: {
+        tags: ['verification'],
+        summary: 'Verify a token',
+        description:
+          'Answers 200 whether or not the token is valid: `valid` says which, and `reason` says why not. The call needs no credential of its own; it reveals nothing to a caller who does not hold the token.',
+        body: {
+          type: 'object',
+          required: ['token'],
+          properties: { token: { type: 'string', minLength: 1, maxLength: 4096 } },
+        },
+        response: { 200: verifiedSchema, 400: errorResponse },
+      },
+    },
+    async (req) => {
+      const { token } = req.body as { token: string };
+      const ua = req.headers['user-agent'];
+      return render(await services.verification.verify(token, { ip: req.ip, userAgent: typeof ua === 'string' ? ua : null }));
+    },
+  );
+
+  app.get(
+    '/v1/whoami',
+    {
+      schema: {
+        tags: ['verification'],
+        summary: 'The principal behind the presented token',
+        security: [{ apiKey: [] }, { bearer: [] }],
+        response: { 200: verifiedSchema, 401: errorResponse },
+      },
+    },
+    async (req) => render((await nativeCaller(services, req)).verified),
+  );
+}

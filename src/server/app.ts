@@ -1,0 +1,85 @@
+/** Assembles the Fastify app: plugins, the protocols, health, metrics and the OpenAPI document. */
+import { randomUUID } from 'node:crypto';
+import type { Writable } from 'node:stream';
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Services } from '../services/index.js';
+import { nativeProtocol } from '../protocols/native/index.js';
+import { nativeError, sendNativeError } from '../protocols/native/errors.js';
+import { installMetrics } from './metrics.js';
+import { redactPaths, requestIdFrom, serializers } from './logging.js';
+import { installValidators } from './validation.js';
+
+export interface AppOptions {
+  services: Services;
+  logLevel?: string;
+  /** Where JSON logs go (default stdout). Tests pass a stream to read them. */
+  logStream?: Writable;
+  trustProxy?: boolean;
+  version: string;
+}
+
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const { services } = opts;
+  const app = Fastify({
+    logger: {
+      level: opts.logLevel ?? 'info',
+      serializers,
+      redact: { paths: redactPaths, censor: '[REDACTED]' },
+      ...(opts.logStream ? { stream: opts.logStream } : {}),
+    },
+    genReqId: (req) => requestIdFrom(req.headers, randomUUID),
+    trustProxy: opts.trustProxy ?? false,
+    bodyLimit: 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
+    return503OnClosing: true,
+  });
+  installValidators(app);
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', String(req.id));
+  });
+
+  app.addSchema({
+    $id: 'KeywardScope',
+    type: 'object',
+    properties: { accountId: { type: 'string' }, orgId: { type: ['string', 'null'] }, projectId: { type: ['string', 'null'] } },
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Keyward', version: opts.version, description: 'API keys and access tokens: issue, manage, verify.' },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  installMetrics(app, services.verification);
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    try {
+      await Promise.race([
+        services.ctx.store.ping(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('database ping timed out')), 2000).unref()),
+      ]);
+      return { status: 'ready' };
+    } catch {
+      return reply.status(503).send({ status: 'unavailable', reason: 'database unreachable' });
+    }
+  });
+
+  await app.register(nativeProtocol, { services });
+
+  app.setErrorHandler((err, req, reply) => sendNativeError(err, req, reply));
+  app.setNotFoundHandler((req, reply) => reply.status(404).send(nativeError(req, 'NOT_FOUND', `Route ${req.method} ${req.url.split('?')[0]} not found`)));
+  return app;
+}

@@ -1,0 +1,46 @@
+/** Every setting, from the environment, overridable by CLI flags. The README's table mirrors this. */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  logLevel: string;
+  bootstrapToken: string | undefined;
+  bootstrapEmail: string;
+  bootstrapPassword: string | undefined;
+  maxApiKeysPerParent: number;
+  maxTokensPerApiKey: number;
+  usageFlushMs: number;
+  trustProxy: boolean;
+  /** How long expired and rotated-out tokens stay listed (and say "expired") before they are swept. */
+  expiredTokenRetentionMs: number;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const base: Config = {
+    port: int(env, 'KEYWARD_PORT', 8080),
+    host: env.KEYWARD_HOST || '127.0.0.1',
+    dataDir: env.KEYWARD_DATA_DIR || './data',
+    databaseUrl: env.KEYWARD_DATABASE_URL || undefined,
+    logLevel: env.KEYWARD_LOG_LEVEL || 'info',
+    bootstrapToken: env.KEYWARD_BOOTSTRAP_TOKEN || undefined,
+    bootstrapEmail: env.KEYWARD_BOOTSTRAP_EMAIL || 'admin@keyward.local',
+    bootstrapPassword: env.KEYWARD_BOOTSTRAP_PASSWORD || undefined,
+    maxApiKeysPerParent: int(env, 'KEYWARD_MAX_API_KEYS_PER_PARENT', 5),
+    maxTokensPerApiKey: int(env, 'KEYWARD_MAX_TOKENS_PER_API_KEY', 5),
+    usageFlushMs: int(env, 'KEYWARD_USAGE_FLUSH_MS', 5000),
+    trustProxy: env.KEYWARD_TRUST_PROXY === 'true' || env.KEYWARD_TRUST_PROXY === '1',
+    expiredTokenRetentionMs: int(env, 'KEYWARD_EXPIRED_TOKEN_RETENTION_MS', 7 * 24 * 60 * 60 * 1000),
+  };
+  const merged = { ...base };
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (merged as Record<string, unknown>)[k] = v;
+  return merged;
+}

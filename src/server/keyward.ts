@@ -1,0 +1,106 @@
+/** One whole Keyward: store, migrations, services, bootstrap, HTTP app and background work. */
+import type { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { systemClock, type Clock } from '../domain/clock.js';
+import { openStore, type Store } from '../store/database.js';
+import { deleteExpiredTokens, sweepTombstones } from '../store/tokens.js';
+import { createServices, type Services } from '../services/index.js';
+import { bootstrap, type Provisioned } from '../services/provisioning.js';
+import { buildApp } from './app.js';
+import type { Config } from './config.js';
+import { VERSION } from '../version.js';
+
+export interface KeywardOptions {
+  config: Config;
+  clock?: Clock;
+  /** An already-open store (tests); otherwise one is opened from the config. */
+  store?: Store;
+  logStream?: Writable;
+  /** Receives the bootstrap banner (default: stdout). */
+  announce?: (text: string) => void;
+}
+
+export interface Keyward {
+  app: FastifyInstance;
+  services: Services;
+  store: Store;
+  config: Config;
+  /** What the first start created, including the token (only ever on that start). */
+  bootstrapped: Provisioned | null;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+const TOMBSTONE_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+
+export function bootstrapBanner(p: Provisioned): string {
+  const line = '='.repeat(78);
+  return [
+    line,
+    ' KEYWARD BOOTSTRAP: the admin token below is shown ONCE. Store it somewhere safe now.',
+    line,
+    `   account: ${p.account.id}`,
+    `   user:    ${p.admin.email} (${p.admin.id})`,
+    `   token:   ${p.token}`,
+    `   expires: ${p.tokenRecord.validTo === null ? 'never' : new Date(p.tokenRecord.validTo).toISOString()}`,
+    line,
+    '',
+  ].join('\n');
+}
+
+export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
+  const { config } = opts;
+  const clock = opts.clock ?? systemClock;
+  const store = opts.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  await store.migrate();
+  let app: FastifyInstance | null = null;
+  const services = createServices({
+    store,
+    clock,
+    limits: { apiKeysPerParent: config.maxApiKeysPerParent, tokensPerApiKey: config.maxTokensPerApiKey },
+    usageFlushMs: config.usageFlushMs,
+    onBackgroundError: (e) => app?.log.error({ err: e }, 'background write failed'),
+  });
+  const bootstrapped = await bootstrap(services.ctx, {
+    token: config.bootstrapToken ?? null,
+    adminEmail: config.bootstrapEmail,
+    adminPassword: config.bootstrapPassword ?? null,
+  });
+  if (bootstrapped) (opts.announce ?? ((t) => process.stdout.write(t)))(bootstrapBanner(bootstrapped));
+
+  app = await buildApp({ services, logLevel: config.logLevel, trustProxy: config.trustProxy, version: VERSION, ...(opts.logStream ? { logStream: opts.logStream } : {}) });
+  services.usage.start();
+
+  // Harness deletes expired tokens through a TTL index; Keyward keeps them listed for a retention period first.
+  const sweeper = setInterval(() => {
+    const now = clock.now();
+    void store
+      .transaction(async (tx) => {
+        await deleteExpiredTokens(tx, now - config.expiredTokenRetentionMs);
+        await sweepTombstones(tx, now - TOMBSTONE_RETENTION_MS);
+      })
+      .catch((e: unknown) => app?.log.warn({ err: e }, 'token sweep failed'));
+  }, 60_000);
+  sweeper.unref();
+
+  let closed = false;
+  const instance: Keyward = {
+    app,
+    services,
+    store,
+    config,
+    bootstrapped,
+    async listen() {
+      return app!.listen({ port: config.port, host: config.host });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(sweeper);
+      await app!.close();
+      await services.usage.stop();
+      await store.close();
+    },
+  };
+  return instance;
+}

@@ -1,0 +1,41 @@
+/** Prometheus metrics: requests by route and status, latency, and verification outcomes. */
+import type { FastifyInstance } from 'fastify';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { VerificationService } from '../services/verification.js';
+
+export function installMetrics(app: FastifyInstance, verification: VerificationService): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'keyward_process_' });
+  const requests = new Counter({
+    name: 'keyward_http_requests_total',
+    help: 'HTTP requests by route, method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'keyward_http_request_duration_seconds',
+    help: 'HTTP request latency by route',
+    labelNames: ['route', 'method'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const verifications = new Counter({
+    name: 'keyward_verifications_total',
+    help: 'Token verifications by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  verification.onOutcome = (outcome) => verifications.inc({ outcome });
+
+  app.addHook('onResponse', async (req, reply) => {
+    // The route pattern, never the raw URL, so that ids and tokens never become label values.
+    const route = req.routeOptions.url ?? 'unmatched';
+    requests.inc({ route, method: req.method, status: String(reply.statusCode) });
+    latency.observe({ route, method: req.method }, reply.elapsedTime / 1000);
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    reply.header('content-type', registry.contentType);
+    return registry.metrics();
+  });
+  return registry;
+}

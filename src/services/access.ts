@@ -1,0 +1,301 @@
+/**
+ * Access control: built-in and custom roles, role assignments to users, service accounts and user
+ * groups at a scope, inherited downward, and the one question "may this principal do P on R at S".
+ */
+import { ConflictError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from '../domain/errors.js';
+import { newUuid, randomLetters } from '../domain/ids.js';
+import type { Actor, Role, RoleAssignment, UserGroup } from '../domain/model.js';
+import { BUILT_IN_ROLE_BY_ID, BUILT_IN_ROLES, DEFAULT_RESOURCE_GROUP, P, RESOURCE } from '../domain/permissions.js';
+import { scopeChain, scopeContains, scopeLevel, type Scope } from '../domain/scope.js';
+import { checkDescription, checkIdentifier, checkName, checkTags, normalizeTags, validate } from '../domain/validation.js';
+import type { Db } from '../store/database.js';
+import { isUniqueViolation } from '../store/database.js';
+import * as access from '../store/access.js';
+import { getServiceAccountById } from '../store/serviceAccounts.js';
+import { getUser } from '../store/users.js';
+import type { ListQuery, ListResult } from '../store/rows.js';
+import { mutate } from './audit.js';
+import type { Caller, ServiceContext } from './context.js';
+import { assertScopeExists } from './scopes.js';
+
+/** A principal whose permissions are evaluated. */
+export type Principal =
+  | { type: 'USER'; id: string; accountId: string }
+  | { type: 'SERVICE_ACCOUNT'; id: string; identifier: string; scope: Scope };
+
+export function principalOf(actor: Actor): Principal | null {
+  if (actor.type === 'USER') return { type: 'USER', id: actor.id, accountId: actor.accountId };
+  if (actor.type === 'SERVICE_ACCOUNT') return { type: 'SERVICE_ACCOUNT', id: actor.id, identifier: actor.identifier, scope: actor.scope };
+  return null;
+}
+
+function principalAccount(p: Principal): string {
+  return p.type === 'USER' ? p.accountId : p.scope.accountId;
+}
+
+/** The permissions a role grants; custom roles are looked up at the assignment's scope and above. */
+function rolePermissions(roleIdentifier: string, assignmentScope: Scope, customRoles: Role[]): readonly string[] {
+  const builtIn = BUILT_IN_ROLE_BY_ID.get(roleIdentifier);
+  if (builtIn) return builtIn.permissions;
+  for (const s of scopeChain(assignmentScope)) {
+    const r = customRoles.find(
+      (c) => c.identifier === roleIdentifier && c.scope && c.scope.orgId === s.orgId && c.scope.projectId === s.projectId,
+    );
+    if (r) return r.permissions;
+  }
+  return [];
+}
+
+/**
+ * Every permission the principal holds at `scope`: the union of the roles assigned to it, and to
+ * its user groups, at that scope or any ancestor.
+ */
+export async function effectivePermissions(db: Db, principal: Principal, scope: Scope): Promise<Set<string>> {
+  const accountId = principalAccount(principal);
+  const out = new Set<string>();
+  if (accountId !== scope.accountId) return out;
+  const holders: Array<{ type: string; id: string }> = [{ type: principal.type, id: principal.id }];
+  if (principal.type === 'USER') for (const g of await access.groupsOfUser(db, principal.id)) holders.push({ type: 'USER_GROUP', id: g });
+  const assignments = (await access.assignmentsOfPrincipals(db, accountId, holders)).filter((a) => scopeContains(a.scope, scope));
+  if (assignments.length === 0) return out;
+  const needsCustom = assignments.some((a) => !BUILT_IN_ROLE_BY_ID.has(a.roleIdentifier));
+  const custom = needsCustom ? await access.rolesOfAccount(db, accountId) : [];
+  for (const a of assignments) for (const p of rolePermissions(a.roleIdentifier, a.scope, custom)) out.add(p);
+  return out;
+}
+
+export interface ResourceRef {
+  type: string;
+  identifier: string | null;
+}
+
+function deniedMessage(principal: Principal, permission: string, resource: ResourceRef): string {
+  const who = principal.type === 'USER' ? principal.id : principal.identifier;
+  const on = `${resource.type.toLowerCase()}${resource.identifier ? ` with identifier ${resource.identifier}` : ''}`;
+  return `Principal of type ${principal.type} with identifier ${who} : Missing permission ${permission} on ${on}`;
+}
+
+export class AccessService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  async can(principal: Principal, permission: string, scope: Scope): Promise<boolean> {
+    return (await effectivePermissions(this.ctx.store.db, principal, scope)).has(permission);
+  }
+
+  /** Throws PermissionDeniedError, naming the failed check, unless the caller holds the permission. */
+  async require(caller: Caller, permission: string, resource: ResourceRef, scope: Scope): Promise<void> {
+    const principal = principalOf(caller.actor);
+    if (caller.actor.type === 'SYSTEM') return;
+    if (principal && (await this.can(principal, permission, scope))) return;
+    throw new PermissionDeniedError(
+      principal ? deniedMessage(principal, permission, resource) : `Missing permission ${permission}`,
+      [{ permission, resourceType: resource.type, resourceIdentifier: resource.identifier, scope }],
+    );
+  }
+
+  // ---- roles ----
+
+  async listRoles(caller: Caller, scope: Scope): Promise<Role[]> {
+    await this.require(caller, P.roleView, { type: RESOURCE.role, identifier: null }, scope);
+    const level = scopeLevel(scope);
+    const builtIn: Role[] = BUILT_IN_ROLES.filter((r) => r.level === level).map((r) => ({
+      identifier: r.identifier,
+      name: r.name,
+      description: '',
+      scope: null,
+      permissions: [...r.permissions],
+      managed: true,
+    }));
+    return [...builtIn, ...(await access.listRoles(this.ctx.store.db, scope))];
+  }
+
+  async resolveRole(scope: Scope, identifier: string): Promise<Role | null> {
+    const b = BUILT_IN_ROLE_BY_ID.get(identifier);
+    if (b) return { identifier: b.identifier, name: b.name, description: '', scope: null, permissions: [...b.permissions], managed: true };
+    for (const s of scopeChain(scope)) {
+      const r = await access.getRole(this.ctx.store.db, s, identifier);
+      if (r) return r;
+    }
+    return null;
+  }
+
+  async createRole(caller: Caller, scope: Scope, input: { identifier: string; name: string; description?: string; permissions: string[] }): Promise<Role> {
+    validate([
+      ['identifier', checkIdentifier(input.identifier)],
+      ['name', checkName(input.name)],
+      ['description', checkDescription(input.description)],
+    ]);
+    if (BUILT_IN_ROLE_BY_ID.has(input.identifier)) throw new ConflictError(`Role [${input.identifier}] already exists`, 'role', 'identifier');
+    await this.require(caller, P.roleEdit, { type: RESOURCE.role, identifier: input.identifier }, scope);
+    const now = this.ctx.clock.now();
+    const role: Role = { identifier: input.identifier, name: input.name, description: input.description ?? '', scope, permissions: [...new Set(input.permissions)], managed: false };
+    return mutate(this.ctx, caller, { action: 'role.create', resourceType: RESOURCE.role, resourceId: input.identifier, scope }, async (tx) => {
+      await assertScopeExists(tx, scope);
+      try {
+        await access.insertRole(tx, { ...role, id: newUuid(), createdAt: now });
+      } catch (e) {
+        if (isUniqueViolation(e)) throw new ConflictError(`Role [${input.identifier}] already exists`, 'role', 'identifier');
+        throw e;
+      }
+      return { result: role };
+    });
+  }
+
+  // ---- role assignments ----
+
+  async listAssignments(
+    caller: Caller,
+    scope: Scope,
+    filter: { principalType?: string; principalId?: string; roleIdentifiers?: string[] },
+    q: ListQuery,
+  ): Promise<ListResult<RoleAssignment>> {
+    await this.require(caller, P.roleAssignmentView, { type: RESOURCE.roleAssignment, identifier: null }, scope);
+    return access.listRoleAssignments(this.ctx.store.db, scope, filter, q);
+  }
+
+  async createAssignment(
+    caller: Caller,
+    scope: Scope,
+    input: { identifier?: string | null; roleIdentifier: string; resourceGroupIdentifier?: string | null; principalType: string; principalId: string; disabled?: boolean; managed?: boolean },
+  ): Promise<RoleAssignment> {
+    const identifier = input.identifier || `role_assignment_${randomLetters(20)}`;
+    validate([['identifier', checkIdentifier(identifier)]]);
+    if (!['USER', 'SERVICE_ACCOUNT', 'USER_GROUP'].includes(input.principalType)) {
+      throw InvalidArgumentError.field('principal.type', `must be one of USER, SERVICE_ACCOUNT, USER_GROUP`);
+    }
+    await this.require(caller, P.roleAssignmentEdit, { type: RESOURCE.roleAssignment, identifier }, scope);
+    const role = await this.resolveRole(scope, input.roleIdentifier);
+    if (!role) throw new NotFoundError(`Role [${input.roleIdentifier}] does not exist in the scope`, 'role', input.roleIdentifier);
+    const now = this.ctx.clock.now();
+    const assignment: RoleAssignment = {
+      id: newUuid(),
+      scope,
+      identifier,
+      roleIdentifier: input.roleIdentifier,
+      resourceGroupIdentifier: input.resourceGroupIdentifier || DEFAULT_RESOURCE_GROUP[scopeLevel(scope)],
+      principalType: input.principalType as RoleAssignment['principalType'],
+      principalId: input.principalId,
+      disabled: input.disabled ?? false,
+      managed: input.managed ?? false,
+      createdAt: now,
+      updatedAt: now,
+    };
+    return mutate(this.ctx, caller, { action: 'roleassignment.create', resourceType: RESOURCE.roleAssignment, resourceId: identifier, scope }, async (tx) => {
+      await assertScopeExists(tx, scope);
+      await this.assertPrincipalExists(tx, scope, assignment.principalType, assignment.principalId);
+      try {
+        await access.insertRoleAssignment(tx, assignment);
+      } catch (e) {
+        if (isUniqueViolation(e)) throw new ConflictError(`A role assignment with identifier ${identifier} or the same role, resource group and principal already exists`, 'roleassignment');
+        throw e;
+      }
+      return {
+        result: assignment,
+        details: { role: assignment.roleIdentifier, principalType: assignment.principalType, principalId: assignment.principalId },
+        invalidate: [{ kind: 'permissions', accountId: scope.accountId }],
+      };
+    });
+  }
+
+  async deleteAssignment(caller: Caller, scope: Scope, identifier: string): Promise<RoleAssignment> {
+    await this.require(caller, P.roleAssignmentDelete, { type: RESOURCE.roleAssignment, identifier }, scope);
+    return mutate(this.ctx, caller, { action: 'roleassignment.delete', resourceType: RESOURCE.roleAssignment, resourceId: identifier, scope }, async (tx) => {
+      const a = await access.getRoleAssignment(tx, scope, identifier);
+      if (!a) throw new NotFoundError(`Role assignment [${identifier}] does not exist in the scope`, 'roleassignment', identifier);
+      if (a.managed) throw new InvalidArgumentError(`Managed role assignment [${identifier}] cannot be deleted`);
+      await access.deleteRoleAssignment(tx, a.id);
+      return {
+        result: a,
+        details: { role: a.roleIdentifier, principalType: a.principalType, principalId: a.principalId },
+        invalidate: [{ kind: 'permissions', accountId: scope.accountId }],
+      };
+    });
+  }
+
+  private async assertPrincipalExists(db: Db, scope: Scope, type: string, id: string): Promise<void> {
+    if (type === 'USER') {
+      const u = await getUser(db, id);
+      if (!u || u.accountId !== scope.accountId) throw new NotFoundError(`User [${id}] does not exist in account [${scope.accountId}]`, 'user', id);
+    } else if (type === 'SERVICE_ACCOUNT') {
+      const sa = await getServiceAccountById(db, id);
+      if (!sa || !scopeContains(sa.scope, scope)) throw new NotFoundError(`Service account [${id}] is not visible at this scope`, 'serviceaccount', id);
+    } else {
+      const g = await access.getUserGroupById(db, id);
+      if (!g || !scopeContains(g.scope, scope)) throw new NotFoundError(`User group [${id}] is not visible at this scope`, 'usergroup', id);
+    }
+  }
+
+  // ---- user groups ----
+
+  async createUserGroup(
+    caller: Caller,
+    scope: Scope,
+    input: { identifier: string; name: string; description?: string | null; tags?: Record<string, string> | null; users?: string[] | null },
+  ): Promise<UserGroup> {
+    validate([
+      ['identifier', checkIdentifier(input.identifier)],
+      ['name', checkName(input.name)],
+      ['description', checkDescription(input.description)],
+      ['tags', checkTags(input.tags)],
+    ]);
+    await this.require(caller, P.userGroupManage, { type: RESOURCE.userGroup, identifier: input.identifier }, scope);
+    const now = this.ctx.clock.now();
+    const group: UserGroup = {
+      id: newUuid(),
+      scope,
+      identifier: input.identifier,
+      name: input.name,
+      description: input.description ?? '',
+      tags: normalizeTags(input.tags),
+      createdAt: now,
+      updatedAt: now,
+    };
+    return mutate(this.ctx, caller, { action: 'usergroup.create', resourceType: RESOURCE.userGroup, resourceId: input.identifier, scope }, async (tx) => {
+      await assertScopeExists(tx, scope);
+      try {
+        await access.insertUserGroup(tx, group);
+      } catch (e) {
+        if (isUniqueViolation(e)) throw new ConflictError(`A user group with identifier ${input.identifier} already exists in the scope`, 'usergroup', 'identifier');
+        throw e;
+      }
+      for (const userId of new Set(input.users ?? [])) {
+        const u = await getUser(tx, userId);
+        if (!u || u.accountId !== scope.accountId) throw new NotFoundError(`User [${userId}] does not exist in account [${scope.accountId}]`, 'user', userId);
+        await access.addMember(tx, group.id, userId, now);
+      }
+      return { result: group };
+    });
+  }
+
+  async getUserGroup(caller: Caller, scope: Scope, identifier: string): Promise<{ group: UserGroup; members: string[] }> {
+    await this.require(caller, P.userGroupView, { type: RESOURCE.userGroup, identifier }, scope);
+    const group = await access.getUserGroup(this.ctx.store.db, scope, identifier);
+    if (!group) throw new NotFoundError(`User group [${identifier}] does not exist in the scope`, 'usergroup', identifier);
+    return { group, members: await access.membersOf(this.ctx.store.db, group.id) };
+  }
+
+  async setMembership(caller: Caller, scope: Scope, identifier: string, userId: string, member: boolean): Promise<void> {
+    await this.require(caller, P.userGroupManage, { type: RESOURCE.userGroup, identifier }, scope);
+    await mutate(this.ctx, caller, { action: member ? 'usergroup.member.add' : 'usergroup.member.remove', resourceType: RESOURCE.userGroup, resourceId: identifier, scope }, async (tx) => {
+      const group = await access.getUserGroup(tx, scope, identifier);
+      if (!group) throw new NotFoundError(`User group [${identifier}] does not exist in the scope`, 'usergroup', identifier);
+      const u = await getUser(tx, userId);
+      if (!u || u.accountId !== scope.accountId) throw new NotFoundError(`User [${userId}] does not exist in account [${scope.accountId}]`, 'user', userId);
+      const current = await access.membersOf(tx, group.id);
+      if (member && !current.includes(userId)) await access.addMember(tx, group.id, userId, this.ctx.clock.now());
+      if (!member && current.includes(userId)) await access.removeMember(tx, group.id, userId);
+      return { result: undefined, details: { userId }, invalidate: [{ kind: 'permissions', accountId: scope.accountId }] };
+    });
+  }
+
+  async deleteUserGroup(caller: Caller, scope: Scope, identifier: string): Promise<void> {
+    await this.require(caller, P.userGroupManage, { type: RESOURCE.userGroup, identifier }, scope);
+    await mutate(this.ctx, caller, { action: 'usergroup.delete', resourceType: RESOURCE.userGroup, resourceId: identifier, scope }, async (tx) => {
+      const group = await access.getUserGroup(tx, scope, identifier);
+      if (!group) throw new NotFoundError(`User group [${identifier}] does not exist in the scope`, 'usergroup', identifier);
+      await access.deleteAssignmentsOfPrincipal(tx, 'USER_GROUP', group.id);
+      await access.deleteUserGroup(tx, group.id);
+      return { result: undefined, invalidate: [{ kind: 'permissions', accountId: scope.accountId }] };
+    });
+  }
+}

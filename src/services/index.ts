@@ -1,0 +1,60 @@
+/** Builds every service over one context. */
+import type { Clock } from '../domain/clock.js';
+import type { Store } from '../store/database.js';
+import { AccessService } from './access.js';
+import { ApiKeyService } from './apiKeys.js';
+import { AuditService } from './audit.js';
+import { DEFAULT_LIMITS, InvalidationBus, type Limits, type ServiceContext } from './context.js';
+import { ScopeService } from './scopes.js';
+import { ServiceAccountService } from './serviceAccounts.js';
+import { TokenService } from './tokens.js';
+import { UsageRecorder } from './usage.js';
+import { UserService } from './users.js';
+import { VerificationService } from './verification.js';
+
+export interface Services {
+  ctx: ServiceContext;
+  access: AccessService;
+  scopes: ScopeService;
+  users: UserService;
+  serviceAccounts: ServiceAccountService;
+  apiKeys: ApiKeyService;
+  tokens: TokenService;
+  verification: VerificationService;
+  audit: AuditService;
+  usage: UsageRecorder;
+}
+
+export interface ServicesOptions {
+  store: Store;
+  clock: Clock;
+  limits?: Partial<Limits>;
+  usageFlushMs?: number;
+  onBackgroundError?: (e: unknown) => void;
+}
+
+export function createServices(opts: ServicesOptions): Services {
+  const ctx: ServiceContext = {
+    store: opts.store,
+    clock: opts.clock,
+    limits: { ...DEFAULT_LIMITS, ...opts.limits },
+    bus: new InvalidationBus(),
+  };
+  const access = new AccessService(ctx);
+  const apiKeys = new ApiKeyService(ctx, access);
+  const usage = new UsageRecorder(opts.store, opts.usageFlushMs ?? 5000, opts.onBackgroundError);
+  return {
+    ctx,
+    access,
+    scopes: new ScopeService(ctx, access),
+    users: new UserService(ctx, access),
+    serviceAccounts: new ServiceAccountService(ctx, access),
+    apiKeys,
+    tokens: new TokenService(ctx, access, apiKeys),
+    verification: new VerificationService(ctx, usage),
+    audit: new AuditService(ctx, access),
+    usage,
+  };
+}
+
+export type { Caller } from './context.js';

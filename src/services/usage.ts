@@ -1,0 +1,59 @@
+/**
+ * Last-used data (time, IP, user agent per token) is buffered in memory and written in batches, so
+ * verification never writes to the database. A crash loses at most one interval of this data.
+ */
+import type { Store } from '../store/database.js';
+import { recordTokenUsage, type TokenUsage } from '../store/tokens.js';
+
+export class UsageRecorder {
+  private pending = new Map<string, TokenUsage>();
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly intervalMs = 5000,
+    private readonly onError: (e: unknown) => void = () => undefined,
+  ) {}
+
+  record(tokenId: string, at: number, ip: string | null, userAgent: string | null): void {
+    const prev = this.pending.get(tokenId);
+    if (prev && prev.at > at) return;
+    this.pending.set(tokenId, { tokenId, at, ip, userAgent: userAgent === null ? null : userAgent.slice(0, 512) });
+  }
+
+  /** The newest buffered use of a token not yet written, for reads that want it now. */
+  peek(tokenId: string): TokenUsage | undefined {
+    return this.pending.get(tokenId);
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.flush(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  async flush(): Promise<void> {
+    if (this.flushing) await this.flushing;
+    if (this.pending.size === 0) return;
+    const batch = [...this.pending.values()];
+    this.pending = new Map();
+    this.flushing = this.store
+      .transaction((tx) => recordTokenUsage(tx, batch))
+      .catch((e) => {
+        // Put the batch back (newer entries win) so the next flush retries it.
+        for (const u of batch) if (!this.pending.has(u.tokenId)) this.pending.set(u.tokenId, u);
+        this.onError(e);
+      })
+      .finally(() => {
+        this.flushing = null;
+      });
+    await this.flushing;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.flush();
+  }
+}

@@ -1,0 +1,153 @@
+/** Users of an account: created by admins, signing in with a password or with their own tokens. */
+import { ConflictError, InvalidArgumentError, NotFoundError, UnauthenticatedError } from '../domain/errors.js';
+import { newUserId } from '../domain/ids.js';
+import type { User } from '../domain/model.js';
+import { checkPassword, hashPassword, verifyPassword } from '../domain/passwords.js';
+import { P, RESOURCE } from '../domain/permissions.js';
+import { makeScope } from '../domain/scope.js';
+import { checkEmail, validate } from '../domain/validation.js';
+import { isUniqueViolation, type Db } from '../store/database.js';
+import * as store from '../store/users.js';
+import type { AccessService } from './access.js';
+import { mutate } from './audit.js';
+import type { Caller, ServiceContext } from './context.js';
+import { assertScopeExists } from './scopes.js';
+
+export interface CreateUserInput {
+  email: string;
+  name?: string | null;
+  password?: string | null;
+  isOperator?: boolean;
+}
+
+function checkUserName(v: unknown): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string') return 'must be a string';
+  if (v.length > 128) return 'cannot be more than 128 characters long.';
+  return null;
+}
+
+export class UserService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly access: AccessService,
+  ) {}
+
+  /** Creates the user. Inside `tx` (bootstrap, account creation) the caller owns the transaction and audit. */
+  async create(caller: Caller, accountId: string, input: CreateUserInput, tx?: Db): Promise<User> {
+    validate([
+      ['email', checkEmail(input.email)],
+      ['name', checkUserName(input.name)],
+      ['password', input.password === undefined || input.password === null ? null : checkPassword(input.password)],
+    ]);
+    const scope = makeScope(accountId);
+    if (!tx) await this.access.require(caller, P.userManage, { type: RESOURCE.user, identifier: null }, scope);
+    if (input.isOperator && caller.actor.type !== 'SYSTEM' && !(caller.actor.type === 'USER' && caller.actor.isOperator)) {
+      throw new InvalidArgumentError('isOperator: only a system operator can create another operator', [{ field: 'isOperator', message: 'only a system operator can create another operator' }]);
+    }
+    const now = this.ctx.clock.now();
+    const email = input.email.trim();
+    const user: User = {
+      id: newUserId(),
+      accountId,
+      email,
+      name: input.name?.trim() || email.split('@')[0]!,
+      hasPassword: !!input.password,
+      active: true,
+      isOperator: input.isOperator ?? false,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const passwordHash = input.password ? await hashPassword(input.password) : null;
+    const write = async (db: Db) => {
+      await assertScopeExists(db, scope);
+      try {
+        await store.insertUser(db, user, passwordHash);
+      } catch (e) {
+        if (isUniqueViolation(e)) throw new ConflictError(`A user with email ${email} already exists`, 'user', 'email');
+        throw e;
+      }
+    };
+    if (tx) {
+      await write(tx);
+      return user;
+    }
+    return mutate(this.ctx, caller, { action: 'user.create', resourceType: RESOURCE.user, scope }, async (t) => {
+      await write(t);
+      return { result: user, resourceId: user.id, details: { email } };
+    });
+  }
+
+  async get(caller: Caller, accountId: string, userId: string): Promise<User> {
+    const self = caller.actor.type === 'USER' && caller.actor.id === userId;
+    if (!self) await this.access.require(caller, P.userView, { type: RESOURCE.user, identifier: userId }, makeScope(accountId));
+    const u = await store.getUser(this.ctx.store.db, userId);
+    if (!u || u.accountId !== accountId) throw new NotFoundError(`User [${userId}] does not exist in account [${accountId}]`, 'user', userId);
+    return u;
+  }
+
+  async list(caller: Caller, accountId: string, opts: { offset: number; limit: number; search?: string }) {
+    await this.access.require(caller, P.userView, { type: RESOURCE.user, identifier: null }, makeScope(accountId));
+    return store.listUsers(this.ctx.store.db, accountId, opts);
+  }
+
+  async update(caller: Caller, accountId: string, userId: string, patch: { name?: string; active?: boolean }): Promise<User> {
+    validate([['name', checkUserName(patch.name)]]);
+    const scope = makeScope(accountId);
+    await this.access.require(caller, P.userManage, { type: RESOURCE.user, identifier: userId }, scope);
+    if (patch.active === false && caller.actor.type === 'USER' && caller.actor.id === userId) {
+      throw new InvalidArgumentError('active: you cannot deactivate yourself', [{ field: 'active', message: 'you cannot deactivate yourself' }]);
+    }
+    const action = patch.active === false ? 'user.deactivate' : patch.active === true ? 'user.activate' : 'user.update';
+    return mutate(this.ctx, caller, { action, resourceType: RESOURCE.user, resourceId: userId, scope }, async (tx) => {
+      const u = await store.getUser(tx, userId);
+      if (!u || u.accountId !== accountId) throw new NotFoundError(`User [${userId}] does not exist in account [${accountId}]`, 'user', userId);
+      const now = this.ctx.clock.now();
+      await store.updateUser(tx, userId, { ...patch, updatedAt: now });
+      const next = { ...u, ...(patch.name !== undefined ? { name: patch.name } : {}), ...(patch.active !== undefined ? { active: patch.active } : {}), updatedAt: now };
+      return { result: next, invalidate: patch.active !== undefined ? [{ kind: 'principal', principalId: userId }] : [] };
+    });
+  }
+
+  /**
+   * Sets or resets a password. A user may change their own by giving the current one; an admin with
+   * core_user_manage may reset anyone's in the account.
+   */
+  async setPassword(caller: Caller, accountId: string, userId: string, input: { password: string; currentPassword?: string | null }): Promise<void> {
+    validate([['password', checkPassword(input.password)]]);
+    const scope = makeScope(accountId);
+    const self = caller.actor.type === 'USER' && caller.actor.id === userId;
+    if (!self || !(await this.access.can({ type: 'USER', id: userId, accountId }, P.userManage, scope))) {
+      if (self) {
+        const creds = await this.credentialsOf(userId);
+        if (creds.passwordHash !== null && !(await verifyPassword(input.currentPassword ?? '', creds.passwordHash))) {
+          throw InvalidArgumentError.field('currentPassword', 'does not match the current password');
+        }
+      } else {
+        await this.access.require(caller, P.userManage, { type: RESOURCE.user, identifier: userId }, scope);
+      }
+    }
+    const hash = await hashPassword(input.password);
+    await mutate(this.ctx, caller, { action: 'user.password.set', resourceType: RESOURCE.user, resourceId: userId, scope }, async (tx) => {
+      const u = await store.getUser(tx, userId);
+      if (!u || u.accountId !== accountId) throw new NotFoundError(`User [${userId}] does not exist in account [${accountId}]`, 'user', userId);
+      await store.updateUser(tx, userId, { passwordHash: hash, updatedAt: this.ctx.clock.now() });
+      return { result: undefined };
+    });
+  }
+
+  private async credentialsOf(userId: string): Promise<{ passwordHash: string | null }> {
+    const u = await store.getUser(this.ctx.store.db, userId);
+    if (!u) throw new NotFoundError(`User [${userId}] does not exist`, 'user', userId);
+    const c = await store.getUserCredentialsByEmail(this.ctx.store.db, u.email);
+    return { passwordHash: c?.passwordHash ?? null };
+  }
+
+  /** Email and password sign-in. Every failure is the same answer, after the same work. */
+  async authenticate(email: string, password: string): Promise<User> {
+    const creds = typeof email === 'string' ? await store.getUserCredentialsByEmail(this.ctx.store.db, email.trim()) : null;
+    const ok = await verifyPassword(typeof password === 'string' ? password : '', creds?.passwordHash ?? null);
+    if (!creds || !ok || !creds.user.active) throw new UnauthenticatedError('Invalid email or password', 'invalid_credentials');
+    return creds.user;
+  }
+}

@@ -1,0 +1,156 @@
+import type { Db } from './database.js';
+import type { ApiKey, ApiKeyFlavor } from '../domain/model.js';
+import type { Scope } from '../domain/scope.js';
+import type { ApiKeyType } from '../domain/tokens.js';
+import type { ApiKeyRow } from './schema.js';
+import { bool, containsCi, int, parseTags, rowScope, scopeColumns, SORT_COLUMNS, type ListQuery, type ListResult } from './rows.js';
+
+export const toApiKey = (r: ApiKeyRow): ApiKey => ({
+  id: r.id,
+  scope: rowScope(r),
+  identifier: r.identifier,
+  name: r.name,
+  description: r.description,
+  tags: parseTags(r.tags),
+  type: r.api_key_type as ApiKeyType,
+  parentIdentifier: r.parent_identifier,
+  userId: r.user_id,
+  serviceAccountId: r.service_account_id,
+  defaultTimeToExpireToken: r.default_ttl_ms,
+  active: bool(r.active),
+  flavor: r.flavor as ApiKeyFlavor,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export async function insertApiKey(db: Db, k: ApiKey): Promise<void> {
+  await db
+    .insertInto('api_keys')
+    .values({
+      id: k.id,
+      ...scopeColumns(k.scope),
+      identifier: k.identifier,
+      name: k.name,
+      description: k.description,
+      tags: JSON.stringify(k.tags),
+      api_key_type: k.type,
+      parent_identifier: k.parentIdentifier,
+      user_id: k.userId,
+      service_account_id: k.serviceAccountId,
+      default_ttl_ms: k.defaultTimeToExpireToken,
+      active: int(k.active),
+      flavor: k.flavor,
+      created_at: k.createdAt,
+      updated_at: k.updatedAt,
+    })
+    .execute();
+}
+
+/** The parent a key hangs off: its type, parent identifier and scope. */
+export interface KeyParent {
+  scope: Scope;
+  type: ApiKeyType;
+  parentIdentifier: string;
+}
+
+function parentQuery(db: Db, p: KeyParent) {
+  const c = scopeColumns(p.scope);
+  return db
+    .selectFrom('api_keys')
+    .where('account_id', '=', c.account_id)
+    .where('org_id', '=', c.org_id)
+    .where('project_id', '=', c.project_id)
+    .where('api_key_type', '=', p.type)
+    .where('parent_identifier', '=', p.parentIdentifier);
+}
+
+/** Exact-match lookup, as Harness does (its uniqueness is case-insensitive, its reads are not). */
+export async function getApiKey(db: Db, p: KeyParent, identifier: string): Promise<ApiKey | null> {
+  const r = await parentQuery(db, p).selectAll().where('identifier', '=', identifier).executeTakeFirst();
+  return r ? toApiKey(r) : null;
+}
+
+/** Case-insensitive lookup, for duplicate checks that match the unique index. */
+export async function findApiKeyCi(db: Db, p: KeyParent, identifier: string): Promise<ApiKey | null> {
+  const r = await parentQuery(db, p)
+    .selectAll()
+    .where((eb) => eb(eb.fn('lower', ['identifier']), '=', identifier.toLowerCase()))
+    .executeTakeFirst();
+  return r ? toApiKey(r) : null;
+}
+
+export async function getApiKeyById(db: Db, id: string): Promise<ApiKey | null> {
+  const r = await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+  return r ? toApiKey(r) : null;
+}
+
+export async function countApiKeys(db: Db, p: KeyParent): Promise<number> {
+  const r = await parentQuery(db, p).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+export async function countApiKeysOfServiceAccount(db: Db, serviceAccountId: string): Promise<number> {
+  const r = await db
+    .selectFrom('api_keys')
+    .where('service_account_id', '=', serviceAccountId)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+export async function listApiKeys(db: Db, p: KeyParent, q: ListQuery): Promise<ListResult<ApiKey & { tokensCount: number }>> {
+  let base = parentQuery(db, p);
+  if (q.identifiers && q.identifiers.length > 0) base = base.where('identifier', 'in', q.identifiers);
+  if (q.search) {
+    const t = q.search;
+    base = base.where((eb) => eb.or([containsCi('name', t), containsCi('identifier', t), containsCi('tags', t)]));
+  }
+  let rows = base
+    .selectAll('api_keys')
+    .select((eb) =>
+      eb
+        .selectFrom('tokens')
+        .whereRef('tokens.api_key_id', '=', 'api_keys.id')
+        .select((e2) => e2.fn.countAll<number>().as('c'))
+        .as('tokens_count'),
+    );
+  for (const s of q.sort ?? [{ field: 'updatedAt', desc: true }]) {
+    rows = rows.orderBy(`api_keys.${SORT_COLUMNS[s.field]}`, s.desc ? 'desc' : 'asc');
+  }
+  const [items, count] = await Promise.all([
+    rows.orderBy('api_keys.id').offset(q.offset).limit(q.limit).execute(),
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return {
+    items: items.map((r) => ({ ...toApiKey(r), tokensCount: Number(r.tokens_count ?? 0) })),
+    total: Number(count.n),
+  };
+}
+
+export async function updateApiKey(db: Db, k: ApiKey): Promise<void> {
+  await db
+    .updateTable('api_keys')
+    .set({
+      name: k.name,
+      description: k.description,
+      tags: JSON.stringify(k.tags),
+      default_ttl_ms: k.defaultTimeToExpireToken,
+      active: int(k.active),
+      updated_at: k.updatedAt,
+    })
+    .where('id', '=', k.id)
+    .execute();
+}
+
+export async function deleteApiKey(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('api_keys').where('id', '=', id).execute();
+}
+
+/** Every key of a service account or user: for cascade notifications. */
+export async function apiKeyIdsOfPrincipal(db: Db, principal: { userId?: string; serviceAccountId?: string }): Promise<string[]> {
+  let q = db.selectFrom('api_keys').select('id');
+  if (principal.userId) q = q.where('user_id', '=', principal.userId);
+  else if (principal.serviceAccountId) q = q.where('service_account_id', '=', principal.serviceAccountId);
+  else return [];
+  return (await q.execute()).map((r) => r.id);
+}

@@ -1,0 +1,132 @@
+/**
+ * Opens the database: embedded SQLite (WAL) by default, PostgreSQL when a URL is given. Both sit
+ * behind one Kysely schema type; the few dialect differences are handled here and nowhere else.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import type { Database } from './schema.js';
+import { migrationProvider } from './migrations.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+
+export interface StoreOptions {
+  /** PostgreSQL connection string. When absent, SQLite is used. */
+  databaseUrl?: string | undefined;
+  /** PostgreSQL schema to use (created if missing); tests use one schema each. */
+  pgSchema?: string | undefined;
+  /** Folder of the SQLite file (default ./data). */
+  dataDir?: string | undefined;
+  /** SQLite file path; ':memory:' for an in-memory database. Overrides dataDir. */
+  sqliteFile?: string | undefined;
+  /** PostgreSQL pool size. */
+  poolSize?: number | undefined;
+}
+
+export interface Store {
+  readonly db: Db;
+  readonly dialect: Dialect;
+  /** The raw better-sqlite3 handle (SQLite only), for prepared statements on the hot path. */
+  readonly sqlite: BetterSqlite3.Database | null;
+  /** The pg pool (PostgreSQL only), for LISTEN/NOTIFY. */
+  readonly pgPool: pg.Pool | null;
+  readonly pgConfig: pg.PoolConfig | null;
+  migrate(): Promise<string[]>;
+  ping(): Promise<void>;
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** bigint (int8) columns hold epoch milliseconds and counts: read them as numbers, not strings. */
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+export function pgPoolConfig(databaseUrl: string, schema?: string, poolSize = 10): pg.PoolConfig {
+  const config: pg.PoolConfig = { connectionString: databaseUrl, max: poolSize, types: pgTypes as pg.CustomTypesConfig };
+  if (schema) config.options = `-c search_path=${schema}`;
+  return config;
+}
+
+export async function openStore(opts: StoreOptions = {}): Promise<Store> {
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.pgSchema, opts.poolSize);
+  const file = opts.sqliteFile ?? path.join(opts.dataDir ?? './data', 'keyward.db');
+  return openSqlite(file);
+}
+
+function openSqlite(file: string): Store {
+  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const raw = new BetterSqlite3(file);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = NORMAL');
+  raw.pragma('foreign_keys = ON');
+  raw.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  return makeStore(db, 'sqlite', raw, null, null);
+}
+
+async function openPostgres(databaseUrl: string, schema?: string, poolSize?: number): Promise<Store> {
+  if (schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid PostgreSQL schema name: ${schema}`);
+  if (schema) {
+    const admin = new pg.Client({ connectionString: databaseUrl });
+    await admin.connect();
+    try {
+      await admin.query(`create schema if not exists ${schema}`);
+    } finally {
+      await admin.end();
+    }
+  }
+  const config = pgPoolConfig(databaseUrl, schema, poolSize);
+  const pool = new pg.Pool(config);
+  // An idle client that loses its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return makeStore(db, 'postgres', null, pool, config);
+}
+
+function makeStore(
+  db: Db,
+  dialect: Dialect,
+  sqlite: BetterSqlite3.Database | null,
+  pgPool: pg.Pool | null,
+  pgConfig: pg.PoolConfig | null,
+): Store {
+  let closed = false;
+  return {
+    db,
+    dialect,
+    sqlite,
+    pgPool,
+    pgConfig,
+    async migrate() {
+      const migrator = new Migrator({ db, provider: migrationProvider });
+      const { error, results } = await migrator.migrateToLatest();
+      if (error) throw error;
+      return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    },
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    transaction(fn) {
+      return db.transaction().execute(fn);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}
+
+/** True when the error is a unique-constraint violation, on either database. */
+export function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string } | null;
+  return err?.code === '23505' || err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

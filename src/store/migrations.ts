@@ -1,0 +1,248 @@
+/**
+ * Migrations, in code so that they ship inside the package. Kysely's migrator records what ran and
+ * takes a lock, so running them twice, or from two nodes at once, is safe.
+ */
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+const text = 'text' as const;
+const ms = 'bigint' as const;
+const int = 'integer' as const;
+
+const m0001: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('accounts')
+      .addColumn('id', text, (c) => c.primaryKey())
+      .addColumn('name', text, (c) => c.notNull())
+      .addColumn('created_at', ms, (c) => c.notNull())
+      .addColumn('updated_at', ms, (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('organizations')
+      .addColumn('id', text, (c) => c.primaryKey())
+      .addColumn('account_id', text, (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+      .addColumn('identifier', text, (c) => c.notNull())
+      .addColumn('name', text, (c) => c.notNull())
+      .addColumn('description', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('tags', text, (c) => c.notNull().defaultTo('{}'))
+      .addColumn('created_at', ms, (c) => c.notNull())
+      .addColumn('updated_at', ms, (c) => c.notNull())
+      .addUniqueConstraint('organizations_scope_identifier', ['account_id', 'identifier'])
+      .execute();
+
+    await db.schema
+      .createTable('projects')
+      .addColumn('id', text, (c) => c.primaryKey())
+      .addColumn('account_id', text, (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+      .addColumn('org_id', text, (c) => c.notNull())
+      .addColumn('identifier', text, (c) => c.notNull())
+      .addColumn('name', text, (c) => c.notNull())
+      .addColumn('description', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('color', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('tags', text, (c) => c.notNull().defaultTo('{}'))
+      .addColumn('created_at', ms, (c) => c.notNull())
+      .addColumn('updated_at', ms, (c) => c.notNull())
+      .addUniqueConstraint('projects_scope_identifier', ['account_id', 'org_id', 'identifier'])
+      .execute();
+
+    await db.schema
+      .createTable('users')
+      .addColumn('id', text, (c) => c.primaryKey())
+      .addColumn('account_id', text, (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+      .addColumn('email', text, (c) => c.notNull())
+      .addColumn('email_lower', text, (c) => c.notNull().unique())
+      .addColumn('name', text, (c) => c.notNull())
+      .addColumn('password_hash', text)
+      .addColumn('active', int, (c) => c.notNull().defaultTo(1))
+      .addColumn('is_operator', int, (c) => c.notNull().defaultTo(0))
+      .addColumn('created_at', ms, (c) => c.notNull())
+      .addColumn('updated_at', ms, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('users_account').on('users').columns(['account_id', 'created_at']).execute();
+
+    await db.schema
+      .createTable('service_accounts')
+      .addColumn('id', text, (c) => c.primaryKey())
+      .addColumn('account_id', text, (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+      .addColumn('org_id', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('project_id', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('identifier', text, (c) => c.notNull())
+      .addColumn('name', text, (c) => c.notNull())
+      .addColumn('email', text, (c) => c.notNull())
+      .addColumn('description', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('tags', text, (c) => c.notNull().defaultTo('{}'))
+      .addColumn('active', int, (c) => c.notNull().defaultTo(1))
+      .addColumn('created_at', ms, (c) => c.notNull())
+      .addColumn('updated_at', ms, (c) => c.notNull())
+      // Harness: unique (account, org, project, identifier), case-sensitive.
+      .addUniqueConstraint('service_accounts_scope_identifier', ['account_id', 'org_id', 'project_id', 'identifier'])
+      .execute();
+
+    await db.schema
+      .createTable('roles')
+      .addColumn('id', text, (c) => c.primaryKey())
+      .addColumn('account_id', text, (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+      .addColumn('org_id', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('project_id', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('identifier', text, (c) => c.notNull())
+      .addColumn('name', text, (c) => c.notNull())
+      .addColumn('description', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('permissions', text, (c) => c.notNull().defaultTo('[]'))
+      .addColumn('created_at', ms, (c) => c.notNull())
+      .addColumn('updated_at', ms, (c) => c.notNull())
+      .addUniqueConstraint('roles_scope_identifier', ['account_id', 'org_id', 'project_id', 'identifier'])
+      .execute();
+
+    await db.schema
+      .createTable('user_groups')
+      .addColumn('id', text, (c) => c.primaryKey())
+      .addColumn('account_id', text, (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+      .addColumn('org_id', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('project_id', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('identifier', text, (c) => c.notNull())
+      .addColumn('name', text, (c) => c.notNull())
+      .addColumn('description', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('tags', text, (c) => c.notNull().defaultTo('{}'))
+      .addColumn('created_at', ms, (c) => c.notNull())
+      .addColumn('updated_at', ms, (c) => c.notNull())
+      .addUniqueConstraint('user_groups_scope_identifier', ['account_id', 'org_id', 'project_id', 'identifier'])
+      .execute();
+
+    await db.schema
+      .createTable('user_group_members')
+      .addColumn('user_group_id', text, (c) => c.notNull().references('user_groups.id').onDelete('cascade'))
+      .addColumn('user_id', text, (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('created_at', ms, (c) => c.notNull())
+      .addPrimaryKeyConstraint('user_group_members_pk', ['user_group_id', 'user_id'])
+      .execute();
+    await db.schema.createIndex('user_group_members_user').on('user_group_members').column('user_id').execute();
+
+    await db.schema
+      .createTable('role_assignments')
+      .addColumn('id', text, (c) => c.primaryKey())
+      .addColumn('account_id', text, (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+      .addColumn('org_id', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('project_id', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('identifier', text, (c) => c.notNull())
+      .addColumn('role_identifier', text, (c) => c.notNull())
+      .addColumn('resource_group_identifier', text, (c) => c.notNull())
+      .addColumn('principal_type', text, (c) => c.notNull())
+      .addColumn('principal_id', text, (c) => c.notNull())
+      .addColumn('disabled', int, (c) => c.notNull().defaultTo(0))
+      .addColumn('managed', int, (c) => c.notNull().defaultTo(0))
+      .addColumn('created_at', ms, (c) => c.notNull())
+      .addColumn('updated_at', ms, (c) => c.notNull())
+      .addUniqueConstraint('role_assignments_scope_identifier', ['account_id', 'org_id', 'project_id', 'identifier'])
+      .addUniqueConstraint('role_assignments_unique_grant', [
+        'account_id', 'org_id', 'project_id', 'role_identifier', 'resource_group_identifier', 'principal_type', 'principal_id',
+      ])
+      .execute();
+    await db.schema.createIndex('role_assignments_principal').on('role_assignments').columns(['principal_id', 'principal_type']).execute();
+
+    await db.schema
+      .createTable('api_keys')
+      .addColumn('id', text, (c) => c.primaryKey())
+      .addColumn('account_id', text, (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+      .addColumn('org_id', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('project_id', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('identifier', text, (c) => c.notNull())
+      .addColumn('name', text, (c) => c.notNull())
+      .addColumn('description', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('tags', text, (c) => c.notNull().defaultTo('{}'))
+      .addColumn('api_key_type', text, (c) => c.notNull())
+      .addColumn('parent_identifier', text, (c) => c.notNull())
+      .addColumn('user_id', text, (c) => c.references('users.id').onDelete('cascade'))
+      .addColumn('service_account_id', text, (c) => c.references('service_accounts.id').onDelete('cascade'))
+      .addColumn('default_ttl_ms', ms, (c) => c.notNull())
+      .addColumn('active', int, (c) => c.notNull().defaultTo(1))
+      .addColumn('flavor', text, (c) => c.notNull())
+      .addColumn('created_at', ms, (c) => c.notNull())
+      .addColumn('updated_at', ms, (c) => c.notNull())
+      .addCheckConstraint('api_keys_one_parent', sql`(user_id is null) <> (service_account_id is null)`)
+      .execute();
+    // Harness: unique (account, org, project, identifier, parentIdentifier, apiKeyType), case-insensitive.
+    await sql`create unique index api_keys_unique_identifier on api_keys
+      (account_id, org_id, project_id, lower(identifier), parent_identifier, api_key_type)`.execute(db);
+    await db.schema.createIndex('api_keys_user').on('api_keys').column('user_id').execute();
+    await db.schema.createIndex('api_keys_service_account').on('api_keys').column('service_account_id').execute();
+
+    await db.schema
+      .createTable('tokens')
+      .addColumn('id', text, (c) => c.primaryKey())
+      .addColumn('api_key_id', text, (c) => c.notNull().references('api_keys.id').onDelete('cascade'))
+      .addColumn('account_id', text, (c) => c.notNull())
+      .addColumn('org_id', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('project_id', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('identifier', text, (c) => c.notNull())
+      .addColumn('name', text, (c) => c.notNull())
+      .addColumn('description', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('tags', text, (c) => c.notNull().defaultTo('{}'))
+      .addColumn('api_key_type', text, (c) => c.notNull())
+      .addColumn('parent_identifier', text, (c) => c.notNull())
+      .addColumn('api_key_identifier', text, (c) => c.notNull())
+      .addColumn('format', text, (c) => c.notNull())
+      .addColumn('secret_digest', text, (c) => c.notNull().unique())
+      .addColumn('valid_from', ms, (c) => c.notNull())
+      .addColumn('valid_to', ms)
+      .addColumn('scheduled_expire_at', ms)
+      .addColumn('rotated_at', ms)
+      .addColumn('encrypted_value', text)
+      .addColumn('last_used_at', ms)
+      .addColumn('last_used_ip', text)
+      .addColumn('last_used_user_agent', text)
+      .addColumn('created_at', ms, (c) => c.notNull())
+      .addColumn('updated_at', ms, (c) => c.notNull())
+      .execute();
+    // Harness: unique (account, org, project, identifier, apiKeyType, parentIdentifier, apiKeyIdentifier), case-insensitive.
+    await sql`create unique index tokens_unique_identifier on tokens
+      (account_id, org_id, project_id, lower(identifier), api_key_type, parent_identifier, lower(api_key_identifier))`.execute(db);
+    await db.schema.createIndex('tokens_api_key').on('tokens').columns(['api_key_id', 'created_at']).execute();
+
+    // Deleted tokens leave a tombstone, so verification can answer "deleted" rather than "unknown".
+    await db.schema
+      .createTable('token_tombstones')
+      .addColumn('id', text, (c) => c.primaryKey())
+      .addColumn('api_key_id', text, (c) => c.notNull())
+      .addColumn('deleted_at', ms, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('token_tombstones_api_key').on('token_tombstones').column('api_key_id').execute();
+
+    await db.schema
+      .createTable('audit_events')
+      .addColumn('id', text, (c) => c.primaryKey())
+      .addColumn('account_id', text, (c) => c.notNull())
+      .addColumn('org_id', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('project_id', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('at', ms, (c) => c.notNull())
+      .addColumn('actor_type', text, (c) => c.notNull())
+      .addColumn('actor_id', text, (c) => c.notNull())
+      .addColumn('action', text, (c) => c.notNull())
+      .addColumn('resource_type', text, (c) => c.notNull())
+      .addColumn('resource_id', text, (c) => c.notNull())
+      .addColumn('outcome', text, (c) => c.notNull())
+      .addColumn('details', text, (c) => c.notNull().defaultTo('{}'))
+      .addColumn('request_id', text)
+      .execute();
+    await db.schema.createIndex('audit_events_account_at').on('audit_events').columns(['account_id', 'at', 'id']).execute();
+    await db.schema.createIndex('audit_events_actor').on('audit_events').columns(['account_id', 'actor_id', 'at']).execute();
+    await db.schema.createIndex('audit_events_resource').on('audit_events').columns(['account_id', 'resource_id', 'at']).execute();
+
+    await db.schema
+      .createTable('settings')
+      .addColumn('key', text, (c) => c.primaryKey())
+      .addColumn('value', text, (c) => c.notNull())
+      .addColumn('created_at', ms, (c) => c.notNull())
+      .execute();
+  },
+};
+
+export const migrations: Record<string, Migration> = {
+  '0001_initial': m0001,
+};
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return migrations;
+  },
+};

@@ -1,0 +1,229 @@
+/**
+ * The Kysely schema type, shared by SQLite and PostgreSQL. Conventions that keep both dialects
+ * identical: times are epoch milliseconds (bigint in PostgreSQL, integer in SQLite); booleans are
+ * 0/1 integers; JSON is text; an absent org or project is '' (never NULL) so that composite unique
+ * indexes behave the same on both databases.
+ */
+import type { Insertable, Selectable, Updateable } from 'kysely';
+
+export interface AccountTable {
+  id: string;
+  name: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface OrganizationTable {
+  id: string;
+  account_id: string;
+  identifier: string;
+  name: string;
+  description: string;
+  tags: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ProjectTable {
+  id: string;
+  account_id: string;
+  org_id: string;
+  identifier: string;
+  name: string;
+  description: string;
+  color: string;
+  tags: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface UserTable {
+  id: string;
+  account_id: string;
+  email: string;
+  /** lower(email); unique across Keyward so that sign-in needs no account. */
+  email_lower: string;
+  name: string;
+  /** scrypt$N$r$p$salt$hash, or null when the user signs in with tokens only. */
+  password_hash: string | null;
+  active: number;
+  /** System operators may create accounts. The bootstrap admin is one. */
+  is_operator: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ServiceAccountTable {
+  id: string;
+  account_id: string;
+  org_id: string;
+  project_id: string;
+  identifier: string;
+  name: string;
+  email: string;
+  description: string;
+  tags: string;
+  active: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RoleTable {
+  id: string;
+  account_id: string;
+  org_id: string;
+  project_id: string;
+  identifier: string;
+  name: string;
+  description: string;
+  permissions: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RoleAssignmentTable {
+  id: string;
+  account_id: string;
+  org_id: string;
+  project_id: string;
+  identifier: string;
+  role_identifier: string;
+  resource_group_identifier: string;
+  principal_type: string;
+  /** The principal's internal id: user id, service-account id or user-group id. */
+  principal_id: string;
+  disabled: number;
+  managed: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface UserGroupTable {
+  id: string;
+  account_id: string;
+  org_id: string;
+  project_id: string;
+  identifier: string;
+  name: string;
+  description: string;
+  tags: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface UserGroupMemberTable {
+  user_group_id: string;
+  user_id: string;
+  created_at: number;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  account_id: string;
+  org_id: string;
+  project_id: string;
+  identifier: string;
+  name: string;
+  description: string;
+  tags: string;
+  api_key_type: string;
+  parent_identifier: string;
+  user_id: string | null;
+  service_account_id: string | null;
+  default_ttl_ms: number;
+  active: number;
+  /** Which protocol made it: 'harness_ng', 'zenml' or 'harness_cg'. Decides its token format. */
+  flavor: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TokenTable {
+  id: string;
+  api_key_id: string;
+  account_id: string;
+  org_id: string;
+  project_id: string;
+  identifier: string;
+  name: string;
+  description: string;
+  tags: string;
+  api_key_type: string;
+  parent_identifier: string;
+  api_key_identifier: string;
+  format: string;
+  /** SHA-256 of the secret, hex. The secret itself is never stored. */
+  secret_digest: string;
+  valid_from: number;
+  /** Null for formats whose tokens do not expire on their own (ZenML, CG). */
+  valid_to: number | null;
+  /** Set when the token is rotated out: it stops working at this time. */
+  scheduled_expire_at: number | null;
+  rotated_at: number | null;
+  /** AES-256-GCM ciphertext for formats whose value must be readable again (CG keys only). */
+  encrypted_value: string | null;
+  last_used_at: number | null;
+  last_used_ip: string | null;
+  last_used_user_agent: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AuditEventTable {
+  id: string;
+  account_id: string;
+  org_id: string;
+  project_id: string;
+  at: number;
+  actor_type: string;
+  actor_id: string;
+  action: string;
+  resource_type: string;
+  resource_id: string;
+  outcome: string;
+  details: string;
+  request_id: string | null;
+}
+
+export interface TokenTombstoneTable {
+  id: string;
+  api_key_id: string;
+  deleted_at: number;
+}
+
+export interface SettingTable {
+  key: string;
+  value: string;
+  created_at: number;
+}
+
+export interface Database {
+  accounts: AccountTable;
+  organizations: OrganizationTable;
+  projects: ProjectTable;
+  users: UserTable;
+  service_accounts: ServiceAccountTable;
+  roles: RoleTable;
+  role_assignments: RoleAssignmentTable;
+  user_groups: UserGroupTable;
+  user_group_members: UserGroupMemberTable;
+  api_keys: ApiKeyTable;
+  tokens: TokenTable;
+  audit_events: AuditEventTable;
+  token_tombstones: TokenTombstoneTable;
+  settings: SettingTable;
+}
+
+export type AccountRow = Selectable<AccountTable>;
+export type OrganizationRow = Selectable<OrganizationTable>;
+export type ProjectRow = Selectable<ProjectTable>;
+export type UserRow = Selectable<UserTable>;
+export type ServiceAccountRow = Selectable<ServiceAccountTable>;
+export type RoleRow = Selectable<RoleTable>;
+export type RoleAssignmentRow = Selectable<RoleAssignmentTable>;
+export type UserGroupRow = Selectable<UserGroupTable>;
+export type ApiKeyRow = Selectable<ApiKeyTable>;
+export type TokenRow = Selectable<TokenTable>;
+export type AuditEventRow = Selectable<AuditEventTable>;
+export type NewAuditEvent = Insertable<AuditEventTable>;
+export type TokenUpdate = Updateable<TokenTable>;

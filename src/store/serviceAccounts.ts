@@ -1,0 +1,93 @@
+import type { Db } from './database.js';
+import type { ServiceAccount } from '../domain/model.js';
+import type { Scope } from '../domain/scope.js';
+import type { ServiceAccountRow } from './schema.js';
+import { bool, containsCi, int, parseTags, rowScope, scopeColumns, SORT_COLUMNS, type ListQuery, type ListResult } from './rows.js';
+
+export const toServiceAccount = (r: ServiceAccountRow): ServiceAccount => ({
+  id: r.id,
+  scope: rowScope(r),
+  identifier: r.identifier,
+  name: r.name,
+  email: r.email,
+  description: r.description,
+  tags: parseTags(r.tags),
+  active: bool(r.active),
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export async function insertServiceAccount(db: Db, sa: ServiceAccount): Promise<void> {
+  await db
+    .insertInto('service_accounts')
+    .values({
+      id: sa.id,
+      ...scopeColumns(sa.scope),
+      identifier: sa.identifier,
+      name: sa.name,
+      email: sa.email,
+      description: sa.description,
+      tags: JSON.stringify(sa.tags),
+      active: int(sa.active),
+      created_at: sa.createdAt,
+      updated_at: sa.updatedAt,
+    })
+    .execute();
+}
+
+export async function getServiceAccount(db: Db, scope: Scope, identifier: string): Promise<ServiceAccount | null> {
+  const c = scopeColumns(scope);
+  const r = await db
+    .selectFrom('service_accounts')
+    .selectAll()
+    .where('account_id', '=', c.account_id)
+    .where('org_id', '=', c.org_id)
+    .where('project_id', '=', c.project_id)
+    .where('identifier', '=', identifier)
+    .executeTakeFirst();
+  return r ? toServiceAccount(r) : null;
+}
+
+export async function getServiceAccountById(db: Db, id: string): Promise<ServiceAccount | null> {
+  const r = await db.selectFrom('service_accounts').selectAll().where('id', '=', id).executeTakeFirst();
+  return r ? toServiceAccount(r) : null;
+}
+
+export async function listServiceAccounts(db: Db, scope: Scope, q: ListQuery): Promise<ListResult<ServiceAccount>> {
+  const c = scopeColumns(scope);
+  let base = db
+    .selectFrom('service_accounts')
+    .where('account_id', '=', c.account_id)
+    .where('org_id', '=', c.org_id)
+    .where('project_id', '=', c.project_id);
+  if (q.identifiers && q.identifiers.length > 0) base = base.where('identifier', 'in', q.identifiers);
+  if (q.search) {
+    const t = q.search;
+    base = base.where((eb) => eb.or([containsCi('name', t), containsCi('identifier', t), containsCi('tags', t)]));
+  }
+  let rows = base.selectAll();
+  for (const s of q.sort ?? [{ field: 'updatedAt', desc: true }]) rows = rows.orderBy(SORT_COLUMNS[s.field], s.desc ? 'desc' : 'asc');
+  const [items, count] = await Promise.all([
+    rows.orderBy('id').offset(q.offset).limit(q.limit).execute(),
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { items: items.map(toServiceAccount), total: Number(count.n) };
+}
+
+export async function updateServiceAccount(db: Db, sa: ServiceAccount): Promise<void> {
+  await db
+    .updateTable('service_accounts')
+    .set({
+      name: sa.name,
+      description: sa.description,
+      tags: JSON.stringify(sa.tags),
+      active: int(sa.active),
+      updated_at: sa.updatedAt,
+    })
+    .where('id', '=', sa.id)
+    .execute();
+}
+
+export async function deleteServiceAccount(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('service_accounts').where('id', '=', id).execute();
+}

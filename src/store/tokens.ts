@@ -1,0 +1,251 @@
+import type { Db } from './database.js';
+import type { Token } from '../domain/model.js';
+import type { Scope } from '../domain/scope.js';
+import type { ApiKeyType, TokenFormat } from '../domain/tokens.js';
+import type { TokenRow } from './schema.js';
+import { containsCi, parseTags, rowScope, scopeColumns, SORT_COLUMNS, type ListQuery, type ListResult } from './rows.js';
+
+export const toToken = (r: TokenRow): Token => ({
+  id: r.id,
+  apiKeyId: r.api_key_id,
+  scope: rowScope(r),
+  identifier: r.identifier,
+  name: r.name,
+  description: r.description,
+  tags: parseTags(r.tags),
+  apiKeyType: r.api_key_type as ApiKeyType,
+  parentIdentifier: r.parent_identifier,
+  apiKeyIdentifier: r.api_key_identifier,
+  format: r.format as TokenFormat,
+  validFrom: r.valid_from,
+  validTo: r.valid_to,
+  scheduledExpireTime: r.scheduled_expire_at,
+  rotatedAt: r.rotated_at,
+  lastUsedAt: r.last_used_at,
+  lastUsedIp: r.last_used_ip,
+  lastUsedUserAgent: r.last_used_user_agent,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export async function insertToken(db: Db, t: Token, secretDigest: string, encryptedValue: string | null = null): Promise<void> {
+  await db
+    .insertInto('tokens')
+    .values({
+      id: t.id,
+      api_key_id: t.apiKeyId,
+      ...scopeColumns(t.scope),
+      identifier: t.identifier,
+      name: t.name,
+      description: t.description,
+      tags: JSON.stringify(t.tags),
+      api_key_type: t.apiKeyType,
+      parent_identifier: t.parentIdentifier,
+      api_key_identifier: t.apiKeyIdentifier,
+      format: t.format,
+      secret_digest: secretDigest,
+      valid_from: t.validFrom,
+      valid_to: t.validTo,
+      scheduled_expire_at: t.scheduledExpireTime,
+      rotated_at: t.rotatedAt,
+      encrypted_value: encryptedValue,
+      last_used_at: null,
+      last_used_ip: null,
+      last_used_user_agent: null,
+      created_at: t.createdAt,
+      updated_at: t.updatedAt,
+    })
+    .execute();
+}
+
+export async function getTokenById(db: Db, id: string): Promise<Token | null> {
+  const r = await db.selectFrom('tokens').selectAll().where('id', '=', id).executeTakeFirst();
+  return r ? toToken(r) : null;
+}
+
+export async function getTokenOfKey(db: Db, apiKeyId: string, identifier: string): Promise<Token | null> {
+  const r = await db
+    .selectFrom('tokens')
+    .selectAll()
+    .where('api_key_id', '=', apiKeyId)
+    .where('identifier', '=', identifier)
+    .executeTakeFirst();
+  return r ? toToken(r) : null;
+}
+
+export async function findTokenOfKeyCi(db: Db, apiKeyId: string, identifier: string): Promise<Token | null> {
+  const r = await db
+    .selectFrom('tokens')
+    .selectAll()
+    .where('api_key_id', '=', apiKeyId)
+    .where((eb) => eb(eb.fn('lower', ['identifier']), '=', identifier.toLowerCase()))
+    .executeTakeFirst();
+  return r ? toToken(r) : null;
+}
+
+export async function listTokensOfKey(db: Db, apiKeyId: string): Promise<Token[]> {
+  const rows = await db.selectFrom('tokens').selectAll().where('api_key_id', '=', apiKeyId).orderBy('created_at').orderBy('id').execute();
+  return rows.map(toToken);
+}
+
+export async function countTokensOfKey(db: Db, apiKeyId: string): Promise<number> {
+  const r = await db
+    .selectFrom('tokens')
+    .where('api_key_id', '=', apiKeyId)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+export interface TokenFilter {
+  scope: Scope;
+  apiKeyType: ApiKeyType;
+  parentIdentifier?: string | undefined;
+  apiKeyIdentifier?: string | undefined;
+  /** Only tokens valid at this instant (validFrom <= now <= expiry). */
+  activeAt?: number | undefined;
+}
+
+export async function listTokens(db: Db, f: TokenFilter, q: ListQuery): Promise<ListResult<Token>> {
+  const c = scopeColumns(f.scope);
+  let base = db
+    .selectFrom('tokens')
+    .where('account_id', '=', c.account_id)
+    .where('org_id', '=', c.org_id)
+    .where('project_id', '=', c.project_id)
+    .where('api_key_type', '=', f.apiKeyType);
+  if (f.parentIdentifier !== undefined) base = base.where('parent_identifier', '=', f.parentIdentifier);
+  if (f.apiKeyIdentifier !== undefined) base = base.where('api_key_identifier', '=', f.apiKeyIdentifier);
+  if (f.activeAt !== undefined) {
+    const now = f.activeAt;
+    base = base.where('valid_from', '<=', now).where((eb) =>
+      eb.and([
+        eb.or([eb('valid_to', 'is', null), eb('valid_to', '>=', now)]),
+        eb.or([eb('scheduled_expire_at', 'is', null), eb('scheduled_expire_at', '>=', now)]),
+      ]),
+    );
+  }
+  if (q.identifiers && q.identifiers.length > 0) base = base.where('identifier', 'in', q.identifiers);
+  if (q.search) {
+    const t = q.search;
+    base = base.where((eb) => eb.or([containsCi('name', t), containsCi('identifier', t)]));
+  }
+  let rows = base.selectAll();
+  for (const s of q.sort ?? [{ field: 'updatedAt', desc: true }]) rows = rows.orderBy(SORT_COLUMNS[s.field], s.desc ? 'desc' : 'asc');
+  const [items, count] = await Promise.all([
+    rows.orderBy('id').offset(q.offset).limit(q.limit).execute(),
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { items: items.map(toToken), total: Number(count.n) };
+}
+
+export async function updateToken(
+  db: Db,
+  id: string,
+  patch: Partial<Pick<Token, 'identifier' | 'name' | 'description' | 'tags' | 'validFrom' | 'validTo' | 'scheduledExpireTime' | 'rotatedAt'>> & {
+    updatedAt: number;
+  },
+): Promise<void> {
+  await db
+    .updateTable('tokens')
+    .set({
+      ...(patch.identifier !== undefined ? { identifier: patch.identifier } : {}),
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(patch.description !== undefined ? { description: patch.description } : {}),
+      ...(patch.tags !== undefined ? { tags: JSON.stringify(patch.tags) } : {}),
+      ...(patch.validFrom !== undefined ? { valid_from: patch.validFrom } : {}),
+      ...(patch.validTo !== undefined ? { valid_to: patch.validTo } : {}),
+      ...(patch.scheduledExpireTime !== undefined ? { scheduled_expire_at: patch.scheduledExpireTime } : {}),
+      ...(patch.rotatedAt !== undefined ? { rotated_at: patch.rotatedAt } : {}),
+      updated_at: patch.updatedAt,
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function deleteToken(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('tokens').where('id', '=', id).execute();
+}
+
+/** Removes tokens whose expiry passed before `before` (Harness's TTL index, run as a sweep). */
+export async function deleteExpiredTokens(db: Db, before: number): Promise<string[]> {
+  const rows = await db
+    .deleteFrom('tokens')
+    .where((eb) =>
+      eb.or([
+        eb('scheduled_expire_at', '<', before),
+        eb.and([eb('scheduled_expire_at', 'is', null), eb('valid_to', '<', before)]),
+      ]),
+    )
+    .returning('id')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+export interface TokenUsage {
+  tokenId: string;
+  at: number;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** Writes a batch of last-used records. Only ever moves last_used_at forward. */
+export async function recordTokenUsage(db: Db, batch: TokenUsage[]): Promise<void> {
+  for (const u of batch) {
+    await db
+      .updateTable('tokens')
+      .set({ last_used_at: u.at, last_used_ip: u.ip, last_used_user_agent: u.userAgent })
+      .where('id', '=', u.tokenId)
+      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', u.at)]))
+      .execute();
+  }
+}
+
+export type TokenSelector =
+  | { tokenIds: string[] }
+  | { apiKeyIds: string[] }
+  | { serviceAccountId: string }
+  | { scope: Scope; includeChildren: boolean };
+
+/**
+ * Records tombstones for the tokens the selector matches, and returns their ids and keys. Call it
+ * before deleting them (directly or by cascade) so that verification can say "deleted".
+ */
+export async function tombstoneTokens(db: Db, sel: TokenSelector, at: number): Promise<{ id: string; apiKeyId: string }[]> {
+  let q = db.selectFrom('tokens').select(['tokens.id', 'tokens.api_key_id']);
+  if ('tokenIds' in sel) {
+    if (sel.tokenIds.length === 0) return [];
+    q = q.where('tokens.id', 'in', sel.tokenIds);
+  } else if ('apiKeyIds' in sel) {
+    if (sel.apiKeyIds.length === 0) return [];
+    q = q.where('tokens.api_key_id', 'in', sel.apiKeyIds);
+  } else if ('serviceAccountId' in sel) {
+    const id = sel.serviceAccountId;
+    q = q.where('tokens.api_key_id', 'in', (eb) => eb.selectFrom('api_keys').select('id').where('service_account_id', '=', id));
+  } else {
+    const c = scopeColumns(sel.scope);
+    q = q.where('tokens.account_id', '=', c.account_id);
+    if (c.org_id !== '' || !sel.includeChildren) q = q.where('tokens.org_id', '=', c.org_id);
+    if (c.project_id !== '' || !sel.includeChildren) q = q.where('tokens.project_id', '=', c.project_id);
+  }
+  const rows = await q.execute();
+  for (let i = 0; i < rows.length; i += 500) {
+    const chunk = rows.slice(i, i + 500);
+    await db
+      .insertInto('token_tombstones')
+      .values(chunk.map((r) => ({ id: r.id, api_key_id: r.api_key_id, deleted_at: at })))
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  }
+  return rows.map((r) => ({ id: r.id, apiKeyId: r.api_key_id }));
+}
+
+export async function isTombstoned(db: Db, by: { tokenId: string } | { apiKeyId: string }): Promise<boolean> {
+  const q = db.selectFrom('token_tombstones').select('id');
+  const r = await ('tokenId' in by ? q.where('id', '=', by.tokenId) : q.where('api_key_id', '=', by.apiKeyId)).limit(1).executeTakeFirst();
+  return r !== undefined;
+}
+
+export async function sweepTombstones(db: Db, before: number): Promise<void> {
+  await db.deleteFrom('token_tombstones').where('deleted_at', '<', before).execute();
+}

@@ -1,0 +1,84 @@
+import type { Db } from './database.js';
+import type { User } from '../domain/model.js';
+import type { UserRow } from './schema.js';
+import { bool, containsCi, int } from './rows.js';
+
+export const toUser = (r: UserRow): User => ({
+  id: r.id,
+  accountId: r.account_id,
+  email: r.email,
+  name: r.name,
+  hasPassword: r.password_hash !== null,
+  active: bool(r.active),
+  isOperator: bool(r.is_operator),
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export async function insertUser(db: Db, u: User, passwordHash: string | null): Promise<void> {
+  await db
+    .insertInto('users')
+    .values({
+      id: u.id,
+      account_id: u.accountId,
+      email: u.email,
+      email_lower: u.email.toLowerCase(),
+      name: u.name,
+      password_hash: passwordHash,
+      active: int(u.active),
+      is_operator: int(u.isOperator),
+      created_at: u.createdAt,
+      updated_at: u.updatedAt,
+    })
+    .execute();
+}
+
+export async function getUser(db: Db, id: string): Promise<User | null> {
+  const r = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  return r ? toUser(r) : null;
+}
+
+/** The user and their password hash, by email (case-insensitive). For sign-in only. */
+export async function getUserCredentialsByEmail(db: Db, email: string): Promise<{ user: User; passwordHash: string | null } | null> {
+  const r = await db.selectFrom('users').selectAll().where('email_lower', '=', email.toLowerCase()).executeTakeFirst();
+  return r ? { user: toUser(r), passwordHash: r.password_hash } : null;
+}
+
+export async function emailTaken(db: Db, email: string): Promise<boolean> {
+  const r = await db.selectFrom('users').select('id').where('email_lower', '=', email.toLowerCase()).executeTakeFirst();
+  return r !== undefined;
+}
+
+export async function listUsers(
+  db: Db,
+  accountId: string,
+  opts: { offset: number; limit: number; search?: string | undefined },
+): Promise<{ items: User[]; total: number }> {
+  let q = db.selectFrom('users').where('account_id', '=', accountId);
+  if (opts.search) {
+    const term = opts.search;
+    q = q.where((eb) => eb.or([containsCi('name', term), containsCi('email_lower', term)]));
+  }
+  const [rows, count] = await Promise.all([
+    q.selectAll().orderBy('created_at').orderBy('id').offset(opts.offset).limit(opts.limit).execute(),
+    q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { items: rows.map(toUser), total: Number(count.n) };
+}
+
+export async function updateUser(
+  db: Db,
+  id: string,
+  patch: { name?: string; active?: boolean; passwordHash?: string | null; updatedAt: number },
+): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(patch.active !== undefined ? { active: int(patch.active) } : {}),
+      ...(patch.passwordHash !== undefined ? { password_hash: patch.passwordHash } : {}),
+      updated_at: patch.updatedAt,
+    })
+    .where('id', '=', id)
+    .execute();
+}
