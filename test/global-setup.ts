@@ -1,0 +1,112 @@
+/**
+ * Finds a PostgreSQL for the store tests: KEYWARD_TEST_DATABASE_URL, else the local server on
+ * 127.0.0.1:5432, else a throwaway cluster made with the installed server binaries. When none is
+ * reachable the PostgreSQL tests are skipped with one loud line, unless KEYWARD_REQUIRE_POSTGRES=1,
+ * in which case the run fails.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgUrl: string | null;
+  }
+}
+
+async function reachable(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+function serverBinDir(): string | null {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return null;
+  const versions = readdirSync(root).sort((a, b) => Number(b) - Number(a));
+  for (const v of versions) if (existsSync(path.join(root, v, 'bin', 'initdb'))) return path.join(root, v, 'bin');
+  return null;
+}
+
+/** initdb refuses to run as root: run the server binaries as the postgres user when we are root. */
+function asServerUser(bin: string, args: string[]): void {
+  const isRoot = process.getuid?.() === 0;
+  const res = isRoot ? spawnSync('runuser', ['-u', 'postgres', '--', bin, ...args], { stdio: 'pipe' }) : spawnSync(bin, args, { stdio: 'pipe' });
+  if (res.status !== 0) throw new Error(`${path.basename(bin)} failed: ${res.stderr?.toString() ?? ''}`);
+}
+
+async function throwawayCluster(): Promise<{ url: string; stop: () => void } | null> {
+  const bin = serverBinDir();
+  if (!bin) return null;
+  const dir = mkdtempSync(path.join(tmpdir(), 'keyward-pg-'));
+  chmodSync(dir, 0o777);
+  const data = path.join(dir, 'data');
+  const port = await freePort();
+  try {
+    if (process.getuid?.() === 0) execFileSync('chown', ['postgres', dir]);
+    asServerUser(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
+    asServerUser(path.join(bin, 'pg_ctl'), ['-D', data, '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, '-w', 'start']);
+  } catch (e) {
+    process.stderr.write(`[keyward tests] could not start a throwaway PostgreSQL: ${(e as Error).message}\n`);
+    rmSync(dir, { recursive: true, force: true });
+    return null;
+  }
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop: () => {
+      try {
+        asServerUser(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+export default async function setup(project: TestProject) {
+  let url: string | null = null;
+  let stop: (() => void) | null = null;
+  const candidates = [process.env.KEYWARD_TEST_DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/postgres'].filter((u): u is string => !!u);
+  for (const c of candidates) {
+    if (await reachable(c)) {
+      url = c;
+      break;
+    }
+  }
+  if (!url) {
+    const cluster = await throwawayCluster();
+    if (cluster && (await reachable(cluster.url))) {
+      url = cluster.url;
+      stop = cluster.stop;
+    }
+  }
+  if (!url) {
+    const msg = '!!!!! PostgreSQL NOT AVAILABLE: every PostgreSQL store test is SKIPPED (set KEYWARD_TEST_DATABASE_URL) !!!!!';
+    if (process.env.KEYWARD_REQUIRE_POSTGRES === '1') throw new Error(`${msg} and KEYWARD_REQUIRE_POSTGRES=1`);
+    process.stderr.write(`\n${msg}\n\n`);
+  }
+  project.provide('pgUrl', url);
+  return () => stop?.();
+}
