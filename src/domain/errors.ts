@@ -56,16 +56,25 @@ export class ConflictError extends KeywardError {
   }
 }
 
+/**
+ * Why an argument was refused: `field` for a malformed field (its shape, length, characters),
+ * `rule` for a well-formed request that breaks a business rule, `scope_missing` for a scope
+ * (account, organization, project) that does not exist. Protocols render these differently.
+ */
+export type InvalidArgumentReason = 'field' | 'rule' | 'scope_missing';
+
 export class InvalidArgumentError extends KeywardError {
   readonly kind = 'invalid_argument' as const;
   readonly violations: FieldViolation[];
-  constructor(message: string, violations: FieldViolation[] = []) {
+  readonly reason: InvalidArgumentReason;
+  constructor(message: string, violations: FieldViolation[] = [], reason: InvalidArgumentReason = 'rule') {
     super(message);
     this.violations = violations;
+    this.reason = reason;
   }
-  /** A single-field violation whose message is "<field>: <message>". */
+  /** A single malformed field; the message is "<field>: <message>". */
   static field(field: string, message: string): InvalidArgumentError {
-    return new InvalidArgumentError(`${field}: ${message}`, [{ field, message }]);
+    return new InvalidArgumentError(`${field}: ${message}`, [{ field, message }], 'field');
   }
 }
 

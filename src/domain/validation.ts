@@ -100,6 +100,6 @@ export function validate(checks: Array<[field: string, violation: string | null]
   const violations: FieldViolation[] = [];
   for (const [field, message] of checks) if (message) violations.push({ field, message });
   if (violations.length > 0) {
-    throw new InvalidArgumentError(violations.map((v) => `${v.field}: ${v.message}`).join(', '), violations);
+    throw new InvalidArgumentError(violations.map((v) => `${v.field}: ${v.message}`).join(', '), violations, 'field');
   }
 }

@@ -6,10 +6,11 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Services } from '../services/index.js';
 import { nativeProtocol } from '../protocols/native/index.js';
+import { harnessNgProtocol } from '../protocols/harness-ng/index.js';
 import { nativeError, sendNativeError } from '../protocols/native/errors.js';
 import { installMetrics } from './metrics.js';
 import { redactPaths, requestIdFrom, serializers } from './logging.js';
-import { installValidators } from './validation.js';
+import { installValidators, keywardValidatorCompiler } from './validation.js';
 
 export interface AppOptions {
   services: Services;
@@ -22,6 +23,7 @@ export interface AppOptions {
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { services } = opts;
+  const validator = keywardValidatorCompiler();
   const app = Fastify({
     logger: {
       level: opts.logLevel ?? 'info',
@@ -34,8 +36,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
     return503OnClosing: true,
+    // Every plugin context (including those that call addSchema) keeps Keyward's strict-body validator.
+    schemaController: { compilersFactory: { buildValidator: () => validator } },
   });
-  installValidators(app);
+  installValidators(app, validator);
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', String(req.id));
@@ -78,6 +82,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   await app.register(nativeProtocol, { services });
+  await app.register(harnessNgProtocol, { services });
 
   app.setErrorHandler((err, req, reply) => sendNativeError(err, req, reply));
   app.setNotFoundHandler((req, reply) => reply.status(404).send(nativeError(req, 'NOT_FOUND', `Route ${req.method} ${req.url.split('?')[0]} not found`)));

@@ -17,7 +17,7 @@ import type { Caller, ServiceContext } from './context.js';
 export async function assertScopeExists(db: Db, scope: Scope): Promise<void> {
   const account = await store.getAccount(db, scope.accountId);
   const fail = () =>
-    new InvalidArgumentError(`Project [${scope.projectId ?? ''}] in Org [${scope.orgId ?? ''}] and Account [${scope.accountId}] does not exist`);
+    new InvalidArgumentError(`Project [${scope.projectId ?? ''}] in Org [${scope.orgId ?? ''}] and Account [${scope.accountId}] does not exist`, [], 'scope_missing');
   if (!account) throw fail();
   if (scope.orgId && !(await store.getOrganization(db, scope.accountId, scope.orgId))) throw fail();
   if (scope.orgId && scope.projectId && !(await store.getProject(db, scope.accountId, scope.orgId, scope.projectId))) throw fail();

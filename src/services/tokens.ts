@@ -82,7 +82,8 @@ export class TokenService {
         key = await this.apiKeys.insert(tx, caller, owner, { identifier: input.apiKeyIdentifier, name: `${input.apiKeyIdentifier}_auto`, description: 'Auto Generated API key' }, 'harness_ng');
       }
       if (!key) throw this.apiKeys.notFound(owner, input.apiKeyIdentifier);
-      const issued = await this.insert(tx, key, input, null);
+      // undefined: a new token's window comes from the input or the key's default (null would mean "never expires").
+      const issued = await this.insert(tx, key, input, undefined);
       return { result: issued, resourceId: issued.token.identifier, details: { id: issued.token.id, apiKeyIdentifier: key.identifier, validTo: issued.token.validTo } };
     });
   }
@@ -253,6 +254,11 @@ export class TokenService {
     const owner = normalizeOwner(ownerIn);
     await this.apiKeys.authorizeOwner(this.ctx.store.db, caller, owner, false);
     return (await this.mustGet(this.ctx.store.db, owner, apiKeyIdentifier, identifier)).token;
+  }
+
+  /** A token by id, unguarded: only for callers that proved possession of it (token validation). */
+  async byId(tokenId: string): Promise<Token | null> {
+    return store.getTokenById(this.ctx.store.db, tokenId);
   }
 
   private async mustGet(db: Db, owner: KeyOwner, apiKeyIdentifier: string, identifier: string): Promise<{ key: ApiKey; token: Token }> {

@@ -1,0 +1,23 @@
+/**
+ * Harness NextGen REST, served under `/ng/api` and `/gateway/ng/api` (spec section 0), so that
+ * Harness's Go SDK, its Terraform provider and scripts written against app.harness.io work as-is.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../services/index.js';
+import { apiKeyRoutes } from './apikey.js';
+import { ngResourceNotFound, sendNg } from './errors.js';
+import { serviceAccountRoutes } from './serviceaccount.js';
+import { tokenRoutes } from './token.js';
+
+async function ngApi(app: FastifyInstance, opts: { services: Services }): Promise<void> {
+  app.setErrorHandler((err, req, reply) => sendNg(err, req, reply));
+  // JAX-RS answers an unknown route with NotFound, which Harness maps to 400.
+  app.setNotFoundHandler((req, reply) => sendNg(ngResourceNotFound(req), req, reply));
+  apiKeyRoutes(app, opts.services);
+  tokenRoutes(app, opts.services);
+  serviceAccountRoutes(app, opts.services);
+}
+
+export async function harnessNgProtocol(app: FastifyInstance, opts: { services: Services }): Promise<void> {
+  for (const prefix of ['/ng/api', '/gateway/ng/api']) await app.register(ngApi, { prefix, services: opts.services });
+}
