@@ -14,6 +14,10 @@ export interface Config {
   trustProxy: boolean;
   /** How long expired and rotated-out tokens stay listed (and say "expired") before they are swept. */
   expiredTokenRetentionMs: number;
+  /** Verification cache: entries, lifetime of a positive entry, lifetime of a "not found". */
+  cacheMaxEntries: number;
+  cacheTtlMs: number;
+  negativeCacheTtlMs: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -39,6 +43,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     usageFlushMs: int(env, 'KEYWARD_USAGE_FLUSH_MS', 5000),
     trustProxy: env.KEYWARD_TRUST_PROXY === 'true' || env.KEYWARD_TRUST_PROXY === '1',
     expiredTokenRetentionMs: int(env, 'KEYWARD_EXPIRED_TOKEN_RETENTION_MS', 7 * 24 * 60 * 60 * 1000),
+    cacheMaxEntries: int(env, 'KEYWARD_CACHE_MAX_ENTRIES', 100_000),
+    cacheTtlMs: int(env, 'KEYWARD_CACHE_TTL_MS', 5 * 60_000),
+    negativeCacheTtlMs: int(env, 'KEYWARD_NEGATIVE_CACHE_TTL_MS', 5_000),
   };
   const merged = { ...base };
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (merged as Record<string, unknown>)[k] = v;

@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { openStore, type Store } from '../store/database.js';
 import { deleteExpiredTokens, sweepTombstones } from '../store/tokens.js';
+import { PgRelay } from '../store/notify.js';
+import type { Invalidation } from '../services/context.js';
 import { createServices, type Services } from '../services/index.js';
 import { bootstrap, type Provisioned } from '../services/provisioning.js';
 import { buildApp } from './app.js';
@@ -27,6 +29,8 @@ export interface Keyward {
   config: Config;
   /** What the first start created, including the token (only ever on that start). */
   bootstrapped: Provisioned | null;
+  /** PostgreSQL only: the LISTEN/NOTIFY relay that carries invalidations between nodes. */
+  relay: PgRelay<Invalidation> | null;
   listen(): Promise<string>;
   close(): Promise<void>;
 }
@@ -59,6 +63,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     clock,
     limits: { apiKeysPerParent: config.maxApiKeysPerParent, tokensPerApiKey: config.maxTokensPerApiKey },
     usageFlushMs: config.usageFlushMs,
+    cache: { maxEntries: config.cacheMaxEntries, ttlMs: config.cacheTtlMs, negativeTtlMs: config.negativeCacheTtlMs },
     onBackgroundError: (e) => app?.log.error({ err: e }, 'background write failed'),
   });
   const bootstrapped = await bootstrap(services.ctx, {
@@ -67,6 +72,36 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     adminPassword: config.bootstrapPassword ?? null,
   });
   if (bootstrapped) (opts.announce ?? ((t) => process.stdout.write(t)))(bootstrapBanner(bootstrapped));
+
+  // Several nodes on one PostgreSQL: carry every invalidation to the others. Until the listener is up
+  // (and whenever it drops) this node cannot know what it missed, so it does not cache.
+  let relay: PgRelay<Invalidation> | null = null;
+  if (store.dialect === 'postgres' && store.pgPool && store.pgConfig) {
+    const cache = services.verification.cache;
+    cache.enabled = false;
+    relay = new PgRelay<Invalidation>(
+      store.pgConfig,
+      store.pgPool,
+      {
+        deliver: (e) => services.ctx.bus.deliver(e),
+        down: (reason) => {
+          cache.enabled = false;
+          cache.clear();
+          app?.log.warn({ reason }, 'invalidation listener down: verification cache disabled');
+        },
+        up: () => {
+          cache.clear();
+          cache.enabled = true;
+        },
+      },
+      { kind: 'all' },
+    );
+    const r = relay;
+    services.ctx.bus.onRelay((e) => {
+      r.publish(e).catch((err: unknown) => app?.log.error({ err }, 'could not publish an invalidation'));
+    });
+    await relay.start();
+  }
 
   app = await buildApp({ services, logLevel: config.logLevel, trustProxy: config.trustProxy, version: VERSION, ...(opts.logStream ? { logStream: opts.logStream } : {}) });
   services.usage.start();
@@ -90,6 +125,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     store,
     config,
     bootstrapped,
+    relay,
     async listen() {
       return app!.listen({ port: config.port, host: config.host });
     },
@@ -98,6 +134,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       closed = true;
       clearInterval(sweeper);
       await app!.close();
+      await relay?.stop();
       await services.usage.stop();
       await store.close();
     },

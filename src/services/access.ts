@@ -78,15 +78,16 @@ function deniedMessage(principal: Principal, permission: string, resource: Resou
 export class AccessService {
   constructor(private readonly ctx: ServiceContext) {}
 
-  async can(principal: Principal, permission: string, scope: Scope): Promise<boolean> {
-    return (await effectivePermissions(this.ctx.store.db, principal, scope)).has(permission);
+  /** `db` is the caller's transaction when there is one: SQLite has one connection, so reading outside it would wait forever. */
+  async can(principal: Principal, permission: string, scope: Scope, db: Db = this.ctx.store.db): Promise<boolean> {
+    return (await effectivePermissions(db, principal, scope)).has(permission);
   }
 
   /** Throws PermissionDeniedError, naming the failed check, unless the caller holds the permission. */
-  async require(caller: Caller, permission: string, resource: ResourceRef, scope: Scope): Promise<void> {
+  async require(caller: Caller, permission: string, resource: ResourceRef, scope: Scope, db: Db = this.ctx.store.db): Promise<void> {
     const principal = principalOf(caller.actor);
     if (caller.actor.type === 'SYSTEM') return;
-    if (principal && (await this.can(principal, permission, scope))) return;
+    if (principal && (await this.can(principal, permission, scope, db))) return;
     throw new PermissionDeniedError(
       principal ? deniedMessage(principal, permission, resource) : `Missing permission ${permission}`,
       [{ permission, resourceType: resource.type, resourceIdentifier: resource.identifier, scope }],

@@ -84,6 +84,7 @@ export class ApiKeyService {
       write ? P.serviceAccountManageApiKey : P.serviceAccountView,
       { type: RESOURCE.serviceAccount, identifier: parentIdentifier },
       scope,
+      db,
     );
     const sa = await getServiceAccount(db, scope, parentIdentifier);
     if (!sa) {

@@ -11,6 +11,7 @@ import { TokenService } from './tokens.js';
 import { UsageRecorder } from './usage.js';
 import { UserService } from './users.js';
 import { VerificationService } from './verification.js';
+import { DEFAULT_CACHE_OPTIONS, type CacheOptions } from './verificationCache.js';
 
 export interface Services {
   ctx: ServiceContext;
@@ -30,6 +31,7 @@ export interface ServicesOptions {
   clock: Clock;
   limits?: Partial<Limits>;
   usageFlushMs?: number;
+  cache?: Partial<CacheOptions>;
   onBackgroundError?: (e: unknown) => void;
 }
 
@@ -51,7 +53,7 @@ export function createServices(opts: ServicesOptions): Services {
     serviceAccounts: new ServiceAccountService(ctx, access),
     apiKeys,
     tokens: new TokenService(ctx, access, apiKeys),
-    verification: new VerificationService(ctx, usage),
+    verification: new VerificationService(ctx, usage, { ...DEFAULT_CACHE_OPTIONS, ...opts.cache }),
     audit: new AuditService(ctx, access),
     usage,
   };

@@ -97,7 +97,8 @@ export class ServiceAccountService {
       return {
         result: next,
         details: changedActive ? { active: next.active } : {},
-        invalidate: changedActive ? [{ kind: 'principal', principalId: sa.id }] : [],
+        // Always: cached verifications carry the principal's name and state.
+        invalidate: [{ kind: 'principal', principalId: sa.id }],
       };
     });
   }

@@ -105,7 +105,7 @@ export class UserService {
       const now = this.ctx.clock.now();
       await store.updateUser(tx, userId, { ...patch, updatedAt: now });
       const next = { ...u, ...(patch.name !== undefined ? { name: patch.name } : {}), ...(patch.active !== undefined ? { active: patch.active } : {}), updatedAt: now };
-      return { result: next, invalidate: patch.active !== undefined ? [{ kind: 'principal', principalId: userId }] : [] };
+      return { result: next, invalidate: [{ kind: 'principal', principalId: userId }] };
     });
   }
 

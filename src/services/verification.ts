@@ -1,7 +1,8 @@
 /**
  * Verification: token string in; principal, scope, permissions and expiry out, or exactly one
  * reason for rejection. Malformed input is rejected without I/O; an unknown id does the same
- * digest work as a wrong secret and gets an answer that says no more than "unknown".
+ * digest work as a wrong secret. A cache hit makes no I/O: the credential, its digest and its
+ * principal's permissions are held parsed, and evicted by every mutation that can change them.
  */
 import { DUMMY_DIGEST, digestSecret, digestsEqual, parseToken, type ParsedToken } from '../domain/tokens.js';
 import type { Scope } from '../domain/scope.js';
@@ -10,6 +11,7 @@ import { isTombstoned } from '../store/tokens.js';
 import { effectivePermissions, type Principal } from './access.js';
 import type { ServiceContext } from './context.js';
 import type { UsageRecorder } from './usage.js';
+import { DEFAULT_CACHE_OPTIONS, VerificationCache, type CacheOptions } from './verificationCache.js';
 
 export type VerifyFailureReason =
   | 'malformed'
@@ -40,19 +42,19 @@ export interface VerifiedPrincipal {
 }
 
 export interface Verified {
-  valid: true;
-  tokenId: string;
-  apiKeyId: string;
-  apiKeyIdentifier: string;
-  apiKeyType: 'USER' | 'SERVICE_ACCOUNT';
-  format: string;
-  accountId: string;
+  readonly valid: true;
+  readonly tokenId: string;
+  readonly apiKeyId: string;
+  readonly apiKeyIdentifier: string;
+  readonly apiKeyType: 'USER' | 'SERVICE_ACCOUNT';
+  readonly format: string;
+  readonly accountId: string;
   /** The key's scope; permissions are evaluated here. */
-  scope: Scope;
-  principal: VerifiedPrincipal;
-  permissions: string[];
-  validFrom: number;
-  expiresAt: number | null;
+  readonly scope: Scope;
+  readonly principal: VerifiedPrincipal;
+  readonly permissions: readonly string[];
+  readonly validFrom: number;
+  readonly expiresAt: number | null;
 }
 
 export interface Rejected {
@@ -67,7 +69,22 @@ export interface VerifyMeta {
   userAgent?: string | null;
 }
 
-const reject = (reason: VerifyFailureReason): Rejected => ({ valid: false, reason });
+/** One credential as the cache holds it: the record, its digest as bytes, and the prebuilt answer. */
+interface Credential {
+  record: CredentialRecord;
+  digest: Buffer;
+  verified: Verified;
+}
+
+/** A cached lookup: the credentials found (a ZenML key may have two), or why none was. */
+interface Lookup {
+  credentials: Credential[];
+  missReason: 'unknown' | 'deleted';
+}
+
+const REJECTED: Record<VerifyFailureReason, Rejected> = Object.fromEntries(
+  VERIFY_REASONS.map((r) => [r, Object.freeze({ valid: false as const, reason: r })]),
+) as Record<VerifyFailureReason, Rejected>;
 
 function scopeOf(accountId: string, org: string, project: string): Scope {
   return { accountId, orgId: org === '' ? null : org, projectId: project === '' ? null : project };
@@ -76,11 +93,16 @@ function scopeOf(accountId: string, org: string, project: string): Scope {
 export class VerificationService {
   /** Called with every outcome, for metrics. */
   onOutcome: (outcome: 'valid' | VerifyFailureReason) => void = () => undefined;
+  readonly cache: VerificationCache<Lookup>;
 
   constructor(
     private readonly ctx: ServiceContext,
     private readonly usage: UsageRecorder | null,
-  ) {}
+    cacheOptions: CacheOptions = DEFAULT_CACHE_OPTIONS,
+  ) {
+    this.cache = new VerificationCache<Lookup>(cacheOptions, () => ctx.clock.now());
+    ctx.bus.on((e) => this.cache.invalidate(e));
+  }
 
   async verify(raw: unknown, meta: VerifyMeta = {}): Promise<VerifyResult> {
     const result = await this.check(raw, meta);
@@ -90,17 +112,81 @@ export class VerificationService {
 
   private async check(raw: unknown, meta: VerifyMeta): Promise<VerifyResult> {
     const parsed = parseToken(raw);
-    if (!parsed.format) return reject('malformed');
-    const found = await this.lookup(parsed);
-    if (!found.valid) return found;
-    const rec = found.record;
+    if (!parsed.format) return REJECTED.malformed;
+    const digest = digestSecret(parsed.format === 'harness_cg' ? parsed.whole : parsed.secret);
+    const key = cacheKey(parsed, digest);
+    let lookup = this.cache.get(key);
+    if (lookup === undefined || lookup === null) {
+      const epoch = this.cache.epoch;
+      lookup = await this.load(parsed, digest);
+      const recs = lookup.credentials.map((c) => c.record);
+      this.cache.set(
+        key,
+        lookup,
+        recs.length === 0
+          ? null
+          : {
+              tokenIds: recs.map((r) => r.tokenId),
+              apiKeyIds: [...new Set(recs.map((r) => r.apiKeyId))],
+              principalIds: [...new Set(recs.map((r) => (r.userId ?? r.serviceAccountId)!))],
+              accountId: recs[0]!.accountId,
+            },
+        epoch,
+      );
+    }
+    const match = this.match(parsed, digest, lookup.credentials);
+    if (match === 'none') return REJECTED[lookup.missReason];
+    if (match === 'mismatch') return REJECTED.unknown;
+    if (match === 'wrong') return REJECTED.wrong_secret;
+    const rec = match.record;
     const now = this.ctx.clock.now();
-    if (rec.scheduledExpireAt !== null && now >= rec.scheduledExpireAt) return reject('rotated_out');
-    if (rec.validTo !== null && now >= rec.validTo) return reject('expired');
-    if (now < rec.validFrom) return reject('not_yet_valid');
-    if (!rec.keyActive) return reject('key_inactive');
-    if (!rec.principalActive) return reject('principal_inactive');
+    if (rec.scheduledExpireAt !== null && now >= rec.scheduledExpireAt) return REJECTED.rotated_out;
+    if (rec.validTo !== null && now >= rec.validTo) return REJECTED.expired;
+    if (now < rec.validFrom) return REJECTED.not_yet_valid;
+    if (!rec.keyActive) return REJECTED.key_inactive;
+    if (!rec.principalActive) return REJECTED.principal_inactive;
+    this.usage?.record(rec.tokenId, now, meta.ip ?? null, meta.userAgent ?? null);
+    return match.verified;
+  }
 
+  /** Constant-time secret check against every candidate (at least two comparisons, real or dummy). */
+  private match(p: ParsedToken, digest: Buffer, creds: Credential[]): Credential | 'none' | 'mismatch' | 'wrong' {
+    let found: Credential | null = null;
+    for (let i = 0; i < Math.max(2, creds.length); i++) {
+      const c = creds[i];
+      if (digestsEqual(digest, c ? c.digest : DUMMY_DIGEST) && c && !found) found = c;
+    }
+    if (creds.length === 0) return 'none';
+    if (p.format === 'harness_ng') {
+      const rec = creds[0]!.record;
+      const prefixType = p.prefix === 'pat' ? 'USER' : 'SERVICE_ACCOUNT';
+      if (rec.apiKeyType !== prefixType || (p.accountId !== null && p.accountId !== rec.accountId)) return 'mismatch';
+    }
+    if (p.format === 'harness_cg' && creds[0]!.record.accountId !== p.accountId) return 'mismatch';
+    return found ?? 'wrong';
+  }
+
+  private async load(p: ParsedToken, digest: Buffer): Promise<Lookup> {
+    const db = this.ctx.store.db;
+    let recs: CredentialRecord[];
+    let missReason: Lookup['missReason'] = 'unknown';
+    if (p.format === 'harness_ng') {
+      const r = await credentialByTokenId(db, p.tokenId);
+      recs = r && r.format === 'harness_ng' ? [r] : [];
+      if (!r && (await isTombstoned(db, { tokenId: p.tokenId }))) missReason = 'deleted';
+    } else if (p.format === 'zenml') {
+      recs = (await credentialsByKeyId(db, p.keyId)).filter((r) => r.format === 'zenml');
+      if (recs.length === 0 && (await isTombstoned(db, { apiKeyId: p.keyId }))) missReason = 'deleted';
+    } else {
+      const r = await credentialByDigest(db, digest.toString('hex'));
+      recs = r && r.format === 'harness_cg' ? [r] : [];
+    }
+    const credentials: Credential[] = [];
+    for (const rec of recs) credentials.push({ record: rec, digest: Buffer.from(rec.secretDigest, 'hex'), verified: await this.build(rec) });
+    return { credentials, missReason };
+  }
+
+  private async build(rec: CredentialRecord): Promise<Verified> {
     const scope = scopeOf(rec.accountId, rec.orgId, rec.projectId);
     const isUser = rec.userId !== null;
     const principal: VerifiedPrincipal = {
@@ -117,9 +203,8 @@ export class VerificationService {
         ? { type: 'USER', id: principal.id, accountId: rec.accountId }
         : { type: 'SERVICE_ACCOUNT', id: principal.id, identifier: principal.identifier, scope: principal.scope };
     const permissions = [...(await effectivePermissions(this.ctx.store.db, asPrincipal, scope))].sort();
-    this.usage?.record(rec.tokenId, now, meta.ip ?? null, meta.userAgent ?? null);
-    return {
-      valid: true,
+    return Object.freeze({
+      valid: true as const,
       tokenId: rec.tokenId,
       apiKeyId: rec.apiKeyId,
       apiKeyIdentifier: rec.apiKeyIdentifier,
@@ -131,37 +216,12 @@ export class VerificationService {
       permissions,
       validFrom: rec.validFrom,
       expiresAt: rec.scheduledExpireAt ?? rec.validTo,
-    };
+    });
   }
+}
 
-  /** Finds the credential and checks the secret in constant time. */
-  private async lookup(p: ParsedToken): Promise<{ valid: true; record: CredentialRecord } | Rejected> {
-    const db = this.ctx.store.db;
-    if (p.format === 'harness_ng') {
-      const rec = await credentialByTokenId(db, p.tokenId);
-      const ok = digestsEqual(digestSecret(p.secret), rec ? Buffer.from(rec.secretDigest, 'hex') : DUMMY_DIGEST);
-      if (!rec) return reject((await isTombstoned(db, { tokenId: p.tokenId })) ? 'deleted' : 'unknown');
-      const prefixType = p.prefix === 'pat' ? 'USER' : 'SERVICE_ACCOUNT';
-      if (rec.format !== 'harness_ng' || rec.apiKeyType !== prefixType || (p.accountId !== null && p.accountId !== rec.accountId)) {
-        return reject('unknown');
-      }
-      return ok ? { valid: true, record: rec } : reject('wrong_secret');
-    }
-    if (p.format === 'zenml') {
-      const recs = (await credentialsByKeyId(db, p.keyId)).filter((r) => r.format === 'zenml');
-      const digest = digestSecret(p.secret);
-      // Always two comparisons (current and previous secret), whether or not they exist.
-      let match: CredentialRecord | null = null;
-      for (let i = 0; i < Math.max(2, recs.length); i++) {
-        const r = recs[i];
-        if (digestsEqual(digest, r ? Buffer.from(r.secretDigest, 'hex') : DUMMY_DIGEST) && r && !match) match = r;
-      }
-      if (recs.length === 0) return reject((await isTombstoned(db, { apiKeyId: p.keyId })) ? 'deleted' : 'unknown');
-      return match ? { valid: true, record: match } : reject('wrong_secret');
-    }
-    const digest = digestSecret(p.whole);
-    const rec = await credentialByDigest(db, digest.toString('hex'));
-    if (!rec || rec.format !== 'harness_cg' || rec.accountId !== p.accountId) return reject('unknown');
-    return digestsEqual(digest, Buffer.from(rec.secretDigest, 'hex')) ? { valid: true, record: rec } : reject('wrong_secret');
-  }
+function cacheKey(p: ParsedToken, digest: Buffer): string {
+  if (p.format === 'harness_ng') return `t:${p.tokenId}`;
+  if (p.format === 'zenml') return `k:${p.keyId}`;
+  return `d:${digest.toString('hex')}`;
 }

@@ -106,7 +106,11 @@ function makeStore(
     pgPool,
     pgConfig,
     async migrate() {
-      const migrator = new Migrator({ db, provider: migrationProvider });
+      // Unless told the schema, Kysely takes its migration tables in ANY schema of the database as
+      // ours, skips creating them, and then fails to find them: name the schema we run in.
+      const migrationTableSchema =
+        dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+      const migrator = new Migrator({ db, provider: migrationProvider, ...(migrationTableSchema ? { migrationTableSchema } : {}) });
       const { error, results } = await migrator.migrateToLatest();
       if (error) throw error;
       return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

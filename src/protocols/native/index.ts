@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/index.js';
 import { accountRoutes } from './accounts.js';
 import { auditRoutes } from './audit.js';
+import { credentialRoutes } from './credentials.js';
 import { installNativeErrors } from './errors.js';
 import { verifyRoutes } from './verify.js';
 
@@ -11,4 +12,5 @@ export async function nativeProtocol(app: FastifyInstance, opts: { services: Ser
   verifyRoutes(app, opts.services);
   accountRoutes(app, opts.services);
   auditRoutes(app, opts.services);
+  credentialRoutes(app, opts.services);
 }

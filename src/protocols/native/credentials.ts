@@ -1,0 +1,166 @@
+/**
+ * Native reads and switches the compatible protocols cannot express: tokens with their state and
+ * last use, and service-account activation.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Token } from '../../domain/model.js';
+import { makeScope } from '../../domain/scope.js';
+import type { ApiKeyType } from '../../domain/tokens.js';
+import type { Services } from '../../services/index.js';
+import { errorResponse, nativeCaller, pageQuerySchema, secured } from './context.js';
+
+const EXPIRING_SOON_MS = 7 * 24 * 60 * 60 * 1000;
+
+export type TokenState = 'active' | 'expiring_soon' | 'expired' | 'rotated_out' | 'not_yet_valid';
+
+export function tokenState(t: Token, now: number): TokenState {
+  if (t.scheduledExpireTime !== null) return now >= t.scheduledExpireTime ? 'rotated_out' : 'expiring_soon';
+  if (t.validTo !== null && now >= t.validTo) return 'expired';
+  if (now < t.validFrom) return 'not_yet_valid';
+  if (t.validTo !== null && t.validTo - now <= EXPIRING_SOON_MS) return 'expiring_soon';
+  return 'active';
+}
+
+const tokenSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    identifier: { type: 'string' },
+    name: { type: 'string' },
+    description: { type: 'string' },
+    tags: { type: 'object', additionalProperties: { type: 'string' } },
+    apiKeyIdentifier: { type: 'string' },
+    apiKeyType: { type: 'string' },
+    parentIdentifier: { type: 'string' },
+    scope: { $ref: 'KeywardScope#' },
+    validFrom: { type: 'integer' },
+    validTo: { type: ['integer', 'null'] },
+    scheduledExpireTime: { type: ['integer', 'null'] },
+    state: { type: 'string', enum: ['active', 'expiring_soon', 'expired', 'rotated_out', 'not_yet_valid'] },
+    lastUsedAt: { type: ['integer', 'null'] },
+    lastUsedIp: { type: ['string', 'null'] },
+    lastUsedUserAgent: { type: ['string', 'null'] },
+    createdAt: { type: 'integer' },
+    updatedAt: { type: 'integer' },
+  },
+} as const;
+
+const scopeQuery = {
+  orgIdentifier: { type: 'string', maxLength: 128 },
+  projectIdentifier: { type: 'string', maxLength: 128 },
+} as const;
+
+export function credentialRoutes(app: FastifyInstance, services: Services): void {
+  app.get(
+    '/v1/accounts/:accountId/tokens',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: 'List tokens with their state and last use',
+        description:
+          'Last use (time, address, user agent) is recorded without a database write on the verification path and written in batches; reads include uses not yet written.',
+        security: secured,
+        params: { type: 'object', required: ['accountId'], properties: { accountId: { type: 'string', maxLength: 64 } } },
+        querystring: {
+          type: 'object',
+          required: ['apiKeyType'],
+          properties: {
+            ...pageQuerySchema,
+            ...scopeQuery,
+            apiKeyType: { type: 'string', enum: ['USER', 'SERVICE_ACCOUNT'] },
+            parentIdentifier: { type: 'string', maxLength: 128 },
+            apiKeyIdentifier: { type: 'string', maxLength: 128 },
+            search: { type: 'string', maxLength: 128 },
+          },
+        },
+        response: {
+          200: { type: 'object', properties: { items: { type: 'array', items: tokenSchema }, total: { type: 'integer' }, pageIndex: { type: 'integer' }, pageSize: { type: 'integer' } } },
+          400: errorResponse,
+          401: errorResponse,
+          403: errorResponse,
+        },
+      },
+    },
+    async (req) => {
+      const { caller } = await nativeCaller(services, req);
+      const accountId = (req.params as { accountId: string }).accountId;
+      const q = req.query as {
+        pageIndex: number;
+        pageSize: number;
+        orgIdentifier?: string;
+        projectIdentifier?: string;
+        apiKeyType: ApiKeyType;
+        parentIdentifier?: string;
+        apiKeyIdentifier?: string;
+        search?: string;
+      };
+      const page = await services.tokens.list(
+        caller,
+        { owner: { scope: makeScope(accountId, q.orgIdentifier, q.projectIdentifier), type: q.apiKeyType, parentIdentifier: q.parentIdentifier }, apiKeyIdentifier: q.apiKeyIdentifier },
+        { offset: q.pageIndex * q.pageSize, limit: q.pageSize, search: q.search, sort: [{ field: 'createdAt', desc: true }] },
+      );
+      const now = services.ctx.clock.now();
+      const items = page.items.map((t) => {
+        const pending = services.usage.peek(t.id);
+        const fresher = pending && (t.lastUsedAt === null || pending.at > t.lastUsedAt);
+        return {
+          id: t.id,
+          identifier: t.identifier,
+          name: t.name,
+          description: t.description,
+          tags: t.tags,
+          apiKeyIdentifier: t.apiKeyIdentifier,
+          apiKeyType: t.apiKeyType,
+          parentIdentifier: t.parentIdentifier,
+          scope: t.scope,
+          validFrom: t.validFrom,
+          validTo: t.validTo,
+          scheduledExpireTime: t.scheduledExpireTime,
+          state: tokenState(t, now),
+          lastUsedAt: fresher ? pending.at : t.lastUsedAt,
+          lastUsedIp: fresher ? pending.ip : t.lastUsedIp,
+          lastUsedUserAgent: fresher ? pending.userAgent : t.lastUsedUserAgent,
+          createdAt: t.createdAt,
+          updatedAt: t.updatedAt,
+        };
+      });
+      return { items, total: page.total, pageIndex: q.pageIndex, pageSize: q.pageSize };
+    },
+  );
+
+  app.patch(
+    '/v1/accounts/:accountId/service-accounts/:identifier',
+    {
+      schema: {
+        tags: ['service accounts'],
+        summary: 'Activate or deactivate a service account',
+        description: 'A deactivated service account\'s tokens stop verifying at once, on every node (reason `principal_inactive`).',
+        security: secured,
+        params: {
+          type: 'object',
+          required: ['accountId', 'identifier'],
+          properties: { accountId: { type: 'string', maxLength: 64 }, identifier: { type: 'string', maxLength: 128 } },
+        },
+        querystring: { type: 'object', properties: scopeQuery },
+        body: { type: 'object', required: ['active'], additionalProperties: false, properties: { active: { type: 'boolean' } } },
+        response: {
+          200: {
+            type: 'object',
+            properties: { identifier: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' }, active: { type: 'boolean' }, scope: { $ref: 'KeywardScope#' } },
+          },
+          400: errorResponse,
+          401: errorResponse,
+          403: errorResponse,
+          404: errorResponse,
+        },
+      },
+    },
+    async (req) => {
+      const { caller } = await nativeCaller(services, req);
+      const p = req.params as { accountId: string; identifier: string };
+      const q = req.query as { orgIdentifier?: string; projectIdentifier?: string };
+      const sa = await services.serviceAccounts.setActive(caller, makeScope(p.accountId, q.orgIdentifier, q.projectIdentifier), p.identifier, (req.body as { active: boolean }).active);
+      return { identifier: sa.identifier, name: sa.name, email: sa.email, active: sa.active, scope: sa.scope };
+    },
+  );
+}

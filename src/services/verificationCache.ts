@@ -1,0 +1,157 @@
+/**
+ * The verification cache: what a verify needs, already parsed, by token id (Harness NG), key id
+ * (ZenML) or digest (CG). Bounded (LRU by insertion refresh), with a TTL as a backstop; every
+ * mutation that can change an answer evicts the affected entries through the invalidation bus.
+ *
+ * Races: a read that started before an invalidation must not be cached after it, or a revoked
+ * token could come back. Each read takes the epoch first; `set` refuses when it moved.
+ */
+import type { Invalidation } from './context.js';
+
+export interface CacheEntryMeta {
+  tokenIds: string[];
+  apiKeyIds: string[];
+  principalIds: string[];
+  accountId: string;
+}
+
+interface Slot<V> {
+  value: V | null; // null: a cached "not found"
+  expiresAt: number;
+  meta: CacheEntryMeta | null;
+}
+
+export interface CacheOptions {
+  maxEntries: number;
+  ttlMs: number;
+  negativeTtlMs: number;
+}
+
+export const DEFAULT_CACHE_OPTIONS: CacheOptions = { maxEntries: 100_000, ttlMs: 5 * 60_000, negativeTtlMs: 5_000 };
+
+export class VerificationCache<V> {
+  private readonly map = new Map<string, Slot<V>>();
+  private readonly byToken = new Map<string, Set<string>>();
+  private readonly byApiKey = new Map<string, Set<string>>();
+  private readonly byPrincipal = new Map<string, Set<string>>();
+  private readonly byAccount = new Map<string, Set<string>>();
+  private epochValue = 0;
+  /** False while invalidations may be missed (e.g. the LISTEN connection is down): nothing is cached. */
+  enabled = true;
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    readonly options: CacheOptions,
+    private readonly now: () => number,
+  ) {}
+
+  get epoch(): number {
+    return this.epochValue;
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** undefined: not cached; null: cached as not found; otherwise the value. */
+  get(key: string): V | null | undefined {
+    if (!this.enabled) return undefined;
+    const slot = this.map.get(key);
+    if (slot === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    if (slot.expiresAt <= this.now()) {
+      this.remove(key);
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    return slot.value;
+  }
+
+  /** Caches a value (or a negative answer, `null`) read at `epoch`. */
+  set(key: string, value: V | null, meta: CacheEntryMeta | null, epoch: number): void {
+    if (!this.enabled || epoch !== this.epochValue) return;
+    if (this.map.has(key)) this.remove(key);
+    else if (this.map.size >= this.options.maxEntries) {
+      const oldest = this.map.keys().next();
+      if (!oldest.done) this.remove(oldest.value);
+    }
+    const ttl = value === null ? this.options.negativeTtlMs : this.options.ttlMs;
+    this.map.set(key, { value, expiresAt: this.now() + ttl, meta });
+    if (meta) {
+      for (const id of meta.tokenIds) index(this.byToken, id, key);
+      for (const id of meta.apiKeyIds) index(this.byApiKey, id, key);
+      for (const id of meta.principalIds) index(this.byPrincipal, id, key);
+      index(this.byAccount, meta.accountId, key);
+    }
+  }
+
+  private remove(key: string): void {
+    const slot = this.map.get(key);
+    if (!slot) return;
+    this.map.delete(key);
+    if (slot.meta) {
+      for (const id of slot.meta.tokenIds) unindex(this.byToken, id, key);
+      for (const id of slot.meta.apiKeyIds) unindex(this.byApiKey, id, key);
+      for (const id of slot.meta.principalIds) unindex(this.byPrincipal, id, key);
+      unindex(this.byAccount, slot.meta.accountId, key);
+    }
+  }
+
+  private removeAll(keys: Set<string> | undefined): void {
+    if (!keys) return;
+    for (const k of [...keys]) this.remove(k);
+  }
+
+  clear(): void {
+    this.epochValue++;
+    this.map.clear();
+    this.byToken.clear();
+    this.byApiKey.clear();
+    this.byPrincipal.clear();
+    this.byAccount.clear();
+  }
+
+  invalidate(e: Invalidation): void {
+    this.epochValue++;
+    switch (e.kind) {
+      case 'token':
+        for (const id of e.tokenIds) {
+          this.remove(`t:${id}`);
+          this.removeAll(this.byToken.get(id));
+        }
+        break;
+      case 'apiKey':
+        for (const id of e.apiKeyIds) {
+          this.remove(`k:${id}`);
+          this.removeAll(this.byApiKey.get(id));
+        }
+        break;
+      case 'principal':
+        this.removeAll(this.byPrincipal.get(e.principalId));
+        break;
+      case 'permissions':
+        this.removeAll(this.byAccount.get(e.accountId));
+        break;
+      case 'all':
+        this.clear();
+        break;
+    }
+  }
+}
+
+function index(m: Map<string, Set<string>>, id: string, key: string): void {
+  let s = m.get(id);
+  if (!s) m.set(id, (s = new Set()));
+  s.add(key);
+}
+
+function unindex(m: Map<string, Set<string>>, id: string, key: string): void {
+  const s = m.get(id);
+  if (!s) return;
+  s.delete(key);
+  if (s.size === 0) m.delete(id);
+}
