@@ -1,5 +1,5 @@
 /** The entities of the core model (DESIGN.md section 1), as services and protocols see them. */
-import type { Scope } from './scope.js';
+import type { Scope, ScopeLevel } from './scope.js';
 import type { ApiKeyType, TokenFormat } from './tokens.js';
 import type { PrincipalType } from './permissions.js';
 
@@ -32,6 +32,7 @@ export interface Project {
   description: string;
   color: string;
   tags: Tags;
+  modules: string[];
   createdAt: number;
   updatedAt: number;
 }
@@ -135,6 +136,8 @@ export interface RoleAssignment {
   principalId: string;
   disabled: boolean;
   managed: boolean;
+  principalScopeLevel: ScopeLevel | null;
+  roleScopeLevel: ScopeLevel | null;
   createdAt: number;
   updatedAt: number;
 }

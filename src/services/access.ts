@@ -3,15 +3,15 @@
  * groups at a scope, inherited downward, and the one question "may this principal do P on R at S".
  */
 import { ConflictError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from '../domain/errors.js';
-import { newUuid, randomLetters } from '../domain/ids.js';
+import { newUuid, randomAlphanumeric } from '../domain/ids.js';
 import type { Actor, Role, RoleAssignment, UserGroup } from '../domain/model.js';
 import { BUILT_IN_ROLE_BY_ID, BUILT_IN_ROLES, DEFAULT_RESOURCE_GROUP, P, RESOURCE } from '../domain/permissions.js';
-import { scopeChain, scopeContains, scopeLevel, type Scope } from '../domain/scope.js';
+import { makeScope, scopeChain, scopeContains, scopeLevel, type Scope, type ScopeLevel } from '../domain/scope.js';
 import { checkDescription, checkIdentifier, checkName, checkTags, normalizeTags, validate } from '../domain/validation.js';
 import type { Db } from '../store/database.js';
 import { isUniqueViolation } from '../store/database.js';
 import * as access from '../store/access.js';
-import { getServiceAccountById } from '../store/serviceAccounts.js';
+import { getServiceAccount, getServiceAccountById } from '../store/serviceAccounts.js';
 import { getUser } from '../store/users.js';
 import type { ListQuery, ListResult } from '../store/rows.js';
 import { mutate } from './audit.js';
@@ -157,9 +157,19 @@ export class AccessService {
   async createAssignment(
     caller: Caller,
     scope: Scope,
-    input: { identifier?: string | null; roleIdentifier: string; resourceGroupIdentifier?: string | null; principalType: string; principalId: string; disabled?: boolean; managed?: boolean },
+    input: {
+      identifier?: string | null;
+      roleIdentifier: string;
+      resourceGroupIdentifier?: string | null;
+      principalType: string;
+      principalId: string;
+      disabled?: boolean;
+      managed?: boolean;
+      principalScopeLevel?: ScopeLevel | null;
+      roleScopeLevel?: ScopeLevel | null;
+    },
   ): Promise<RoleAssignment> {
-    const identifier = input.identifier || `role_assignment_${randomLetters(20)}`;
+    const identifier = input.identifier || `role_assignment_${randomAlphanumeric(20)}`;
     validate([['identifier', checkIdentifier(identifier)]]);
     if (!['USER', 'SERVICE_ACCOUNT', 'USER_GROUP'].includes(input.principalType)) {
       throw InvalidArgumentError.field('principal.type', `must be one of USER, SERVICE_ACCOUNT, USER_GROUP`);
@@ -178,6 +188,8 @@ export class AccessService {
       principalId: input.principalId,
       disabled: input.disabled ?? false,
       managed: input.managed ?? false,
+      principalScopeLevel: input.principalScopeLevel ?? null,
+      roleScopeLevel: input.roleScopeLevel ?? null,
       createdAt: now,
       updatedAt: now,
     };
@@ -211,6 +223,61 @@ export class AccessService {
         invalidate: [{ kind: 'permissions', accountId: scope.accountId }],
       };
     });
+  }
+
+  /** The scope a principal named at `level` lives in, seen from `scope` (a level below the scope is refused). */
+  static principalScope(scope: Scope, level: ScopeLevel | null): Scope {
+    if (level === 'account') return makeScope(scope.accountId);
+    if (level === 'organization') {
+      if (!scope.orgId) throw InvalidArgumentError.field('principal.scopeLevel', 'cannot be below the scope of the role assignment');
+      return makeScope(scope.accountId, scope.orgId);
+    }
+    if (level === 'project' && !scope.projectId) throw InvalidArgumentError.field('principal.scopeLevel', 'cannot be below the scope of the role assignment');
+    return scope;
+  }
+
+  /**
+   * Finds a principal's internal id from the identifier callers use: a user's id, or a service
+   * account's or user group's identifier in the scope named by `level` (default: the assignment's).
+   */
+  async resolvePrincipalId(scope: Scope, type: string, identifier: string, level: ScopeLevel | null): Promise<string> {
+    const db = this.ctx.store.db;
+    if (type === 'USER') {
+      const u = await getUser(db, identifier);
+      if (!u || u.accountId !== scope.accountId) throw new NotFoundError(`User [${identifier}] does not exist in account [${scope.accountId}]`, 'user', identifier);
+      return u.id;
+    }
+    const where = AccessService.principalScope(scope, level);
+    if (type === 'SERVICE_ACCOUNT') {
+      const sa = await getServiceAccount(db, where, identifier);
+      if (!sa) throw new NotFoundError(`Service account [${identifier}] does not exist in the scope`, 'serviceaccount', identifier);
+      return sa.id;
+    }
+    if (type === 'USER_GROUP') {
+      const g = await access.getUserGroup(db, where, identifier);
+      if (!g) throw new NotFoundError(`User group [${identifier}] does not exist in the scope`, 'usergroup', identifier);
+      return g.id;
+    }
+    throw InvalidArgumentError.field('principal.type', 'must be one of USER, USER_GROUP, SERVICE_ACCOUNT');
+  }
+
+  /** The identifier and scope level callers know a principal by. */
+  async describePrincipal(a: RoleAssignment): Promise<{ identifier: string; scopeLevel: ScopeLevel | null }> {
+    const db = this.ctx.store.db;
+    if (a.principalType === 'USER') return { identifier: a.principalId, scopeLevel: null };
+    if (a.principalType === 'SERVICE_ACCOUNT') {
+      const sa = await getServiceAccountById(db, a.principalId);
+      return { identifier: sa?.identifier ?? a.principalId, scopeLevel: sa ? scopeLevel(sa.scope) : a.principalScopeLevel };
+    }
+    const g = await access.getUserGroupById(db, a.principalId);
+    return { identifier: g?.identifier ?? a.principalId, scopeLevel: g ? scopeLevel(g.scope) : a.principalScopeLevel };
+  }
+
+  async getAssignment(caller: Caller, scope: Scope, identifier: string): Promise<RoleAssignment> {
+    await this.require(caller, P.roleAssignmentView, { type: RESOURCE.roleAssignment, identifier }, scope);
+    const a = await access.getRoleAssignment(this.ctx.store.db, scope, identifier);
+    if (!a) throw new NotFoundError(`Role assignment with identifier [${identifier}] not found`, 'roleassignment', identifier);
+    return a;
   }
 
   private async assertPrincipalExists(db: Db, scope: Scope, type: string, id: string): Promise<void> {

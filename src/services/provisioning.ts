@@ -12,7 +12,7 @@ import { makeScope } from '../domain/scope.js';
 import { digestHex, generateNgToken, parseToken } from '../domain/tokens.js';
 import { checkEmail, validate } from '../domain/validation.js';
 import { isUniqueViolation, type Tx } from '../store/database.js';
-import { insertAccount } from '../store/accounts.js';
+import { insertAccount, insertOrganization } from '../store/accounts.js';
 import { insertRoleAssignment } from '../store/access.js';
 import { insertApiKey } from '../store/apiKeys.js';
 import { getSetting, insertSetting } from '../store/settings.js';
@@ -144,9 +144,13 @@ export async function provisionAccount(ctx: ServiceContext, caller: Caller, inpu
       principalId: admin.id,
       disabled: false,
       managed: false,
+      principalScopeLevel: null,
+      roleScopeLevel: null,
       createdAt: now,
       updatedAt: now,
     });
+    // Harness accounts come with an organization named `default`; scripts and Terraform examples use it.
+    await insertOrganization(tx, { id: newUuid(), accountId, identifier: 'default', name: 'default', description: 'Default organization', tags: {}, createdAt: now, updatedAt: now });
     await insertApiKey(tx, apiKey);
     await insertToken(tx, tokenRecord, digestHex(minted.secret));
     return {

@@ -9,6 +9,7 @@ import type { Db } from '../store/database.js';
 import { isUniqueViolation } from '../store/database.js';
 import * as store from '../store/accounts.js';
 import { tombstoneTokens } from '../store/tokens.js';
+import type { ListQuery, ListResult } from '../store/rows.js';
 import { mutate } from './audit.js';
 import type { AccessService } from './access.js';
 import type { Caller, ServiceContext } from './context.js';
@@ -32,6 +33,7 @@ export interface OrgInput {
 
 export interface ProjectInput extends OrgInput {
   color?: string | null;
+  modules?: string[] | null;
 }
 
 export class ScopeService {
@@ -125,9 +127,9 @@ export class ScopeService {
     return org;
   }
 
-  async listOrganizations(caller: Caller, accountId: string): Promise<Organization[]> {
+  async listOrganizations(caller: Caller, accountId: string, q: ListQuery): Promise<ListResult<Organization>> {
     await this.access.require(caller, P.organizationView, { type: RESOURCE.organization, identifier: null }, makeScope(accountId));
-    return store.listOrganizations(this.ctx.store.db, accountId);
+    return store.listOrganizations(this.ctx.store.db, accountId, q);
   }
 
   async updateOrganization(caller: Caller, accountId: string, identifier: string, input: OrgInput): Promise<Organization> {
@@ -182,6 +184,7 @@ export class ScopeService {
       description: input.description ?? '',
       color: input.color ?? '',
       tags: normalizeTags(input.tags),
+      modules: input.modules ?? [],
       createdAt: now,
       updatedAt: now,
     };
@@ -204,9 +207,12 @@ export class ScopeService {
     return p;
   }
 
-  async listProjects(caller: Caller, accountId: string, orgId?: string): Promise<Project[]> {
-    await this.access.require(caller, P.projectView, { type: RESOURCE.project, identifier: null }, makeScope(accountId, orgId));
-    return store.listProjects(this.ctx.store.db, accountId, orgId);
+  /** Projects of the given organizations (all the account's when none is given). */
+  async listProjects(caller: Caller, accountId: string, orgIds: string[], q: ListQuery): Promise<ListResult<Project>> {
+    for (const orgId of orgIds.length > 0 ? orgIds : [undefined]) {
+      await this.access.require(caller, P.projectView, { type: RESOURCE.project, identifier: null }, makeScope(accountId, orgId));
+    }
+    return store.listProjects(this.ctx.store.db, accountId, orgIds, q);
   }
 
   async updateProject(caller: Caller, accountId: string, orgId: string, identifier: string, input: ProjectInput): Promise<Project> {
@@ -226,6 +232,7 @@ export class ScopeService {
         description: input.description ?? '',
         color: input.color ?? p.color,
         tags: normalizeTags(input.tags),
+        modules: input.modules ?? p.modules,
         updatedAt: this.ctx.clock.now(),
       };
       await store.updateProject(tx, next);

@@ -67,6 +67,8 @@ export const toRoleAssignment = (r: RoleAssignmentRow): RoleAssignment => ({
   principalId: r.principal_id,
   disabled: bool(r.disabled),
   managed: bool(r.managed),
+  principalScopeLevel: r.principal_scope_level as RoleAssignment['principalScopeLevel'],
+  roleScopeLevel: r.role_scope_level as RoleAssignment['roleScopeLevel'],
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -84,6 +86,8 @@ export async function insertRoleAssignment(db: Db, a: RoleAssignment): Promise<v
       principal_id: a.principalId,
       disabled: int(a.disabled),
       managed: int(a.managed),
+      principal_scope_level: a.principalScopeLevel,
+      role_scope_level: a.roleScopeLevel,
       created_at: a.createdAt,
       updated_at: a.updatedAt,
     })

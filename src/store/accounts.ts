@@ -1,7 +1,7 @@
 import type { Db } from './database.js';
 import type { Account, Organization, Project } from '../domain/model.js';
 import type { AccountRow, OrganizationRow, ProjectRow } from './schema.js';
-import { parseTags } from './rows.js';
+import { containsCi, parseTags, SORT_COLUMNS, type ListQuery, type ListResult } from './rows.js';
 
 const toAccount = (r: AccountRow): Account => ({ id: r.id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at });
 
@@ -47,6 +47,7 @@ const toProject = (r: ProjectRow): Project => ({
   description: r.description,
   color: r.color,
   tags: parseTags(r.tags),
+  modules: JSON.parse(r.modules) as string[],
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -77,9 +78,20 @@ export async function getOrganization(db: Db, accountId: string, identifier: str
   return r ? toOrg(r) : null;
 }
 
-export async function listOrganizations(db: Db, accountId: string): Promise<Organization[]> {
-  const rows = await db.selectFrom('organizations').selectAll().where('account_id', '=', accountId).orderBy('identifier').execute();
-  return rows.map(toOrg);
+export async function listOrganizations(db: Db, accountId: string, q: ListQuery): Promise<ListResult<Organization>> {
+  let base = db.selectFrom('organizations').where('account_id', '=', accountId);
+  if (q.identifiers && q.identifiers.length > 0) base = base.where('identifier', 'in', q.identifiers);
+  if (q.search) {
+    const t = q.search;
+    base = base.where((eb) => eb.or([containsCi('name', t), containsCi('identifier', t), containsCi('tags', t)]));
+  }
+  let rows = base.selectAll();
+  for (const s of q.sort ?? [{ field: 'name', desc: false }]) rows = rows.orderBy(SORT_COLUMNS[s.field], s.desc ? 'desc' : 'asc');
+  const [items, count] = await Promise.all([
+    rows.orderBy('id').offset(q.offset).limit(q.limit).execute(),
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { items: items.map(toOrg), total: Number(count.n) };
 }
 
 export async function updateOrganization(db: Db, o: Organization): Promise<void> {
@@ -106,6 +118,7 @@ export async function insertProject(db: Db, p: Project): Promise<void> {
       description: p.description,
       color: p.color,
       tags: JSON.stringify(p.tags),
+      modules: JSON.stringify(p.modules),
       created_at: p.createdAt,
       updated_at: p.updatedAt,
     })
@@ -123,17 +136,27 @@ export async function getProject(db: Db, accountId: string, orgId: string, ident
   return r ? toProject(r) : null;
 }
 
-export async function listProjects(db: Db, accountId: string, orgId?: string): Promise<Project[]> {
-  let q = db.selectFrom('projects').selectAll().where('account_id', '=', accountId);
-  if (orgId !== undefined) q = q.where('org_id', '=', orgId);
-  const rows = await q.orderBy('org_id').orderBy('identifier').execute();
-  return rows.map(toProject);
+export async function listProjects(db: Db, accountId: string, orgIds: string[] | undefined, q: ListQuery): Promise<ListResult<Project>> {
+  let base = db.selectFrom('projects').where('account_id', '=', accountId);
+  if (orgIds && orgIds.length > 0) base = base.where('org_id', 'in', orgIds);
+  if (q.identifiers && q.identifiers.length > 0) base = base.where('identifier', 'in', q.identifiers);
+  if (q.search) {
+    const t = q.search;
+    base = base.where((eb) => eb.or([containsCi('name', t), containsCi('identifier', t), containsCi('tags', t)]));
+  }
+  let rows = base.selectAll();
+  for (const s of q.sort ?? [{ field: 'updatedAt', desc: true }]) rows = rows.orderBy(SORT_COLUMNS[s.field], s.desc ? 'desc' : 'asc');
+  const [items, count] = await Promise.all([
+    rows.orderBy('id').offset(q.offset).limit(q.limit).execute(),
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { items: items.map(toProject), total: Number(count.n) };
 }
 
 export async function updateProject(db: Db, p: Project): Promise<void> {
   await db
     .updateTable('projects')
-    .set({ name: p.name, description: p.description, color: p.color, tags: JSON.stringify(p.tags), updated_at: p.updatedAt })
+    .set({ name: p.name, description: p.description, color: p.color, tags: JSON.stringify(p.tags), modules: JSON.stringify(p.modules), updated_at: p.updatedAt })
     .where('id', '=', p.id)
     .execute();
 }

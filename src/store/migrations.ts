@@ -237,8 +237,18 @@ const m0001: Migration = {
   },
 };
 
+/** Fields Harness's organization, project and role-assignment resources carry. */
+const m0002: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('projects').addColumn('modules', text, (c) => c.notNull().defaultTo('[]')).execute();
+    await db.schema.alterTable('role_assignments').addColumn('principal_scope_level', text).execute();
+    await db.schema.alterTable('role_assignments').addColumn('role_scope_level', text).execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0002_harness_resources': m0002,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -33,6 +33,8 @@ export interface ProjectTable {
   description: string;
   color: string;
   tags: string;
+  /** JSON array of module names (Harness's `modules`). */
+  modules: string;
   created_at: number;
   updated_at: number;
 }
@@ -94,6 +96,10 @@ export interface RoleAssignmentTable {
   principal_id: string;
   disabled: number;
   managed: number;
+  /** Where the principal lives ('account', 'organization', 'project'), as the caller named it. */
+  principal_scope_level: string | null;
+  /** Where the role is defined, when the caller named it (Harness's roleReference). */
+  role_scope_level: string | null;
   created_at: number;
   updated_at: number;
 }

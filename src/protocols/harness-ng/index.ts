@@ -8,6 +8,8 @@ import { apiKeyRoutes } from './apikey.js';
 import { ngResourceNotFound, sendNg } from './errors.js';
 import { serviceAccountRoutes } from './serviceaccount.js';
 import { tokenRoutes } from './token.js';
+import { organizationRoutes } from './organizations.js';
+import { roleAssignmentRoutes } from './roleassignments.js';
 
 async function ngApi(app: FastifyInstance, opts: { services: Services }): Promise<void> {
   app.setErrorHandler((err, req, reply) => sendNg(err, req, reply));
@@ -16,8 +18,16 @@ async function ngApi(app: FastifyInstance, opts: { services: Services }): Promis
   apiKeyRoutes(app, opts.services);
   tokenRoutes(app, opts.services);
   serviceAccountRoutes(app, opts.services);
+  organizationRoutes(app, opts.services);
+}
+
+async function authzApi(app: FastifyInstance, opts: { services: Services }): Promise<void> {
+  app.setErrorHandler((err, req, reply) => sendNg(err, req, reply));
+  app.setNotFoundHandler((req, reply) => sendNg(ngResourceNotFound(req), req, reply));
+  roleAssignmentRoutes(app, opts.services);
 }
 
 export async function harnessNgProtocol(app: FastifyInstance, opts: { services: Services }): Promise<void> {
   for (const prefix of ['/ng/api', '/gateway/ng/api']) await app.register(ngApi, { prefix, services: opts.services });
+  for (const prefix of ['/authz/api', '/gateway/authz/api']) await app.register(authzApi, { prefix, services: opts.services });
 }

@@ -1,0 +1,181 @@
+/**
+ * `/organizations` and `/projects`, as Harness's Go SDK and the Terraform resources
+ * harness_platform_organization and harness_platform_project use them (docs/compat/harness-ng-resources.md).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { NotFoundError, type FieldViolation } from '../../domain/errors.js';
+import type { Organization, Project } from '../../domain/model.js';
+import { checkDescription, checkIdentifier, checkName, checkTags } from '../../domain/validation.js';
+import type { Services } from '../../services/index.js';
+import type { ProjectInput } from '../../services/scopes.js';
+import { bodyObject, many, ngAuth, opt, pageResponse, paging, required, str, tags } from './context.js';
+import { NgError, failureBody, ngFailure, ngInvalidRequest, success } from './errors.js';
+
+const blank = (v: string | null) => v === null || v.trim() === '';
+
+/** Terraform removes a resource from its state on a read that answers 400 RESOURCE_NOT_FOUND_EXCEPTION. */
+const readMiss = (req: FastifyRequest, message: string) => new NgError(400, failureBody(req, 'RESOURCE_NOT_FOUND_EXCEPTION', message, null));
+
+function wrapped(req: FastifyRequest, key: 'organization' | 'project'): Record<string, unknown> {
+  const b = bodyObject(req);
+  const inner = b[key];
+  if (inner === undefined || inner === null) throw ngFailure(req, [{ field: key, message: 'must not be null' }]);
+  if (typeof inner !== 'object' || Array.isArray(inner)) throw new NgError(400, { code: 400, message: 'Unable to process JSON' });
+  return inner as Record<string, unknown>;
+}
+
+function readOrg(req: FastifyRequest) {
+  const o = wrapped(req, 'organization');
+  const input = { identifier: str(o, 'identifier') ?? '', name: str(o, 'name') ?? '', description: str(o, 'description'), tags: tags(o) };
+  const v: FieldViolation[] = [];
+  const add = (field: string, message: string | null) => message && v.push({ field, message });
+  add('identifier', checkIdentifier(input.identifier));
+  add('name', blank(input.name) ? 'must not be blank' : checkName(input.name));
+  add('description', checkDescription(input.description));
+  add('tags', checkTags(input.tags));
+  if (v.length > 0) throw ngFailure(req, v);
+  return input;
+}
+
+function readProject(req: FastifyRequest, orgFromQuery: string): ProjectInput {
+  const p = wrapped(req, 'project');
+  const modules = p.modules;
+  if (modules !== undefined && modules !== null && (!Array.isArray(modules) || modules.some((m) => typeof m !== 'string'))) {
+    throw new NgError(400, { code: 400, message: 'Unable to process JSON' });
+  }
+  const input: ProjectInput = {
+    identifier: str(p, 'identifier') ?? '',
+    name: str(p, 'name') ?? '',
+    description: str(p, 'description'),
+    color: str(p, 'color'),
+    tags: tags(p),
+    modules: (modules as string[] | null | undefined) ?? null,
+  };
+  const v: FieldViolation[] = [];
+  const add = (field: string, message: string | null) => message && v.push({ field, message });
+  add('identifier', checkIdentifier(input.identifier));
+  add('name', blank(input.name) ? 'must not be blank' : checkName(input.name));
+  add('description', checkDescription(input.description));
+  add('tags', checkTags(input.tags));
+  if (input.color && input.color.length > 64) add('color', 'size must be between 0 and 64');
+  if (v.length > 0) throw ngFailure(req, v);
+  const bodyOrg = str(p, 'orgIdentifier');
+  if (bodyOrg && bodyOrg !== orgFromQuery) throw ngInvalidRequest(req, `Value mismatch, previous: ${orgFromQuery} current: ${bodyOrg}`);
+  return input;
+}
+
+const orgResponse = (o: Organization) => ({
+  organization: { identifier: o.identifier, name: o.name, description: o.description, tags: o.tags },
+  createdAt: o.createdAt,
+  lastModifiedAt: o.updatedAt,
+  harnessManaged: false,
+});
+
+const projectResponse = (p: Project) => ({
+  project: { orgIdentifier: p.orgId, identifier: p.identifier, name: p.name, color: p.color, modules: p.modules, description: p.description, tags: p.tags },
+  createdAt: p.createdAt,
+  lastModifiedAt: p.updatedAt,
+  isFavorite: false,
+});
+
+/** Harness defaults a missing orgIdentifier to the account's `default` organization. */
+const orgParam = (req: FastifyRequest) => opt(req, 'orgIdentifier') ?? 'default';
+
+export function organizationRoutes(app: FastifyInstance, services: Services): void {
+  const to = ['harness-ng: organizations'];
+  const tp = ['harness-ng: projects'];
+  const param = (req: FastifyRequest) => (req.params as { identifier: string }).identifier;
+
+  app.post('/organizations', { schema: { tags: to, summary: 'Create an organization' } }, async (req) => {
+    const ctx = await ngAuth(services, req);
+    required(req, ['accountIdentifier']);
+    return success(req, orgResponse(await services.scopes.createOrganization(ctx.caller, ctx.accountId, readOrg(req))));
+  });
+
+  app.get('/organizations/:identifier', { schema: { tags: to, summary: 'Get an organization' } }, async (req) => {
+    const ctx = await ngAuth(services, req);
+    try {
+      return success(req, orgResponse(await services.scopes.getOrganization(ctx.caller, ctx.accountId, param(req))));
+    } catch (e) {
+      if (e instanceof NotFoundError) throw readMiss(req, `Organization with identifier [${param(req)}] not found`);
+      throw e;
+    }
+  });
+
+  app.put('/organizations/:identifier', { schema: { tags: to, summary: 'Update an organization' } }, async (req) => {
+    const ctx = await ngAuth(services, req);
+    const input = readOrg(req);
+    if (input.identifier !== param(req)) throw ngInvalidRequest(req, `Organization identifier in the body [${input.identifier}] does not match the path [${param(req)}]`);
+    try {
+      return success(req, orgResponse(await services.scopes.updateOrganization(ctx.caller, ctx.accountId, param(req), input)));
+    } catch (e) {
+      if (e instanceof NotFoundError) throw ngInvalidRequest(req, `Organization with identifier [${param(req)}] not found`);
+      throw e;
+    }
+  });
+
+  app.delete('/organizations/:identifier', { schema: { tags: to, summary: 'Delete an organization and everything in it' } }, async (req) => {
+    const ctx = await ngAuth(services, req);
+    await services.scopes.deleteOrganization(ctx.caller, ctx.accountId, param(req));
+    return success(req, true);
+  });
+
+  app.get('/organizations', { schema: { tags: to, summary: 'List organizations, paged' } }, async (req) => {
+    const ctx = await ngAuth(services, req);
+    const p = paging(req);
+    const sortGiven = many(req, 'sortOrders').length > 0;
+    const page = await services.scopes.listOrganizations(ctx.caller, ctx.accountId, {
+      offset: p.offset,
+      limit: p.limit,
+      identifiers: p.identifiers,
+      search: p.search,
+      sort: sortGiven ? p.sort : [{ field: 'name', desc: false }],
+    });
+    return success(req, pageResponse(page.items.map(orgResponse), page.total, p));
+  });
+
+  app.post('/projects', { schema: { tags: tp, summary: 'Create a project' } }, async (req) => {
+    const ctx = await ngAuth(services, req);
+    const org = orgParam(req);
+    return success(req, projectResponse(await services.scopes.createProject(ctx.caller, ctx.accountId, org, readProject(req, org))));
+  });
+
+  app.get('/projects/:identifier', { schema: { tags: tp, summary: 'Get a project' } }, async (req) => {
+    const ctx = await ngAuth(services, req);
+    try {
+      return success(req, projectResponse(await services.scopes.getProject(ctx.caller, ctx.accountId, orgParam(req), param(req))));
+    } catch (e) {
+      if (e instanceof NotFoundError) throw readMiss(req, `Project with identifier [${param(req)}] and orgIdentifier [${orgParam(req)}] not found`);
+      throw e;
+    }
+  });
+
+  app.put('/projects/:identifier', { schema: { tags: tp, summary: 'Update a project' } }, async (req) => {
+    const ctx = await ngAuth(services, req);
+    const org = orgParam(req);
+    const input = readProject(req, org);
+    if (input.identifier !== param(req)) throw ngInvalidRequest(req, `Project identifier in the body [${input.identifier}] does not match the path [${param(req)}]`);
+    try {
+      return success(req, projectResponse(await services.scopes.updateProject(ctx.caller, ctx.accountId, org, param(req), input)));
+    } catch (e) {
+      if (e instanceof NotFoundError) throw ngInvalidRequest(req, `Project with identifier [${param(req)}] and orgIdentifier [${org}] not found`);
+      throw e;
+    }
+  });
+
+  app.delete('/projects/:identifier', { schema: { tags: tp, summary: 'Delete a project and everything in it' } }, async (req) => {
+    const ctx = await ngAuth(services, req);
+    await services.scopes.deleteProject(ctx.caller, ctx.accountId, orgParam(req), param(req));
+    return success(req, true);
+  });
+
+  const listProjects = async (req: FastifyRequest) => {
+    const ctx = await ngAuth(services, req);
+    const p = paging(req);
+    const orgs = [...many(req, 'orgIdentifiers'), ...many(req, 'orgIdentifier')];
+    const page = await services.scopes.listProjects(ctx.caller, ctx.accountId, orgs, { offset: p.offset, limit: p.limit, identifiers: p.identifiers, search: p.search, sort: p.sort });
+    return success(req, pageResponse(page.items.map(projectResponse), page.total, p));
+  };
+  app.get('/projects', { schema: { tags: tp, summary: 'List projects, paged' } }, listProjects);
+  app.get('/projects/list', { schema: { tags: tp, summary: 'List projects of several organizations, paged' } }, listProjects);
+}
