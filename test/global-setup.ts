@@ -86,6 +86,8 @@ async function throwawayCluster(): Promise<{ url: string; stop: () => void } | n
 }
 
 export default async function setup(project: TestProject) {
+  // Tests that start Keyward as a process (CLI, two nodes, shutdown) run dist/: build it from the current source.
+  execFileSync(process.execPath, [path.resolve('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
   let url: string | null = null;
   let stop: (() => void) | null = null;
   const candidates = [process.env.KEYWARD_TEST_DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/postgres'].filter((u): u is string => !!u);

@@ -1,6 +1,6 @@
 /** Prometheus metrics: requests by route and status, latency, and verification outcomes. */
 import type { FastifyInstance } from 'fastify';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { VerificationService } from '../services/verification.js';
 
 export function installMetrics(app: FastifyInstance, verification: VerificationService): Registry {
@@ -26,6 +26,11 @@ export function installMetrics(app: FastifyInstance, verification: VerificationS
     registers: [registry],
   });
   verification.onOutcome = (outcome) => verifications.inc({ outcome });
+  const cache = verification.cache;
+  new Gauge({ name: 'keyward_verification_cache_entries', help: 'Entries in the verification cache', registers: [registry], collect() { this.set(cache.size); } });
+  new Gauge({ name: 'keyward_verification_cache_enabled', help: '1 while the verification cache is in use (0 while invalidations could be missed)', registers: [registry], collect() { this.set(cache.enabled ? 1 : 0); } });
+  new Gauge({ name: 'keyward_verification_cache_hits', help: 'Verification cache hits since start', registers: [registry], collect() { this.set(cache.hits); } });
+  new Gauge({ name: 'keyward_verification_cache_misses', help: 'Verification cache misses since start', registers: [registry], collect() { this.set(cache.misses); } });
 
   app.addHook('onResponse', async (req, reply) => {
     // The route pattern, never the raw URL, so that ids and tokens never become label values.
