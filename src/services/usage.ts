@@ -16,10 +16,18 @@ export class UsageRecorder {
     private readonly onError: (e: unknown) => void = () => undefined,
   ) {}
 
+  /** Called on every successful verification: updates the pending entry in place when there is one. */
   record(tokenId: string, at: number, ip: string | null, userAgent: string | null): void {
     const prev = this.pending.get(tokenId);
-    if (prev && prev.at > at) return;
-    this.pending.set(tokenId, { tokenId, at, ip, userAgent: userAgent === null ? null : userAgent.slice(0, 512) });
+    const ua = userAgent !== null && userAgent.length > 512 ? userAgent.slice(0, 512) : userAgent;
+    if (prev) {
+      if (prev.at > at) return;
+      prev.at = at;
+      prev.ip = ip;
+      prev.userAgent = ua;
+      return;
+    }
+    this.pending.set(tokenId, { tokenId, at, ip, userAgent: ua });
   }
 
   /** The newest buffered use of a token not yet written, for reads that want it now. */

@@ -82,6 +82,8 @@ interface Lookup {
   missReason: 'unknown' | 'deleted';
 }
 
+const EMPTY_META: VerifyMeta = Object.freeze({});
+
 const REJECTED: Record<VerifyFailureReason, Rejected> = Object.fromEntries(
   VERIFY_REASONS.map((r) => [r, Object.freeze({ valid: false as const, reason: r })]),
 ) as Record<VerifyFailureReason, Rejected>;
@@ -105,9 +107,22 @@ export class VerificationService {
   }
 
   async verify(raw: unknown, meta: VerifyMeta = {}): Promise<VerifyResult> {
-    const result = await this.check(raw, meta);
+    const result = this.verifyCached(raw, meta) ?? (await this.check(raw, meta));
     this.onOutcome(result.valid ? 'valid' : result.reason);
     return result;
+  }
+
+  /**
+   * The answer when it needs no I/O (a malformed token, or a cache hit), synchronously; undefined
+   * when the store must be read. `verify` tries this first.
+   */
+  verifyCached(raw: unknown, meta: VerifyMeta = EMPTY_META): VerifyResult | undefined {
+    const parsed = parseToken(raw);
+    if (!parsed.format) return REJECTED.malformed;
+    const digest = digestSecret(parsed.format === 'harness_cg' ? parsed.whole : parsed.secret);
+    const lookup = this.cache.get(cacheKey(parsed, digest));
+    if (lookup === undefined || lookup === null) return undefined;
+    return this.decide(parsed, digest, lookup, meta);
   }
 
   private async check(raw: unknown, meta: VerifyMeta): Promise<VerifyResult> {
@@ -134,6 +149,10 @@ export class VerificationService {
         epoch,
       );
     }
+    return this.decide(parsed, digest, lookup, meta);
+  }
+
+  private decide(parsed: ParsedToken, digest: Buffer, lookup: Lookup, meta: VerifyMeta): VerifyResult {
     const match = this.match(parsed, digest, lookup.credentials);
     if (match === 'none') return REJECTED[lookup.missReason];
     if (match === 'mismatch') return REJECTED.unknown;
