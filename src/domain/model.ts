@@ -58,6 +58,8 @@ export interface ServiceAccount {
   description: string;
   tags: Tags;
   active: boolean;
+  /** The name as ZenML knows it, unique per account; null for service accounts named elsewhere. */
+  uniqueName?: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -79,6 +81,11 @@ export interface ApiKey {
   defaultTimeToExpireToken: number;
   active: boolean;
   flavor: ApiKeyFlavor;
+  /** ZenML: the name unique per service account, the previous secret's retain period, last rotation and login. */
+  uniqueName?: string | null;
+  retainPeriodMinutes?: number;
+  lastRotatedAt?: number | null;
+  lastLoginAt?: number | null;
   createdAt: number;
   updatedAt: number;
 }

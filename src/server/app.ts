@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Services } from '../services/index.js';
 import { nativeProtocol } from '../protocols/native/index.js';
 import { harnessNgProtocol } from '../protocols/harness-ng/index.js';
+import { zenmlProtocol, type ZenmlOptions } from '../protocols/zenml/index.js';
 import { nativeError, sendNativeError } from '../protocols/native/errors.js';
 import { installMetrics } from './metrics.js';
 import { redactPaths, requestIdFrom, serializers } from './logging.js';
@@ -19,6 +20,7 @@ export interface AppOptions {
   logStream?: Writable;
   trustProxy?: boolean;
   version: string;
+  zenml?: ZenmlOptions;
 }
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
@@ -84,6 +86,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   await app.register(nativeProtocol, { services });
   await app.register(harnessNgProtocol, { services });
+  await app.register(zenmlProtocol, { services, zenml: opts.zenml ?? { serverVersion: '0.84.0', jwtExpireMinutes: null } });
 
   app.setErrorHandler((err, req, reply) => sendNativeError(err, req, reply));
   app.setNotFoundHandler((req, reply) => reply.status(404).send(nativeError(req, 'NOT_FOUND', `Route ${req.method} ${req.url.split('?')[0]} not found`)));

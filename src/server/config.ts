@@ -18,6 +18,10 @@ export interface Config {
   cacheMaxEntries: number;
   cacheTtlMs: number;
   negativeCacheTtlMs: number;
+  /** The version ZenML's /api/v1/info reports. */
+  zenmlServerVersion: string;
+  /** ZenML session lifetime in minutes; unset: sessions do not expire, as in ZenML. */
+  zenmlJwtExpireMinutes: number | null;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -46,6 +50,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     cacheMaxEntries: int(env, 'KEYWARD_CACHE_MAX_ENTRIES', 100_000),
     cacheTtlMs: int(env, 'KEYWARD_CACHE_TTL_MS', 5 * 60_000),
     negativeCacheTtlMs: int(env, 'KEYWARD_NEGATIVE_CACHE_TTL_MS', 5_000),
+    zenmlServerVersion: env.KEYWARD_ZENML_SERVER_VERSION || '0.84.0',
+    zenmlJwtExpireMinutes: env.KEYWARD_ZENML_JWT_EXPIRE_MINUTES ? int(env, 'KEYWARD_ZENML_JWT_EXPIRE_MINUTES', 0) : null,
   };
   const merged = { ...base };
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (merged as Record<string, unknown>)[k] = v;

@@ -103,7 +103,14 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     await relay.start();
   }
 
-  app = await buildApp({ services, logLevel: config.logLevel, trustProxy: config.trustProxy, version: VERSION, ...(opts.logStream ? { logStream: opts.logStream } : {}) });
+  app = await buildApp({
+    services,
+    logLevel: config.logLevel,
+    trustProxy: config.trustProxy,
+    version: VERSION,
+    zenml: { serverVersion: config.zenmlServerVersion, jwtExpireMinutes: config.zenmlJwtExpireMinutes },
+    ...(opts.logStream ? { logStream: opts.logStream } : {}),
+  });
   services.usage.start();
 
   // Harness deletes expired tokens through a TTL index; Keyward keeps them listed for a retention period first.

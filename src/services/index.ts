@@ -10,6 +10,8 @@ import { ServiceAccountService } from './serviceAccounts.js';
 import { TokenService } from './tokens.js';
 import { UsageRecorder } from './usage.js';
 import { UserService } from './users.js';
+import { ZenmlService } from './zenml.js';
+import { SessionService } from './sessions.js';
 import { VerificationService } from './verification.js';
 import { DEFAULT_CACHE_OPTIONS, type CacheOptions } from './verificationCache.js';
 
@@ -23,6 +25,8 @@ export interface Services {
   tokens: TokenService;
   verification: VerificationService;
   audit: AuditService;
+  zenml: ZenmlService;
+  sessions: SessionService;
   usage: UsageRecorder;
 }
 
@@ -45,14 +49,18 @@ export function createServices(opts: ServicesOptions): Services {
   const access = new AccessService(ctx);
   const apiKeys = new ApiKeyService(ctx, access);
   const usage = new UsageRecorder(opts.store, opts.usageFlushMs ?? 5000, opts.onBackgroundError);
+  const serviceAccounts = new ServiceAccountService(ctx, access);
+  const tokens = new TokenService(ctx, access, apiKeys);
   return {
     ctx,
     access,
     scopes: new ScopeService(ctx, access),
     users: new UserService(ctx, access),
-    serviceAccounts: new ServiceAccountService(ctx, access),
+    serviceAccounts,
     apiKeys,
-    tokens: new TokenService(ctx, access, apiKeys),
+    tokens,
+    zenml: new ZenmlService(ctx, access, serviceAccounts, apiKeys, tokens),
+    sessions: new SessionService(ctx),
     verification: new VerificationService(ctx, usage, { ...DEFAULT_CACHE_OPTIONS, ...opts.cache }),
     audit: new AuditService(ctx, access),
     usage,

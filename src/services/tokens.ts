@@ -89,7 +89,7 @@ export class TokenService {
   }
 
   /** Inserts a token under `key` inside the caller's transaction. `keepValidTo` is rotation's inherited expiry. */
-  private async insert(tx: Db, key: ApiKey, input: TokenInput, keepValidTo: number | null | undefined): Promise<IssuedToken> {
+  async insert(tx: Db, key: ApiKey, input: TokenInput, keepValidTo: number | null | undefined): Promise<IssuedToken> {
     const now = this.ctx.clock.now();
     const live = (await store.listTokensOfKey(tx, key.id)).filter((t) => t.scheduledExpireTime === null);
     if (live.length >= this.ctx.limits.tokensPerApiKey) throw new LimitExceededError('Maximum limit has reached', this.ctx.limits.tokensPerApiKey);

@@ -4,9 +4,12 @@
  */
 import type { Store } from '../store/database.js';
 import { recordTokenUsage, type TokenUsage } from '../store/tokens.js';
+import { recordKeyLogins } from '../store/apiKeys.js';
 
 export class UsageRecorder {
   private pending = new Map<string, TokenUsage>();
+  /** ZenML's last_login per API key. */
+  private logins = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
 
@@ -30,6 +33,15 @@ export class UsageRecorder {
     this.pending.set(tokenId, { tokenId, at, ip, userAgent: ua });
   }
 
+  recordKeyLogin(apiKeyId: string, at: number): void {
+    const prev = this.logins.get(apiKeyId);
+    if (prev === undefined || prev < at) this.logins.set(apiKeyId, at);
+  }
+
+  peekKeyLogin(apiKeyId: string): number | undefined {
+    return this.logins.get(apiKeyId);
+  }
+
   /** The newest buffered use of a token not yet written, for reads that want it now. */
   peek(tokenId: string): TokenUsage | undefined {
     return this.pending.get(tokenId);
@@ -43,14 +55,20 @@ export class UsageRecorder {
 
   async flush(): Promise<void> {
     if (this.flushing) await this.flushing;
-    if (this.pending.size === 0) return;
+    if (this.pending.size === 0 && this.logins.size === 0) return;
     const batch = [...this.pending.values()];
+    const logins = [...this.logins].map(([apiKeyId, at]) => ({ apiKeyId, at }));
     this.pending = new Map();
+    this.logins = new Map();
     this.flushing = this.store
-      .transaction((tx) => recordTokenUsage(tx, batch))
+      .transaction(async (tx) => {
+        await recordTokenUsage(tx, batch);
+        await recordKeyLogins(tx, logins);
+      })
       .catch((e) => {
         // Put the batch back (newer entries win) so the next flush retries it.
         for (const u of batch) if (!this.pending.has(u.tokenId)) this.pending.set(u.tokenId, u);
+        for (const l of logins) if (!this.logins.has(l.apiKeyId)) this.logins.set(l.apiKeyId, l.at);
         this.onError(e);
       })
       .finally(() => {

@@ -134,20 +134,7 @@ export class VerificationService {
     if (lookup === undefined || lookup === null) {
       const epoch = this.cache.epoch;
       lookup = await this.load(parsed, digest);
-      const recs = lookup.credentials.map((c) => c.record);
-      this.cache.set(
-        key,
-        lookup,
-        recs.length === 0
-          ? null
-          : {
-              tokenIds: recs.map((r) => r.tokenId),
-              apiKeyIds: [...new Set(recs.map((r) => r.apiKeyId))],
-              principalIds: [...new Set(recs.map((r) => (r.userId ?? r.serviceAccountId)!))],
-              accountId: recs[0]!.accountId,
-            },
-        epoch,
-      );
+      this.cacheLookup(key, lookup, epoch);
     }
     return this.decide(parsed, digest, lookup, meta);
   }
@@ -183,6 +170,44 @@ export class VerificationService {
     }
     if (p.format === 'harness_cg' && creds[0]!.record.accountId !== p.accountId) return 'mismatch';
     return found ?? 'wrong';
+  }
+
+  /**
+   * A ZenML session: its key and the key's service account must still exist and be active (the
+   * secret is not checked; the session's JWT proved it at login). Uses the same cache entry as the
+   * key's verification, so deactivation or deletion rejects the session at once.
+   */
+  async keySession(apiKeyId: string): Promise<VerifyResult> {
+    const key = `k:${apiKeyId}`;
+    let lookup = this.cache.get(key);
+    if (lookup === undefined || lookup === null) {
+      const epoch = this.cache.epoch;
+      lookup = await this.load({ format: 'zenml', keyId: apiKeyId, secret: '' }, DUMMY_DIGEST);
+      this.cacheLookup(key, lookup, epoch);
+    }
+    const creds = lookup.credentials;
+    if (creds.length === 0) return REJECTED[lookup.missReason];
+    const current = creds.find((c) => c.record.scheduledExpireAt === null) ?? creds[0]!;
+    if (!current.record.keyActive) return REJECTED.key_inactive;
+    if (!current.record.principalActive) return REJECTED.principal_inactive;
+    return current.verified;
+  }
+
+  private cacheLookup(key: string, lookup: Lookup, epoch: number): void {
+    const recs = lookup.credentials.map((c) => c.record);
+    this.cache.set(
+      key,
+      lookup,
+      recs.length === 0
+        ? null
+        : {
+            tokenIds: recs.map((r) => r.tokenId),
+            apiKeyIds: [...new Set(recs.map((r) => r.apiKeyId))],
+            principalIds: [...new Set(recs.map((r) => (r.userId ?? r.serviceAccountId)!))],
+            accountId: recs[0]!.accountId,
+          },
+      epoch,
+    );
   }
 
   private async load(p: ParsedToken, digest: Buffer): Promise<Lookup> {

@@ -19,6 +19,10 @@ export const toApiKey = (r: ApiKeyRow): ApiKey => ({
   defaultTimeToExpireToken: r.default_ttl_ms,
   active: bool(r.active),
   flavor: r.flavor as ApiKeyFlavor,
+  uniqueName: r.unique_name,
+  retainPeriodMinutes: r.retain_period_minutes,
+  lastRotatedAt: r.last_rotated_at,
+  lastLoginAt: r.last_login_at,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -40,6 +44,10 @@ export async function insertApiKey(db: Db, k: ApiKey): Promise<void> {
       default_ttl_ms: k.defaultTimeToExpireToken,
       active: int(k.active),
       flavor: k.flavor,
+      unique_name: k.uniqueName ?? null,
+      retain_period_minutes: k.retainPeriodMinutes ?? 0,
+      last_rotated_at: k.lastRotatedAt ?? null,
+      last_login_at: k.lastLoginAt ?? null,
       created_at: k.createdAt,
       updated_at: k.updatedAt,
     })
@@ -136,6 +144,9 @@ export async function updateApiKey(db: Db, k: ApiKey): Promise<void> {
       tags: JSON.stringify(k.tags),
       default_ttl_ms: k.defaultTimeToExpireToken,
       active: int(k.active),
+      ...(k.uniqueName !== undefined ? { unique_name: k.uniqueName } : {}),
+      ...(k.retainPeriodMinutes !== undefined ? { retain_period_minutes: k.retainPeriodMinutes } : {}),
+      ...(k.lastRotatedAt !== undefined ? { last_rotated_at: k.lastRotatedAt } : {}),
       updated_at: k.updatedAt,
     })
     .where('id', '=', k.id)
@@ -153,4 +164,22 @@ export async function apiKeyIdsOfPrincipal(db: Db, principal: { userId?: string;
   else if (principal.serviceAccountId) q = q.where('service_account_id', '=', principal.serviceAccountId);
   else return [];
   return (await q.execute()).map((r) => r.id);
+}
+
+/** Every key of a service account, oldest first. */
+export async function apiKeysOfServiceAccount(db: Db, serviceAccountId: string): Promise<ApiKey[]> {
+  const rows = await db.selectFrom('api_keys').selectAll().where('service_account_id', '=', serviceAccountId).orderBy('created_at').orderBy('id').execute();
+  return rows.map(toApiKey);
+}
+
+/** Writes a batch of key logins (ZenML's last_login). Only ever moves it forward. */
+export async function recordKeyLogins(db: Db, batch: Array<{ apiKeyId: string; at: number }>): Promise<void> {
+  for (const u of batch) {
+    await db
+      .updateTable('api_keys')
+      .set({ last_login_at: u.at })
+      .where('id', '=', u.apiKeyId)
+      .where((eb) => eb.or([eb('last_login_at', 'is', null), eb('last_login_at', '<', u.at)]))
+      .execute();
+  }
 }

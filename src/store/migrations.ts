@@ -246,9 +246,27 @@ const m0002: Migration = {
   },
 };
 
+/**
+ * ZenML: names unique among an account's service accounts and among a service account's keys (a
+ * column set only for entities named through ZenML, so Harness's non-unique names are unaffected),
+ * and a key's retain period, last rotation and last login.
+ */
+const m0003zenml: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('service_accounts').addColumn('unique_name', text).execute();
+    await db.schema.createIndex('service_accounts_unique_name').unique().on('service_accounts').columns(['account_id', 'unique_name']).execute();
+    await db.schema.alterTable('api_keys').addColumn('unique_name', text).execute();
+    await db.schema.createIndex('api_keys_unique_name').unique().on('api_keys').columns(['service_account_id', 'unique_name']).execute();
+    await db.schema.alterTable('api_keys').addColumn('retain_period_minutes', int, (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('api_keys').addColumn('last_rotated_at', ms).execute();
+    await db.schema.alterTable('api_keys').addColumn('last_login_at', ms).execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_harness_resources': m0002,
+  '0003_zenml': m0003zenml,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -4,7 +4,7 @@
  * 0/1 integers; JSON is text; an absent org or project is '' (never NULL) so that composite unique
  * indexes behave the same on both databases.
  */
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 export interface AccountTable {
   id: string;
@@ -66,6 +66,8 @@ export interface ServiceAccountTable {
   description: string;
   tags: string;
   active: number;
+  /** Set for service accounts named through ZenML: unique per account. */
+  unique_name: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -140,6 +142,12 @@ export interface ApiKeyTable {
   active: number;
   /** Which protocol made it: 'harness_ng', 'zenml' or 'harness_cg'. Decides its token format. */
   flavor: string;
+  /** Set for keys named through ZenML: unique per service account. */
+  unique_name: string | null;
+  /** ZenML: how long the previous secret keeps working after a rotation. */
+  retain_period_minutes: Generated<number>;
+  last_rotated_at: number | null;
+  last_login_at: number | null;
   created_at: number;
   updated_at: number;
 }

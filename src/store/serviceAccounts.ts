@@ -13,6 +13,7 @@ export const toServiceAccount = (r: ServiceAccountRow): ServiceAccount => ({
   description: r.description,
   tags: parseTags(r.tags),
   active: bool(r.active),
+  uniqueName: r.unique_name,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -29,6 +30,7 @@ export async function insertServiceAccount(db: Db, sa: ServiceAccount): Promise<
       description: sa.description,
       tags: JSON.stringify(sa.tags),
       active: int(sa.active),
+      unique_name: sa.uniqueName ?? null,
       created_at: sa.createdAt,
       updated_at: sa.updatedAt,
     })
@@ -82,6 +84,7 @@ export async function updateServiceAccount(db: Db, sa: ServiceAccount): Promise<
       description: sa.description,
       tags: JSON.stringify(sa.tags),
       active: int(sa.active),
+      ...(sa.uniqueName !== undefined ? { unique_name: sa.uniqueName } : {}),
       updated_at: sa.updatedAt,
     })
     .where('id', '=', sa.id)
@@ -90,4 +93,19 @@ export async function updateServiceAccount(db: Db, sa: ServiceAccount): Promise<
 
 export async function deleteServiceAccount(db: Db, id: string): Promise<void> {
   await db.deleteFrom('service_accounts').where('id', '=', id).execute();
+}
+
+/** Service accounts at account scope (where ZenML's live), for ZenML's in-memory filters. */
+export async function listAccountLevelServiceAccounts(db: Db, accountId: string, limit = 10_000): Promise<ServiceAccount[]> {
+  const rows = await db
+    .selectFrom('service_accounts')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('org_id', '=', '')
+    .where('project_id', '=', '')
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map(toServiceAccount);
 }

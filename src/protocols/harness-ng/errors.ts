@@ -6,8 +6,11 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isKeywardError, type FailedPermissionCheck, type FieldViolation } from '../../domain/errors.js';
 
+/** Harness's CorrelationFilter takes `X-requestId` (not `X-Request-Id`, which becomes req.id); else the request id. */
 export function correlationId(req: FastifyRequest): string {
-  return String(req.id);
+  const h = req.headers['x-requestid'];
+  const v = Array.isArray(h) ? h[0] : h;
+  return typeof v === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(v) ? v : String(req.id);
 }
 
 export function success<T>(req: FastifyRequest, data: T) {

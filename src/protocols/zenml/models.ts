@@ -1,0 +1,99 @@
+/** Keyward entities rendered as ZenML response models (spec zenml.md section 3.2). */
+import type { ApiKey, ServiceAccount, User } from '../../domain/model.js';
+
+/** Naive UTC with microseconds and no offset, as ZenML's utc_now() serializes: 2025-05-01T10:20:30.123000. */
+export function naiveUtc(ms: number | null): string | null {
+  if (ms === null) return null;
+  return `${new Date(ms).toISOString().slice(0, 23)}000`;
+}
+
+export function serviceAccountModel(sa: ServiceAccount, hydrate: boolean) {
+  return {
+    id: sa.id,
+    name: sa.name,
+    permission_denied: false,
+    body: { created: naiveUtc(sa.createdAt), updated: naiveUtc(sa.updatedAt), active: sa.active },
+    metadata: hydrate ? { description: sa.description, external_user_id: null } : null,
+    resources: null,
+  };
+}
+
+export function apiKeyModel(key: ApiKey, sa: ServiceAccount, opts: { hydrate: boolean; secret?: string | null; lastLogin: number | null; metadata?: boolean }) {
+  return {
+    id: key.id,
+    name: key.name,
+    permission_denied: false,
+    body: {
+      created: naiveUtc(key.createdAt),
+      updated: naiveUtc(key.updatedAt),
+      key: opts.secret ?? null,
+      active: key.active,
+      service_account: serviceAccountModel(sa, false),
+    },
+    metadata:
+      opts.hydrate && opts.metadata !== false
+        ? {
+            description: key.description,
+            retain_period_minutes: key.retainPeriodMinutes ?? 0,
+            last_login: naiveUtc(opts.lastLogin),
+            last_rotated: naiveUtc(key.lastRotatedAt ?? null),
+          }
+        : null,
+    resources: null,
+  };
+}
+
+/** A Keyward user id (base64url of 16 bytes) as the UUID ZenML's models require, and back. */
+export function userIdToUuid(id: string): string {
+  const hex = Buffer.from(id, 'base64url').toString('hex').padEnd(32, '0').slice(0, 32);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+export function uuidToUserId(uuid: string): string {
+  return Buffer.from(uuid.replace(/-/g, ''), 'hex').toString('base64url');
+}
+
+function userBody(created: number, updated: number, active: boolean, isServiceAccount: boolean, isAdmin: boolean, email: string | null) {
+  return {
+    created: naiveUtc(created),
+    updated: naiveUtc(updated),
+    active,
+    activation_token: null,
+    full_name: isServiceAccount ? '' : '',
+    email_opted_in: false,
+    is_service_account: isServiceAccount,
+    is_admin: isAdmin,
+    email,
+  };
+}
+
+/** A service account as ZenML's UserResponse (is_service_account true, full_name "", never admin). */
+export function serviceAccountAsUser(sa: ServiceAccount) {
+  return {
+    id: sa.id,
+    name: sa.name,
+    permission_denied: false,
+    body: userBody(sa.createdAt, sa.updatedAt, sa.active, true, false, null),
+    metadata: { description: sa.description, external_user_id: null, user_metadata: {} },
+    resources: null,
+  };
+}
+
+export function userModel(u: User, isAdmin: boolean) {
+  return {
+    id: userIdToUuid(u.id),
+    name: u.email,
+    permission_denied: false,
+    body: { ...userBody(u.createdAt, u.updatedAt, u.active, false, isAdmin, u.email), full_name: u.name },
+    metadata: { external_user_id: null, user_metadata: {} },
+    resources: null,
+  };
+}
+
+export interface PageModel<T> {
+  index: number;
+  max_size: number;
+  total_pages: number;
+  total: number;
+  items: T[];
+}

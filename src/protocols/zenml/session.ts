@@ -1,0 +1,123 @@
+/** `/login`, `/logout`, `/current-user`, `/info` and `/users/{id}` (spec zenml.md section 6). */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { isKeywardError } from '../../domain/errors.js';
+import { isUuid } from '../../domain/ids.js';
+import { P } from '../../domain/permissions.js';
+import { parseToken } from '../../domain/tokens.js';
+import type { Services } from '../../services/index.js';
+import { getServiceAccountById } from '../../store/serviceAccounts.js';
+import { getUser } from '../../store/users.js';
+import { cookieName, keyFailure, zenmlCaller } from './auth.js';
+import { credentialsNotValid, detail, plain, pyRepr } from './errors.js';
+import { serviceAccountAsUser, userIdToUuid, userModel, uuidToUserId } from './models.js';
+
+export interface ZenmlOptions {
+  /** The version /info reports; ZenML clients warn when it differs from theirs. */
+  serverVersion: string;
+  /** Session lifetime; null: sessions do not expire (ZenML's default). */
+  jwtExpireMinutes: number | null;
+}
+
+const GRANTS = ['password', 'urn:ietf:params:oauth:grant-type:device_code', 'zenml-external', 'zenml-api-key'];
+
+export function sessionRoutes(app: FastifyInstance, services: Services, opts: ZenmlOptions): void {
+  const t = ['zenml: sessions'];
+
+  async function respond(reply: FastifyReply, sub: string, extra: Record<string, unknown>) {
+    const ttl = opts.jwtExpireMinutes === null ? null : opts.jwtExpireMinutes * 60_000;
+    const jwt = await services.sessions.issue(sub, extra, ttl);
+    const { serverId } = await services.sessions.serverIdentity();
+    reply.header('set-cookie', `${cookieName(serverId)}=${jwt}; Path=/; HttpOnly; SameSite=Lax${ttl === null ? '' : `; Max-Age=${Math.floor(ttl / 1000)}`}`);
+    reply.header('cache-control', 'no-store');
+    return {
+      access_token: jwt,
+      token_type: 'bearer',
+      expires_in: ttl === null ? null : Math.floor(ttl / 1000),
+      refresh_token: null,
+      scope: null,
+      csrf_token: null,
+    };
+  }
+
+  app.post('/login', { schema: { tags: t, summary: 'Log in with an API key (grant zenml-api-key) or an email and password (grant password)' } }, async (req, reply) => {
+    const form = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, string | undefined>;
+    let grant = form.grant_type || undefined;
+    if (!grant) grant = form.username ? 'password' : form.password ? 'zenml-api-key' : 'password';
+    if (!GRANTS.includes(grant) || grant === 'zenml-external' || grant.startsWith('urn:')) throw plain(400, `Unsupported grant type: ${grant}`);
+
+    if (grant === 'zenml-api-key') {
+      const key = form.password;
+      if (!key) throw plain(400, 'API key is required.');
+      const parsed = parseToken(key);
+      const v = await services.verification.verify(key, { ip: req.ip, userAgent: req.headers['user-agent'] ?? null });
+      const keyId = parsed.format === 'zenml' ? parsed.keyId : '';
+      if (parsed.format !== 'zenml') throw credentialsNotValid('error decoding API key');
+      if (!v.valid) throw credentialsNotValid(keyFailure(v.reason, keyId, null));
+      services.usage.recordKeyLogin(v.apiKeyId, services.ctx.clock.now());
+      return respond(reply, v.principal.id, { api_key_id: v.apiKeyId });
+    }
+
+    // Password grant: Keyward users (service accounts have no password and never log in this way).
+    try {
+      const user = await services.users.authenticate(form.username ?? '', form.password ?? '');
+      return respond(reply, userIdToUuid(user.id), {});
+    } catch (e) {
+      if (isKeywardError(e) && e.kind === 'unauthenticated') throw credentialsNotValid('invalid username or password');
+      throw e;
+    }
+  });
+
+  app.post('/logout', { schema: { tags: t, summary: 'Log out: clears the session cookie' } }, async (_req, reply) => {
+    const { serverId } = await services.sessions.serverIdentity();
+    reply.header('set-cookie', `${cookieName(serverId)}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`);
+    return null;
+  });
+
+  app.get('/current-user', { schema: { tags: t, summary: 'The authenticated user or service account, as a ZenML user' } }, async (req) => {
+    const { caller } = await zenmlCaller(services, req);
+    const a = caller.actor;
+    if (a.type === 'SERVICE_ACCOUNT') {
+      const sa = await getServiceAccountById(services.ctx.store.db, a.id);
+      if (!sa) throw credentialsNotValid('the service account no longer exists');
+      return serviceAccountAsUser(sa);
+    }
+    if (a.type === 'USER') {
+      const u = await getUser(services.ctx.store.db, a.id);
+      if (!u) throw credentialsNotValid('the user no longer exists');
+      return userModel(u, await services.access.can({ type: 'USER', id: u.id, accountId: u.accountId }, P.userManage, { accountId: u.accountId, orgId: null, projectId: null }));
+    }
+    throw credentialsNotValid('no user');
+  });
+
+  app.get('/users/:id', { schema: { tags: t, summary: 'A user or service account by id (service accounts by UUID only)' } }, async (req) => {
+    const { accountId } = await zenmlCaller(services, req);
+    const id = (req.params as { id: string }).id;
+    const notFound = () => detail(404, 'KeyError', pyRepr(`No user with the '${id}' name or ID was found`));
+    if (!isUuid(id)) throw notFound();
+    const sa = await getServiceAccountById(services.ctx.store.db, id.toLowerCase());
+    if (sa && sa.scope.accountId === accountId) return serviceAccountAsUser(sa);
+    const u = await getUser(services.ctx.store.db, uuidToUserId(id));
+    if (u && u.accountId === accountId) return userModel(u, false);
+    throw notFound();
+  });
+
+  app.get('/info', { schema: { tags: t, summary: 'Server information (ZenML ServerModel)' } }, async () => {
+    const { serverId } = await services.sessions.serverIdentity();
+    return {
+      id: serverId,
+      version: opts.serverVersion,
+      debug: false,
+      deployment_type: 'other',
+      // ZenML knows sqlite and mysql only; a Keyward on PostgreSQL reports the nearest, mysql.
+      database_type: services.ctx.store.dialect === 'sqlite' ? 'sqlite' : 'mysql',
+      secrets_store_type: 'none',
+      auth_scheme: 'OAUTH2_PASSWORD_BEARER',
+      server_url: null,
+      dashboard_url: null,
+      analytics_enabled: false,
+      metadata: { server: 'keyward' },
+      use_legacy_dashboard: false,
+      last_user_activity: null,
+    };
+  });
+}
