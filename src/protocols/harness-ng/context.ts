@@ -44,11 +44,37 @@ export async function ngAuth(services: Services, req: FastifyRequest): Promise<N
   if (!v.valid) throw ngInvalidToken(req);
   const header = req.headers['harness-account'];
   const params = (req.params ?? {}) as Record<string, string | undefined>;
-  const requested =
-    (typeof header === 'string' && header !== '' ? header : undefined) ?? opt(req, 'account') ?? opt(req, 'accountIdentifier') ?? params.accountIdentifier;
-  // A token only ever acts in its own account; naming another one is "Invalid account token access".
-  if (requested !== undefined && requested !== v.accountId) throw ngInvalidToken(req);
+  const named = [typeof header === 'string' && header !== '' ? header : undefined, opt(req, 'account'), opt(req, 'accountIdentifier'), params.accountIdentifier];
+  // A token only ever acts in its own account; naming another one anywhere is "Invalid account token access"
+  // (Harness validates the first and operates on accountIdentifier, so every mention must agree).
+  if (named.some((a) => a !== undefined && a !== v.accountId)) throw ngInvalidToken(req);
+  rejectNul(req);
   return { caller: callerOf(v, req), verified: v, accountId: v.accountId };
+}
+
+/** The first string holding a NUL character, by field path; PostgreSQL cannot store or compare one. */
+function nulField(v: unknown, path: string): string | null {
+  if (typeof v === 'string') return v.includes('\u0000') ? path : null;
+  if (Array.isArray(v)) {
+    for (const x of v) {
+      const f = nulField(x, path);
+      if (f) return f;
+    }
+    return null;
+  }
+  if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      const f = k.includes('\u0000') ? `${path ? `${path}.` : ''}${k}` : nulField(x, path ? `${path}.${k}` : k);
+      if (f) return f;
+    }
+  }
+  return null;
+}
+
+/** Rejects a NUL character anywhere in the path, query or body with a FAILURE naming the field. */
+function rejectNul(req: FastifyRequest): void {
+  const field = nulField(req.params, '') ?? nulField(req.query, '') ?? (typeof req.body === 'object' ? nulField(req.body, '') : null);
+  if (field !== null) throw ngFailure(req, [{ field, message: 'must not contain a NUL character' }]);
 }
 
 /** @NotNull query parameters: a FAILURE naming every missing one. */

@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isKeywardError, type FailedPermissionCheck, type FieldViolation } from '../../domain/errors.js';
+import { presentedToken } from '../../server/auth.js';
 
 /** Harness's CorrelationFilter takes `X-requestId` (not `X-Request-Id`, which becomes req.id); else the request id. */
 export function correlationId(req: FastifyRequest): string {
@@ -100,6 +101,8 @@ export function toNg(err: unknown, req: FastifyRequest): [number, unknown] {
     }
   }
   const fe = err as FastifyError;
+  // Harness's auth filter runs before the body is read: with no credential, a body the parser refused is still a 401.
+  if (typeof fe.code === 'string' && fe.code.startsWith('FST_ERR_CTP_') && presentedToken(req) === null) return [401, errorBody(req, 'INVALID_TOKEN', 'Token is not valid.')];
   if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe instanceof SyntaxError) {
     return [400, { code: 400, message: 'Unable to process JSON' }];
   }

@@ -1,6 +1,6 @@
 /** `/token` (spec 1.2): tokens under API keys, shown once, rotated, validated. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { FieldViolation } from '../../domain/errors.js';
+import { PermissionDeniedError, type FieldViolation } from '../../domain/errors.js';
 import { makeScope } from '../../domain/scope.js';
 import type { ApiKeyType } from '../../domain/tokens.js';
 import { checkDescription, checkIdentifier, checkName, checkOptionalIdentifier, checkTags } from '../../domain/validation.js';
@@ -11,7 +11,7 @@ import type { VerifyFailureReason } from '../../services/verification.js';
 import { parseToken } from '../../domain/tokens.js';
 import { serviceAccountNotFoundAs400 } from './apikey.js';
 import { boolParam, bodyObject, enumParam, long, longParam, ngAuth, opt, pageResponse, paging, required, scopeFrom, str, tags } from './context.js';
-import { NgError, ngFailure, ngInvalidRequest, success } from './errors.js';
+import { NgError, ngFailure, ngInvalidArgument, ngInvalidRequest, success } from './errors.js';
 import { tokenAggregateDto, tokenDto } from './wire.js';
 
 const blank = (v: string | null) => v === null || v.trim() === '';
@@ -127,11 +127,17 @@ export function tokenRoutes(app: FastifyInstance, services: Services): void {
     if (apiKeyIdentifier !== undefined && parentIdentifier === undefined) {
       throw ngInvalidRequest(req, 'Need to pass parentIdentifier along with apikeyIdentifier to list the tokens.');
     }
-    const page = await services.tokens.list(
-      ctx.caller,
-      { owner: { scope: scopeFrom(req, ctx.accountId), type: type!, parentIdentifier }, apiKeyIdentifier, onlyActive: boolParam(req, 'includeOnlyActiveTokens') ?? false },
-      { offset: p.offset, limit: p.limit, identifiers: p.identifiers, search: p.search, sort: p.sort },
-    );
+    const page = await services.tokens
+      .list(
+        ctx.caller,
+        { owner: { scope: scopeFrom(req, ctx.accountId), type: type!, parentIdentifier }, apiKeyIdentifier, onlyActive: boolParam(req, 'includeOnlyActiveTokens') ?? false },
+        { offset: p.offset, limit: p.limit, identifiers: p.identifiers, search: p.search, sort: p.sort },
+      )
+      .catch((e: unknown) => {
+        // validateTokenListPermissions: a user naming another user's parentIdentifier is InvalidArgumentsException (400), not access denied.
+        if (e instanceof PermissionDeniedError && type === 'USER' && parentIdentifier !== undefined && ctx.caller.actor.type === 'USER') throw ngInvalidArgument(req, e.message);
+        throw e;
+      });
     const n = now();
     return success(req, pageResponse(page.items.map((tok) => tokenAggregateDto(tok, n)), page.total, p));
   });
