@@ -162,8 +162,13 @@ export class ZenmlService {
 
   // ---- API keys ----
 
+  /** The account's ZenML keys: its Harness keys (many tokens, other formats) are not ZenML keys. */
+  private async zenmlKeys(db: Db, saId: string): Promise<ApiKey[]> {
+    return (await keys.apiKeysOfServiceAccount(db, saId)).filter((k) => k.flavor === 'zenml');
+  }
+
   private async findKey(db: Db, sa: ServiceAccount, nameOrId: string): Promise<ApiKey> {
-    const all = await keys.apiKeysOfServiceAccount(db, sa.id);
+    const all = await this.zenmlKeys(db, sa.id);
     const key = isUuid(nameOrId)
       ? all.find((k) => k.id === nameOrId.toLowerCase())
       : (all.find((k) => k.uniqueName === nameOrId) ?? all.find((k) => k.name === nameOrId));
@@ -177,7 +182,7 @@ export class ZenmlService {
 
   async listKeys(caller: Caller, accountId: string, saId: string): Promise<ZenmlKey[]> {
     const sa = await this.getServiceAccount(caller, accountId, saId);
-    return (await keys.apiKeysOfServiceAccount(this.ctx.store.db, sa.id)).map((key) => ({ key, serviceAccount: sa }));
+    return (await this.zenmlKeys(this.ctx.store.db, sa.id)).map((key) => ({ key, serviceAccount: sa }));
   }
 
   async getKey(caller: Caller, accountId: string, saId: string, nameOrId: string): Promise<ZenmlKey> {
@@ -186,7 +191,7 @@ export class ZenmlService {
   }
 
   private async assertKeyNameFree(db: Db, sa: ServiceAccount, name: string, except: string | null, verb: 'register' | 'update'): Promise<void> {
-    const all = await keys.apiKeysOfServiceAccount(db, sa.id);
+    const all = await this.zenmlKeys(db, sa.id);
     if (all.some((k) => k.id !== except && (k.uniqueName === name || k.name === name))) {
       throw new ConflictError(
         `Unable to ${verb} API key with name '${name}': Found an existing API key with the same name configured for the same '${sa.name}' service account.`,

@@ -4,7 +4,7 @@
  * bare `["ValueError", "..."]` array for malformed requests; a string `detail` for plain HTTP errors.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { isKeywardError } from '../../domain/errors.js';
+import { isKeywardError, type LimitExceededError } from '../../domain/errors.js';
 
 /** Python's repr() of a str: single quotes unless the text has ' and no ". */
 export function pyRepr(s: string): string {
@@ -44,9 +44,11 @@ export function toZenml(err: unknown, req: FastifyRequest): [number, unknown] {
       case 'conflict':
         return [409, { detail: ['EntityExistsError', err.message] }];
       case 'invalid_argument':
-        return [422, { detail: ['ValueError', err.message] }];
+        // On these routes only request-body rules raise it (lengths, required name, retain period):
+        // in ZenML those are pydantic request-validation errors, a bare array.
+        return [422, ['ValueError', err.message]];
       case 'limit_exceeded':
-        return [403, { detail: ['IllegalOperationError', `Maximum limit has reached (${err.message})`] }];
+        return [403, { detail: ['IllegalOperationError', `${err.message} (the limit is ${(err as LimitExceededError).limit})`] }];
       case 'precondition_failed':
         return [403, { detail: ['IllegalOperationError', err.message] }];
       case 'unauthenticated':

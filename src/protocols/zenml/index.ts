@@ -9,7 +9,9 @@ import { resourceRoutes } from './resources.js';
 import { sessionRoutes, type ZenmlOptions } from './session.js';
 
 async function zenmlApi(app: FastifyInstance, opts: { services: Services; zenml: ZenmlOptions }): Promise<void> {
-  // Older clients send the JSON body without a Content-Type header: parse any body as JSON.
+  // Older clients send the JSON body without a Content-Type header: parse any body as JSON. That
+  // includes text/plain, which fetch() adds to a string body (fastify would otherwise keep it a string).
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, raw, done) => {
     const text = String(raw);
     if (text.trim() === '') return done(null, undefined);

@@ -6,7 +6,7 @@ import type { ApiKey, ServiceAccount } from '../../domain/model.js';
 import type { Services } from '../../services/index.js';
 import type { ZenmlKey } from '../../services/zenml.js';
 import { zenmlCaller } from './auth.js';
-import { adminOnly, requestInvalid } from './errors.js';
+import { adminOnly, detail, requestInvalid } from './errors.js';
 import { applyListQuery, type FieldDef } from './filters.js';
 import { apiKeyModel, serviceAccountModel } from './models.js';
 
@@ -150,7 +150,8 @@ export function resourceRoutes(app: FastifyInstance, services: Services): void {
     const query = { ...(req.query as Query) };
     delete query.service_account; // overwritten with the path id, never a filter
     if (String(query.sort_by ?? '').replace(/^(asc|desc):/, '') === 'service_account') {
-      throw requestInvalid("This resource can not be sorted by this field: 'service_account'");
+      // A filter-model error (make_dependable): `{"detail": [...]}`, like every other sort_by error.
+      throw detail(422, 'ValueError', `This resource can not be sorted by this field: '${String(query.sort_by)}'`);
     }
     const r = applyListQuery(rows, query, keyFields, { hydrateDefault: false });
     return { index: r.page.page, max_size: r.page.size, total_pages: r.totalPages, total: r.total, items: r.items.map((k) => keyModel(k, r.page.hydrate)) };

@@ -5,6 +5,7 @@ import { isUuid } from '../../domain/ids.js';
 import { P } from '../../domain/permissions.js';
 import { parseToken } from '../../domain/tokens.js';
 import type { Services } from '../../services/index.js';
+import { getApiKeyById } from '../../store/apiKeys.js';
 import { getServiceAccountById } from '../../store/serviceAccounts.js';
 import { getUser } from '../../store/users.js';
 import { cookieName, keyFailure, zenmlCaller } from './auth.js';
@@ -52,7 +53,12 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
       const v = await services.verification.verify(key, { ip: req.ip, userAgent: req.headers['user-agent'] ?? null });
       const keyId = parsed.format === 'zenml' ? parsed.keyId : '';
       if (parsed.format !== 'zenml') throw credentialsNotValid('error decoding API key');
-      if (!v.valid) throw credentialsNotValid(keyFailure(v.reason, keyId, null));
+      if (!v.valid) {
+        // ZenML names the key's service account when the key or the account is inactive.
+        const inactive = v.reason === 'key_inactive' || v.reason === 'principal_inactive';
+        const saId = inactive ? ((await getApiKeyById(services.ctx.store.db, keyId))?.serviceAccountId ?? null) : null;
+        throw credentialsNotValid(keyFailure(v.reason, keyId, saId));
+      }
       services.usage.recordKeyLogin(v.apiKeyId, services.ctx.clock.now());
       return respond(reply, v.principal.id, { api_key_id: v.apiKeyId });
     }
