@@ -1,4 +1,7 @@
 /** Shared bits for the benchmarks: timing, percentiles, tables, machine facts, throwaway stores. */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -111,4 +114,139 @@ export async function throughput(fn: () => unknown, ms: number): Promise<number>
     n += 1000;
   }
   return n / ((performance.now() - start) / 1000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes and HTTP, for the benchmarks that run servers (http-verify, revocation).
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function tmpDir(prefix: string): { dir: string; remove(): void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Compiles src/ into dist/ (what `keyward serve` runs). BENCH_SKIP_BUILD=1 keeps the dist/ there is. */
+export function buildDist(): void {
+  if (process.env.BENCH_SKIP_BUILD === '1') return;
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+}
+
+export const CLI = path.resolve('dist/cli/main.js');
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+
+export interface HttpAnswer {
+  status: number;
+  body: any;
+}
+
+/** One request over a keep-alive connection; JSON in, JSON (or text) out. Times out after `timeoutMs`. */
+export function request(method: string, url: string, opts: { body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const headers: Record<string, string> = { ...opts.headers };
+    if (payload !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(payload));
+    }
+    const req = http.request(url, { method, headers, agent, timeout: opts.timeoutMs ?? 10_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        let body: unknown = text;
+        if ((res.headers['content-type'] ?? '').includes('json') && text !== '') body = JSON.parse(text);
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  /** What the process printed on stdout (kept only until `forgetOutput`, so a long run does not grow it). */
+  stdout(): string;
+  forgetOutput(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `node <args>` listening on `port`, and waits until GET `readyPath` answers (bounded).
+ * stdout is read (and, after `forgetOutput`, dropped) so that a chatty server never blocks on a full pipe.
+ */
+export async function startServer(nodeArgs: string[], port: number, env: Record<string, string> = {}, readyPath = '/healthz', timeoutMs = 30_000): Promise<ServerProcess> {
+  const child = spawn(process.execPath, nodeArgs, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let keep = true;
+  child.stdout!.on('data', (d: Buffer) => {
+    if (keep) out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    if (err.length < 100_000) err += d.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}\n${err}`);
+    try {
+      const r = await request('GET', url + readyPath, { timeoutMs: 1000 });
+      if (r.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`server did not answer ${readyPath} within ${timeoutMs} ms:\n${out}\n${err}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    child,
+    url,
+    stdout: () => out,
+    forgetOutput() {
+      keep = false;
+      out = '';
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(force);
+    },
+  };
+}
+
+/** `keyward serve` from dist/ on a free port; returns it with the bootstrap token it printed (if it bootstrapped). */
+export async function startKeyward(args: string[], env: Record<string, string> = {}): Promise<ServerProcess & { port: number; bootstrapToken: string | null }> {
+  const port = await freePort();
+  const s = await startServer([CLI, 'serve', '--port', String(port), '--host', '127.0.0.1', ...args], port, { KEYWARD_LOG_LEVEL: 'warn', ...env });
+  // The banner is written before the server listens; give the pipe a moment to deliver it.
+  for (let i = 0; i < 50 && !/KEYWARD BOOTSTRAP/.test(s.stdout()) && !/token:/.test(s.stdout()); i++) await new Promise((r) => setTimeout(r, 20));
+  const m = /^\s+token:\s+(\S+)/m.exec(s.stdout());
+  return { ...s, port, bootstrapToken: m ? m[1]! : null };
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return percentile(s, 50);
 }

@@ -1,0 +1,147 @@
+/**
+ * Verification over HTTP: `POST /v1/verify` and an authenticated Harness NG read
+ * (`GET /ng/api/apikey/aggregate/<id>`) on a real `keyward serve` process (SQLite), against a bare
+ * node:http server doing the same minimum work (bench/bare-server.ts), driven by the same
+ * autocannon load in the same run. Each server runs in its own process; autocannon runs here.
+ *   npm run bench:http
+ * Env: BENCH_SECONDS (per run, default 10), BENCH_CONNECTIONS (default 32), BENCH_ROUNDS (default 2).
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { buildDist, fmt, freePort, machine, percentile, request, startKeyward, startServer, table, tmpDir, type ServerProcess } from './lib.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const TOKENS = 100;
+
+interface Load {
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  requests: number;
+}
+
+/** One autocannon run; latencies are recorded per response (ms, fractional), not autocannon's 1 ms buckets. */
+async function load(url: string, requests: autocannon.Request[], seconds: number): Promise<Load> {
+  const latencies = new Float64Array(5_000_000);
+  let n = 0;
+  const inst = autocannon({ url, connections: CONNECTIONS, duration: seconds, pipelining: 1, timeout: 10, requests });
+  inst.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
+    if (n < latencies.length) latencies[n++] = ms;
+  });
+  const r = await inst;
+  if (r.errors > 0 || r.timeouts > 0 || r.non2xx > 0) {
+    throw new Error(`load on ${url}: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx answers`);
+  }
+  const sorted = latencies.subarray(0, n).sort();
+  return { reqPerSec: r.requests.total / r.duration, p50: percentile(sorted, 50), p99: percentile(sorted, 99), requests: r.requests.total };
+}
+
+function mean(xs: Load[]): Load {
+  const m = (f: (l: Load) => number) => xs.reduce((s, l) => s + f(l), 0) / xs.length;
+  return { reqPerSec: m((l) => l.reqPerSec), p50: m((l) => l.p50), p99: m((l) => l.p99), requests: m((l) => l.requests) };
+}
+
+async function main() {
+  console.log(`Machine: ${machine()}`);
+  console.log(`autocannon: ${CONNECTIONS} connections, pipelining 1, ${SECONDS} s per run, ${ROUNDS} rounds alternating the servers; ${TOKENS} distinct tokens round-robin.`);
+  buildDist();
+  const tmp = tmpDir('keyward-bench-http-');
+  const servers: ServerProcess[] = [];
+  try {
+    // Keyward: SQLite in a temp folder; request logs off (they are on at info: two JSON lines per request).
+    const env = { KEYWARD_MAX_TOKENS_PER_API_KEY: '1000' };
+    const kw = await startKeyward(['--data-dir', path.join(tmp.dir, 'data')], env);
+    servers.push(kw);
+    const admin = kw.bootstrapToken;
+    if (!admin) throw new Error(`keyward printed no bootstrap token:\n${kw.stdout()}`);
+    kw.forgetOutput();
+    const who = (await request('POST', `${kw.url}/v1/verify`, { body: { token: admin } })).body as { accountId: string; principal: { identifier: string } };
+    const account = who.accountId;
+    const userId = who.principal.identifier;
+
+    const tokens: string[] = [];
+    for (let i = 0; i < TOKENS; i++) {
+      const r = await request('POST', `${kw.url}/ng/api/token?accountIdentifier=${account}`, {
+        headers: { 'x-api-key': admin },
+        body: { identifier: `b${i}`, name: `b${i}`, apiKeyType: 'USER', parentIdentifier: userId, apiKeyIdentifier: 'bench', accountIdentifier: account },
+      });
+      if (r.status !== 200) throw new Error(`token create: ${r.status} ${JSON.stringify(r.body)}`);
+      tokens.push((r.body as { data: string }).data);
+    }
+    const getPath = `/ng/api/apikey/aggregate/bench?accountIdentifier=${account}&apiKeyType=USER&parentIdentifier=${encodeURIComponent(userId)}`;
+    const verifyAnswer = (await request('POST', `${kw.url}/v1/verify`, { body: { token: tokens[0] } })).body as Record<string, unknown>;
+    const getAnswer = await request('GET', kw.url + getPath, { headers: { 'x-api-key': tokens[0]! } });
+    if (verifyAnswer.valid !== true || getAnswer.status !== 200) throw new Error(`keyward answered ${JSON.stringify(verifyAnswer)} / ${getAnswer.status}`);
+
+    const setupFile = path.join(tmp.dir, 'bare.json');
+    writeFileSync(setupFile, JSON.stringify({ tokens, verifyAnswer, getAnswer: getAnswer.body }));
+    const barePort = await freePort();
+    const bare = await startServer(['--import', 'tsx', path.resolve('bench/bare-server.ts'), setupFile, String(barePort)], barePort);
+    servers.push(bare);
+    const check = await request('POST', `${bare.url}/v1/verify`, { body: { token: tokens[0] } });
+    if ((check.body as { valid?: boolean }).valid !== true) throw new Error('bare server does not verify');
+
+    const verifyReqs: autocannon.Request[] = tokens.map((token) => ({
+      method: 'POST',
+      path: '/v1/verify',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+    }));
+    const getReqs: autocannon.Request[] = tokens.map((token) => ({ method: 'GET', path: getPath, headers: { 'x-api-key': token } }));
+
+    // Warm both (JIT, caches), then alternate so that a noisy neighbour hits both alike.
+    for (const s of [bare, kw]) {
+      await load(s.url, verifyReqs, 2);
+      await load(s.url, getReqs, 2);
+    }
+    const runs: Record<string, Load[]> = { bareVerify: [], kwVerify: [], bareGet: [], kwGet: [] };
+    for (let r = 0; r < ROUNDS; r++) {
+      runs.bareVerify!.push(await load(bare.url, verifyReqs, SECONDS));
+      runs.kwVerify!.push(await load(kw.url, verifyReqs, SECONDS));
+      runs.bareGet!.push(await load(bare.url, getReqs, SECONDS));
+      runs.kwGet!.push(await load(kw.url, getReqs, SECONDS));
+    }
+
+    // The cost of request logging: the same Keyward at the default level (info), once.
+    await kw.stop();
+    const kwInfo = await startKeyward(['--data-dir', path.join(tmp.dir, 'data')], { ...env, KEYWARD_LOG_LEVEL: 'info' });
+    servers.push(kwInfo);
+    kwInfo.forgetOutput();
+    await load(kwInfo.url, verifyReqs, 2);
+    const bareAgain = await load(bare.url, verifyReqs, SECONDS);
+    const info = await load(kwInfo.url, verifyReqs, SECONDS);
+
+    const bv = mean(runs.bareVerify!);
+    const kv = mean(runs.kwVerify!);
+    const bg = mean(runs.bareGet!);
+    const kg = mean(runs.kwGet!);
+    const row = (name: string, l: Load, base: Load) => [name, fmt(l.reqPerSec), (l.reqPerSec / base.reqPerSec).toFixed(2), fmt(l.p50, 2), fmt(l.p99, 2), (l.p99 / base.p99).toFixed(2)];
+    table(
+      `HTTP verification, ${CONNECTIONS} connections (mean of ${ROUNDS} runs of ${SECONDS} s each)`,
+      ['case', 'req/s', 'x bare', 'p50 ms', 'p99 ms', 'p99 x bare'],
+      [
+        row('bare node:http POST /v1/verify (baseline)', bv, bv),
+        row('keyward POST /v1/verify (cache hit)', kv, bv),
+        row('bare node:http GET apikey aggregate (baseline)', bg, bg),
+        row('keyward GET /ng/api/apikey/aggregate/<id>', kg, bg),
+      ],
+    );
+    table(
+      `Request logging: keyward at log level info vs warn (one run of ${SECONDS} s, against a bare run just before)`,
+      ['case', 'req/s', 'x bare', 'p50 ms', 'p99 ms', 'p99 x bare'],
+      [row('bare node:http POST /v1/verify (baseline)', bareAgain, bareAgain), row('keyward POST /v1/verify, KEYWARD_LOG_LEVEL=info', info, bareAgain)],
+    );
+    console.log('\nPer run (req/s):');
+    for (const [k, v] of Object.entries(runs)) console.log(`  ${k}: ${v.map((l) => fmt(l.reqPerSec)).join(', ')}`);
+    const ratio = kv.reqPerSec / bv.reqPerSec;
+    console.log(`\nTarget: keyward verify >= 0.8x bare node:http: ${ratio >= 0.8 ? 'met' : 'MISSED'} (${ratio.toFixed(2)}x).`);
+  } finally {
+    for (const s of servers) await s.stop();
+    tmp.remove();
+  }
+}
+
+await main();
