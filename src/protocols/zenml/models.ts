@@ -18,6 +18,11 @@ export function serviceAccountModel(sa: ServiceAccount, hydrate: boolean) {
   };
 }
 
+/** A key's `updated` as ZenML reports it: its last change or its last login, whichever is later. */
+export function keyUpdatedAt(key: ApiKey, lastLogin: number | null): number {
+  return lastLogin !== null && lastLogin > key.updatedAt ? lastLogin : key.updatedAt;
+}
+
 export function apiKeyModel(key: ApiKey, sa: ServiceAccount, opts: { hydrate: boolean; secret?: string | null; lastLogin: number | null; metadata?: boolean }) {
   return {
     id: key.id,
@@ -25,7 +30,9 @@ export function apiKeyModel(key: ApiKey, sa: ServiceAccount, opts: { hydrate: bo
     permission_denied: false,
     body: {
       created: naiveUtc(key.createdAt),
-      updated: naiveUtc(key.updatedAt),
+      // ZenML sets `updated` = now on every login with the key; Keyward derives it from the batched
+      // last login instead of writing on the verification path.
+      updated: naiveUtc(keyUpdatedAt(key, opts.lastLogin)),
       key: opts.secret ?? null,
       active: key.active,
       service_account: serviceAccountModel(sa, false),

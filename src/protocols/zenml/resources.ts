@@ -8,7 +8,7 @@ import type { ZenmlKey } from '../../services/zenml.js';
 import { zenmlCaller } from './auth.js';
 import { adminOnly, detail, requestInvalid } from './errors.js';
 import { applyListQuery, type FieldDef } from './filters.js';
-import { apiKeyModel, serviceAccountModel } from './models.js';
+import { apiKeyModel, keyUpdatedAt, serviceAccountModel } from './models.js';
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -126,7 +126,7 @@ export function resourceRoutes(app: FastifyInstance, services: Services): void {
   const keyFields: Record<string, FieldDef<ZenmlKey>> = {
     id: { type: 'uuid', get: (r) => r.key.id },
     created: { type: 'datetime', get: (r) => r.key.createdAt },
-    updated: { type: 'datetime', get: (r) => r.key.updatedAt },
+    updated: { type: 'datetime', get: (r) => keyUpdatedAt(r.key, lastLogin(r.key)) },
     name: { type: 'str', get: (r) => r.key.name },
     description: { type: 'str', get: (r) => r.key.description },
     active: { type: 'bool', get: (r) => r.key.active },
