@@ -10,6 +10,9 @@ export interface Config {
   bootstrapPassword: string | undefined;
   maxApiKeysPerParent: number;
   maxTokensPerApiKey: number;
+  /** Password sign-in: wrong passwords in a row before an email is locked, and for how long. */
+  signInMaxFailures: number;
+  signInLockoutMs: number;
   usageFlushMs: number;
   trustProxy: boolean;
   /** How long expired and rotated-out tokens stay listed (and say "expired") before they are swept. */
@@ -44,6 +47,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     bootstrapPassword: env.KEYWARD_BOOTSTRAP_PASSWORD || undefined,
     maxApiKeysPerParent: int(env, 'KEYWARD_MAX_API_KEYS_PER_PARENT', 5),
     maxTokensPerApiKey: int(env, 'KEYWARD_MAX_TOKENS_PER_API_KEY', 5),
+    signInMaxFailures: int(env, 'KEYWARD_SIGNIN_MAX_FAILURES', 10),
+    signInLockoutMs: int(env, 'KEYWARD_SIGNIN_LOCKOUT_MS', 15 * 60_000),
     usageFlushMs: int(env, 'KEYWARD_USAGE_FLUSH_MS', 5000),
     trustProxy: env.KEYWARD_TRUST_PROXY === 'true' || env.KEYWARD_TRUST_PROXY === '1',
     expiredTokenRetentionMs: int(env, 'KEYWARD_EXPIRED_TOKEN_RETENTION_MS', 7 * 24 * 60 * 60 * 1000),

@@ -61,7 +61,12 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
   const services = createServices({
     store,
     clock,
-    limits: { apiKeysPerParent: config.maxApiKeysPerParent, tokensPerApiKey: config.maxTokensPerApiKey },
+    limits: {
+      apiKeysPerParent: config.maxApiKeysPerParent,
+      tokensPerApiKey: config.maxTokensPerApiKey,
+      signInFailures: config.signInMaxFailures,
+      signInLockoutMs: config.signInLockoutMs,
+    },
     usageFlushMs: config.usageFlushMs,
     cache: { maxEntries: config.cacheMaxEntries, ttlMs: config.cacheTtlMs, negativeTtlMs: config.negativeCacheTtlMs },
     onBackgroundError: (e) => app?.log.error({ err: e }, 'background write failed'),

@@ -9,9 +9,13 @@ export interface Limits {
   apiKeysPerParent: number;
   /** Live (not rotated-out) tokens per API key. Harness's default is 5. */
   tokensPerApiKey: number;
+  /** Wrong passwords for one email, in a row, before its password sign-in is locked. */
+  signInFailures: number;
+  /** How long a locked email stays locked (and how long failures are remembered). */
+  signInLockoutMs: number;
 }
 
-export const DEFAULT_LIMITS: Limits = { apiKeysPerParent: 5, tokensPerApiKey: 5 };
+export const DEFAULT_LIMITS: Limits = { apiKeysPerParent: 5, tokensPerApiKey: 5, signInFailures: 10, signInLockoutMs: 15 * 60_000 };
 
 /** Thirty days, Harness's default token lifetime (ApiKey.DEFAULT_TTL_FOR_TOKEN). */
 export const DEFAULT_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;

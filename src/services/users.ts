@@ -27,7 +27,12 @@ function checkUserName(v: unknown): string | null {
   return null;
 }
 
+/** Failed password sign-ins per email; bounded, so a flood of made-up emails cannot grow it without end. */
+const MAX_TRACKED_EMAILS = 10_000;
+
 export class UserService {
+  private readonly signInFailures = new Map<string, { count: number; since: number; lockedUntil: number }>();
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly access: AccessService,
@@ -143,11 +148,46 @@ export class UserService {
     return { passwordHash: c?.passwordHash ?? null };
   }
 
-  /** Email and password sign-in. Every failure is the same answer, after the same work. */
+  /**
+   * Email and password sign-in. Every failure is the same answer, after the same work. After
+   * `limits.signInFailures` wrong passwords in a row an email is locked for `limits.signInLockoutMs`
+   * (on this node), even for the right password, so a password cannot be guessed online; the answer
+   * while locked is the same, so the lock tells an attacker nothing.
+   */
   async authenticate(email: string, password: string): Promise<User> {
-    const creds = typeof email === 'string' ? await store.getUserCredentialsByEmail(this.ctx.store.db, email.trim()) : null;
+    const key = typeof email === 'string' ? email.trim().toLowerCase() : '';
+    const now = this.ctx.clock.now();
+    const { signInFailures: maxFailures, signInLockoutMs: lockoutMs } = this.ctx.limits;
+    let record = this.signInFailures.get(key);
+    if (record && record.lockedUntil <= now && now - record.since >= lockoutMs) {
+      this.signInFailures.delete(key);
+      record = undefined;
+    }
+    const creds = key !== '' ? await store.getUserCredentialsByEmail(this.ctx.store.db, key) : null;
     const ok = await verifyPassword(typeof password === 'string' ? password : '', creds?.passwordHash ?? null);
-    if (!creds || !ok || !creds.user.active) throw new UnauthenticatedError('Invalid email or password', 'invalid_credentials');
+    const locked = record !== undefined && record.lockedUntil > now;
+    if (!creds || !ok || !creds.user.active || locked) {
+      if (!locked && key !== '') this.recordSignInFailure(key, now, maxFailures, lockoutMs);
+      throw new UnauthenticatedError('Invalid email or password', 'invalid_credentials');
+    }
+    this.signInFailures.delete(key);
     return creds.user;
   }
+
+  private recordSignInFailure(key: string, now: number, maxFailures: number, lockoutMs: number): void {
+    const record = this.signInFailures.get(key) ?? { count: 0, since: now, lockedUntil: 0 };
+    record.count += 1;
+    if (record.count >= maxFailures) {
+      record.lockedUntil = now + lockoutMs;
+      record.count = 0;
+      record.since = now;
+    }
+    this.signInFailures.delete(key); // re-insert: the Map's order is then least recently failed first
+    this.signInFailures.set(key, record);
+    if (this.signInFailures.size > MAX_TRACKED_EMAILS) {
+      const oldest = this.signInFailures.keys().next().value;
+      if (oldest !== undefined) this.signInFailures.delete(oldest);
+    }
+  }
+
 }

@@ -48,6 +48,26 @@ describeEachDb('users', (kind) => {
     }
   });
 
+  it('locks an email after 10 wrong passwords in a row, with the same answer, until the lockout ends', async () => {
+    await createWithPassword('bob@acme.test', 'right-password-1');
+    await createWithPassword('carol@acme.test', 'right-password-2');
+    // Nine failures, then a success: the count starts again.
+    for (let i = 0; i < 9; i++) await expect(w.services.users.authenticate('bob@acme.test', `wrong-${i}`)).rejects.toBeInstanceOf(UnauthenticatedError);
+    expect((await w.services.users.authenticate('bob@acme.test', 'right-password-1')).email).toBe('bob@acme.test');
+    // Ten in a row (in any letter case) lock it: the right password gets the same answer as a wrong one.
+    for (let i = 0; i < 10; i++) await expect(w.services.users.authenticate(i % 2 ? 'BOB@acme.test' : 'bob@acme.test', `wrong-${i}`)).rejects.toBeInstanceOf(UnauthenticatedError);
+    const locked = await failure<UnauthenticatedError>(w.services.users.authenticate('bob@acme.test', 'right-password-1'));
+    expect(locked).toBeInstanceOf(UnauthenticatedError);
+    expect(locked.message).toBe('Invalid email or password');
+    // Another email is not affected.
+    expect((await w.services.users.authenticate('carol@acme.test', 'right-password-2')).email).toBe('carol@acme.test');
+    // Still locked a moment before the 15 minutes end; open after.
+    w.clock.advance(15 * 60_000 - 1);
+    await expect(w.services.users.authenticate('bob@acme.test', 'right-password-1')).rejects.toBeInstanceOf(UnauthenticatedError);
+    w.clock.advance(1);
+    expect((await w.services.users.authenticate('bob@acme.test', 'right-password-1')).email).toBe('bob@acme.test');
+  });
+
   it('lets users change their own password only by giving the current one', async () => {
     const bob = await createWithPassword('bob@acme.test', 'old-password-1');
     const self = userCaller(bob);
