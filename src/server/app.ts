@@ -12,6 +12,8 @@ import { nativeError, sendNativeError } from '../protocols/native/errors.js';
 import { installMetrics } from './metrics.js';
 import { redactPaths, requestIdFrom, serializers } from './logging.js';
 import { installValidators, keywardValidatorCompiler } from './validation.js';
+import { acceptConsoleSessions } from './auth.js';
+import { installConsole } from './console.js';
 
 export interface AppOptions {
   services: Services;
@@ -21,6 +23,8 @@ export interface AppOptions {
   trustProxy?: boolean;
   version: string;
   zenml?: ZenmlOptions;
+  /** The web console: session lifetime, and where its build is (default dist/web). */
+  console?: { sessionTtlMs: number; webRoot?: string };
 }
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
@@ -84,11 +88,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     }
   });
 
-  await app.register(nativeProtocol, { services });
+  // Console sessions (cookie + X-Keyward-Console header) count as credentials on every API.
+  acceptConsoleSessions(app, async (jwt, req) => {
+    const ua = req.headers['user-agent'];
+    return (await services.consoleSessions.resolve(jwt, { ip: req.ip, userAgent: typeof ua === 'string' ? ua : null })).verified;
+  });
+  await app.register(nativeProtocol, { services, ...(opts.console ? { console: { sessionTtlMs: opts.console.sessionTtlMs } } : {}) });
   await app.register(harnessNgProtocol, { services });
   await app.register(zenmlProtocol, { services, zenml: opts.zenml ?? { serverVersion: '0.84.0', jwtExpireMinutes: null } });
 
   app.setErrorHandler((err, req, reply) => sendNativeError(err, req, reply));
-  app.setNotFoundHandler((req, reply) => reply.status(404).send(nativeError(req, 'NOT_FOUND', `Route ${req.method} ${req.url.split('?')[0]} not found`)));
+  const consolePages = await installConsole(app, opts.console?.webRoot);
+  app.setNotFoundHandler((req, reply) => consolePages.serve(req, reply) ? reply : reply.status(404).send(nativeError(req, 'NOT_FOUND', `Route ${req.method} ${req.url.split('?')[0]} not found`)));
   return app;
 }

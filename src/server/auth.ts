@@ -1,8 +1,11 @@
 /**
  * Authentication of API callers: every Keyward API takes a token from `X-Api-Key` (any case) or
- * `Authorization: Bearer`, and checks it through the one verification service.
+ * `Authorization: Bearer`, and checks it through the one verification service. The console's
+ * session cookie is accepted in their place, but only together with the `X-Keyward-Console: 1`
+ * header: a cross-site page cannot set that header without a CORS preflight Keyward never grants,
+ * so the cookie alone (which a browser attaches by itself) authenticates nothing.
  */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Actor } from '../domain/model.js';
 import type { Caller } from '../services/context.js';
 import type { VerificationService, Verified, VerifyResult } from '../services/verification.js';
@@ -20,7 +23,8 @@ export function presentedToken(req: FastifyRequest): string | null {
 }
 
 export function actorOf(v: Verified): Actor {
-  const via = { apiKeyId: v.apiKeyId, tokenId: v.tokenId };
+  // A password-signed console session has no key or token ('').
+  const via = { apiKeyId: v.apiKeyId || null, tokenId: v.tokenId || null };
   if (v.principal.type === 'USER') {
     return { type: 'USER', id: v.principal.id, accountId: v.accountId, isOperator: v.principal.isOperator, via };
   }
@@ -31,10 +35,56 @@ export function callerOf(v: Verified, req: FastifyRequest): Caller {
   return { actor: actorOf(v), requestId: String(req.id) };
 }
 
-/** Verifies the request's credential. A request without one is rejected as "malformed". */
+export const CONSOLE_COOKIE = 'keyward_session';
+export const CONSOLE_HEADER = 'x-keyward-console';
+
+/** The value of cookie `name`, or null. */
+export function readCookie(req: FastifyRequest, name: string): string | null {
+  const header = req.headers.cookie;
+  if (typeof header !== 'string') return null;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      const v = part.slice(i + 1).trim();
+      return v === '' ? null : v;
+    }
+  }
+  return null;
+}
+
+/** The console session JWT, when the request carries both the cookie and the console header. */
+export function consoleSessionJwt(req: FastifyRequest): string | null {
+  if (req.headers[CONSOLE_HEADER] !== '1') return null;
+  return readCookie(req, CONSOLE_COOKIE);
+}
+
+export type ConsoleSessionResolver = (jwt: string, req: FastifyRequest) => Promise<VerifyResult>;
+
+const consoleSessions = new WeakMap<FastifyRequest, () => Promise<VerifyResult>>();
+
+/**
+ * Lets every route that calls `authenticate` accept a console session. Resolution is lazy and done
+ * at most once per request; requests without the cookie and header pay nothing.
+ */
+export function acceptConsoleSessions(app: FastifyInstance, resolve: ConsoleSessionResolver): void {
+  app.addHook('onRequest', async (req) => {
+    const jwt = consoleSessionJwt(req);
+    if (jwt === null) return;
+    let pending: Promise<VerifyResult> | null = null;
+    consoleSessions.set(req, () => (pending ??= resolve(jwt, req)));
+  });
+}
+
+/**
+ * Verifies the request's credential: a presented token, else a console session. A request without
+ * either is rejected as "malformed".
+ */
 export async function authenticate(verification: VerificationService, req: FastifyRequest): Promise<VerifyResult> {
   const token = presentedToken(req);
-  if (token === null) return { valid: false, reason: 'malformed' };
+  if (token === null) {
+    const session = consoleSessions.get(req);
+    return session ? session() : { valid: false, reason: 'malformed' };
+  }
   const ua = req.headers['user-agent'];
   return verification.verify(token, { ip: req.ip, userAgent: typeof ua === 'string' ? ua : null });
 }

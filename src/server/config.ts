@@ -25,6 +25,8 @@ export interface Config {
   zenmlServerVersion: string;
   /** ZenML session lifetime in minutes; unset: sessions do not expire, as in ZenML. */
   zenmlJwtExpireMinutes: number | null;
+  /** Console session lifetime in minutes; a session signed in with a token also ends when the token expires. */
+  consoleSessionMinutes: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -57,6 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     negativeCacheTtlMs: int(env, 'KEYWARD_NEGATIVE_CACHE_TTL_MS', 5_000),
     zenmlServerVersion: env.KEYWARD_ZENML_SERVER_VERSION || '0.84.0',
     zenmlJwtExpireMinutes: env.KEYWARD_ZENML_JWT_EXPIRE_MINUTES ? int(env, 'KEYWARD_ZENML_JWT_EXPIRE_MINUTES', 0) : null,
+    consoleSessionMinutes: int(env, 'KEYWARD_CONSOLE_SESSION_MINUTES', 12 * 60),
   };
   const merged = { ...base };
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (merged as Record<string, unknown>)[k] = v;

@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../domain/clock.js';
 import { openStore, type Store } from '../store/database.js';
 import { deleteExpiredTokens, sweepTombstones } from '../store/tokens.js';
 import { PgRelay } from '../store/notify.js';
+import { sweepConsoleSessions } from '../store/consoleSessions.js';
 import type { Invalidation } from '../services/context.js';
 import { createServices, type Services } from '../services/index.js';
 import { bootstrap, type Provisioned } from '../services/provisioning.js';
@@ -114,6 +115,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     trustProxy: config.trustProxy,
     version: VERSION,
     zenml: { serverVersion: config.zenmlServerVersion, jwtExpireMinutes: config.zenmlJwtExpireMinutes },
+    console: { sessionTtlMs: Math.max(1, config.consoleSessionMinutes) * 60_000 },
     ...(opts.logStream ? { logStream: opts.logStream } : {}),
   });
   services.usage.start();
@@ -125,6 +127,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       .transaction(async (tx) => {
         await deleteExpiredTokens(tx, now - config.expiredTokenRetentionMs);
         await sweepTombstones(tx, now - TOMBSTONE_RETENTION_MS);
+        await sweepConsoleSessions(tx, now - 24 * 60 * 60 * 1000);
       })
       .catch((e: unknown) => app?.log.warn({ err: e }, 'token sweep failed'));
   }, 60_000);

@@ -11,7 +11,7 @@ import { TokenService } from './tokens.js';
 import { UsageRecorder } from './usage.js';
 import { UserService } from './users.js';
 import { ZenmlService } from './zenml.js';
-import { SessionService } from './sessions.js';
+import { ConsoleSessionService, SessionService } from './sessions.js';
 import { VerificationService } from './verification.js';
 import { DEFAULT_CACHE_OPTIONS, type CacheOptions } from './verificationCache.js';
 
@@ -27,6 +27,7 @@ export interface Services {
   audit: AuditService;
   zenml: ZenmlService;
   sessions: SessionService;
+  consoleSessions: ConsoleSessionService;
   usage: UsageRecorder;
 }
 
@@ -51,17 +52,21 @@ export function createServices(opts: ServicesOptions): Services {
   const usage = new UsageRecorder(opts.store, opts.usageFlushMs ?? 5000, opts.onBackgroundError);
   const serviceAccounts = new ServiceAccountService(ctx, access);
   const tokens = new TokenService(ctx, access, apiKeys);
+  const users = new UserService(ctx, access);
+  const sessions = new SessionService(ctx);
+  const verification = new VerificationService(ctx, usage, { ...DEFAULT_CACHE_OPTIONS, ...opts.cache });
   return {
     ctx,
     access,
     scopes: new ScopeService(ctx, access),
-    users: new UserService(ctx, access),
+    users,
     serviceAccounts,
     apiKeys,
     tokens,
     zenml: new ZenmlService(ctx, access, serviceAccounts, apiKeys, tokens),
-    sessions: new SessionService(ctx),
-    verification: new VerificationService(ctx, usage, { ...DEFAULT_CACHE_OPTIONS, ...opts.cache }),
+    sessions,
+    consoleSessions: new ConsoleSessionService(ctx, sessions, users, verification),
+    verification,
     audit: new AuditService(ctx, access),
     usage,
   };

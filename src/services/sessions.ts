@@ -6,7 +6,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { signJwt, verifyJwt, type JwtClaims } from '../domain/jwt.js';
 import { isUniqueViolation } from '../store/database.js';
 import { getSetting, insertSetting } from '../store/settings.js';
-import type { ServiceContext } from './context.js';
+import { UnauthenticatedError } from '../domain/errors.js';
+import type { Actor } from '../domain/model.js';
+import { makeScope } from '../domain/scope.js';
+import { endConsoleSession, getConsoleSession, insertConsoleSession, type ConsoleSessionRecord } from '../store/consoleSessions.js';
+import { mutate } from './audit.js';
+import type { Caller, ServiceContext } from './context.js';
+import type { UserService } from './users.js';
+import type { VerificationService, Verified, VerifyMeta, VerifyResult } from './verification.js';
 
 export class SessionService {
   private identity: { serverId: string; secret: Buffer } | null = null;
@@ -33,16 +40,108 @@ export class SessionService {
     return this.identity;
   }
 
-  async issue(sub: string, extra: Record<string, unknown>, ttlMs: number | null): Promise<string> {
+  /** `audience` separates kinds of session (ZenML's is the bare server id), so one is never accepted as another. */
+  async issue(sub: string, extra: Record<string, unknown>, ttlMs: number | null, audience?: string): Promise<string> {
     const { serverId, secret } = await this.serverIdentity();
     const now = this.ctx.clock.now();
-    const claims: JwtClaims = { sub, iss: serverId, aud: serverId, iat: Math.floor(now / 1000), ...extra };
+    const aud = audience ? `${serverId}:${audience}` : serverId;
+    const claims: JwtClaims = { sub, iss: serverId, aud, iat: Math.floor(now / 1000), ...extra };
     if (ttlMs !== null) claims.exp = Math.floor((now + ttlMs) / 1000);
     return signJwt(claims, secret);
   }
 
-  async verify(token: string): Promise<JwtClaims | null> {
+  async verify(token: string, audience?: string): Promise<JwtClaims | null> {
     const { serverId, secret } = await this.serverIdentity();
-    return verifyJwt(token, secret, { iss: serverId, aud: serverId }, this.ctx.clock.now());
+    return verifyJwt(token, secret, { iss: serverId, aud: audience ? `${serverId}:${audience}` : serverId }, this.ctx.clock.now());
   }
+}
+
+export type ConsoleSignIn = { email: string; password: string } | { token: string };
+
+export interface ConsoleSession {
+  /** The signed session JWT that goes in the cookie; never logged, never shown to scripts. */
+  jwt: string;
+  method: 'password' | 'token';
+  expiresAt: number;
+  verified: Verified;
+}
+
+const CONSOLE_AUDIENCE = 'console';
+const SESSION_RESOURCE = 'SESSION';
+
+/**
+ * Console sign-in: email and password, or a personal access token exchanged for a session. A
+ * session is a database row (so signing out ends it on every node) named by a signed JWT in an
+ * HttpOnly cookie. Every request re-checks the row, and the user (password sign-in) or the token
+ * (token sign-in) through the verification service, so deactivation or revocation ends it at once.
+ */
+export class ConsoleSessionService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly sessions: SessionService,
+    private readonly users: UserService,
+    private readonly verification: VerificationService,
+  ) {}
+
+  async start(input: ConsoleSignIn, ttlMs: number, meta: VerifyMeta & { requestId?: string } = {}): Promise<ConsoleSession> {
+    const now = this.ctx.clock.now();
+    let verified: Verified;
+    let tokenId: string | null = null;
+    if ('token' in input) {
+      const v = await this.verification.verify(input.token, meta);
+      // One answer for every failure: the caller learns nothing about a token they do not hold.
+      if (!v.valid) throw new UnauthenticatedError('The token is not valid', 'invalid_credentials');
+      if (v.format !== 'harness_ng' || v.principal.type !== 'USER') {
+        throw new UnauthenticatedError('Only a personal access token (pat.…) can sign in to the console', 'not_personal');
+      }
+      verified = v;
+      tokenId = v.tokenId;
+    } else {
+      const user = await this.users.authenticate(input.email, input.password);
+      const v = await this.verification.userSession(user.id);
+      if (!v.valid) throw new UnauthenticatedError('Invalid email or password', 'invalid_credentials');
+      verified = v;
+    }
+    const expiresAt = Math.min(now + ttlMs, verified.expiresAt ?? Number.POSITIVE_INFINITY);
+    // 128 random bits: the row id is never guessable, though the JWT's signature already guards it.
+    const id = randomBytes(16).toString('base64url');
+    const caller: Caller = { actor: actorFrom(verified), requestId: meta.requestId };
+    const method = tokenId ? 'token' : 'password';
+    await mutate(this.ctx, caller, { action: 'session.create', resourceType: SESSION_RESOURCE, resourceId: id, scope: makeScope(verified.accountId) }, async (tx) => {
+      await insertConsoleSession(tx, { id, accountId: verified.accountId, userId: verified.principal.id, tokenId, createdAt: now, expiresAt, endedAt: null });
+      return { result: undefined, details: { method } };
+    });
+    const jwt = await this.sessions.issue(verified.principal.id, { sid: id }, expiresAt - now, CONSOLE_AUDIENCE);
+    return { jwt, method, expiresAt, verified };
+  }
+
+  /** The session's principal now, or why not. */
+  async resolve(jwt: string, meta: VerifyMeta = {}): Promise<{ verified: VerifyResult; session: ConsoleSessionRecord | null }> {
+    const claims = await this.sessions.verify(jwt, CONSOLE_AUDIENCE);
+    const sid = claims && typeof claims.sid === 'string' ? claims.sid : null;
+    const row = sid ? await getConsoleSession(this.ctx.store.db, sid) : null;
+    if (!claims || !row || row.userId !== claims.sub) return { verified: { valid: false, reason: 'unknown' }, session: null };
+    if (row.endedAt !== null) return { verified: { valid: false, reason: 'deleted' }, session: null };
+    if (this.ctx.clock.now() >= row.expiresAt) return { verified: { valid: false, reason: 'expired' }, session: null };
+    const v = row.tokenId ? await this.verification.tokenSession(row.tokenId, meta) : await this.verification.userSession(row.userId);
+    if (v.valid && v.principal.id !== row.userId) return { verified: { valid: false, reason: 'unknown' }, session: null };
+    return { verified: v, session: row };
+  }
+
+  /** Signs out: the session ends for every node. Signing out of an ended or unknown session is a no-op. */
+  async end(jwt: string, requestId?: string): Promise<void> {
+    const { verified, session } = await this.resolve(jwt);
+    if (!session) return;
+    const now = this.ctx.clock.now();
+    const caller: Caller = { actor: verified.valid ? actorFrom(verified) : { type: 'SYSTEM', id: 'console' }, requestId };
+    await mutate(this.ctx, caller, { action: 'session.end', resourceType: SESSION_RESOURCE, resourceId: session.id, scope: makeScope(session.accountId) }, async (tx) => {
+      await endConsoleSession(tx, session.id, now);
+      return { result: undefined };
+    });
+  }
+}
+
+function actorFrom(v: Verified): Actor {
+  const via = { apiKeyId: v.apiKeyId || null, tokenId: v.tokenId || null };
+  return { type: 'USER', id: v.principal.id, accountId: v.accountId, isOperator: v.principal.isOperator, via };
 }

@@ -8,6 +8,7 @@ import { DUMMY_DIGEST, digestSecret, digestsEqual, parseToken, type ParsedToken 
 import type { Scope } from '../domain/scope.js';
 import { credentialByDigest, credentialByTokenId, credentialsByKeyId, type CredentialRecord } from '../store/credentials.js';
 import { isTombstoned } from '../store/tokens.js';
+import { getUser } from '../store/users.js';
 import { effectivePermissions, type Principal } from './access.js';
 import type { ServiceContext } from './context.js';
 import type { UsageRecorder } from './usage.js';
@@ -144,7 +145,12 @@ export class VerificationService {
     if (match === 'none') return REJECTED[lookup.missReason];
     if (match === 'mismatch') return REJECTED.unknown;
     if (match === 'wrong') return REJECTED.wrong_secret;
-    const rec = match.record;
+    return this.usable(match, meta);
+  }
+
+  /** The credential's answer now: its validity window, its key and its principal. */
+  private usable(c: Credential, meta: VerifyMeta): VerifyResult {
+    const rec = c.record;
     const now = this.ctx.clock.now();
     if (rec.scheduledExpireAt !== null && now >= rec.scheduledExpireAt) return REJECTED.rotated_out;
     if (rec.validTo !== null && now >= rec.validTo) return REJECTED.expired;
@@ -152,7 +158,54 @@ export class VerificationService {
     if (!rec.keyActive) return REJECTED.key_inactive;
     if (!rec.principalActive) return REJECTED.principal_inactive;
     this.usage?.record(rec.tokenId, now, meta.ip ?? null, meta.userAgent ?? null);
-    return match.verified;
+    return c.verified;
+  }
+
+  /**
+   * A console session signed in with a Harness NG token: the token must still exist, be inside its
+   * validity window and belong to an active key and principal. The secret is not compared again
+   * (the session's signed JWT proves it was presented at sign-in). Uses the token's own cache
+   * entry, so revoking, rotating out or deleting the token ends the session at once.
+   */
+  async tokenSession(tokenId: string, meta: VerifyMeta = EMPTY_META): Promise<VerifyResult> {
+    const key = `t:${tokenId}`;
+    let lookup = this.cache.get(key);
+    if (lookup === undefined || lookup === null) {
+      const epoch = this.cache.epoch;
+      lookup = await this.load({ format: 'harness_ng', prefix: 'pat', accountId: null, tokenId, secret: '' }, DUMMY_DIGEST);
+      this.cacheLookup(key, lookup, epoch);
+    }
+    const c = lookup.credentials[0];
+    if (!c) return REJECTED[lookup.missReason];
+    return this.usable(c, meta);
+  }
+
+  /**
+   * A console session signed in with email and password: the user must exist and be active. Read
+   * from the database on every request (console traffic is light), so deactivation ends it at once
+   * on every node without a cache to invalidate.
+   */
+  async userSession(userId: string): Promise<VerifyResult> {
+    const u = await getUser(this.ctx.store.db, userId);
+    if (!u) return REJECTED.unknown;
+    if (!u.active) return REJECTED.principal_inactive;
+    const scope = scopeOf(u.accountId, '', '');
+    const permissions = [...(await effectivePermissions(this.ctx.store.db, { type: 'USER', id: u.id, accountId: u.accountId }, scope))].sort();
+    return Object.freeze({
+      valid: true as const,
+      // No token: the session itself is the credential.
+      tokenId: '',
+      apiKeyId: '',
+      apiKeyIdentifier: '',
+      apiKeyType: 'USER' as const,
+      format: 'session',
+      accountId: u.accountId,
+      scope,
+      principal: { type: 'USER' as const, id: u.id, identifier: u.id, name: u.name, email: u.email, scope, isOperator: u.isOperator },
+      permissions,
+      validFrom: u.createdAt,
+      expiresAt: null,
+    });
   }
 
   /** Constant-time secret check against every candidate (at least two comparisons, real or dummy). */

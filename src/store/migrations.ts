@@ -279,11 +279,33 @@ const m0004tokenLists: Migration = {
   },
 };
 
+/**
+ * Console sessions: one row per sign-in, so that signing out ends the session on every node (the
+ * cookie's JWT alone could not be taken back). The JWT carries the row's id; the row says whether
+ * it has ended.
+ */
+const m0006console: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('console_sessions')
+      .addColumn('id', text, (c) => c.primaryKey())
+      .addColumn('account_id', text, (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+      .addColumn('user_id', text, (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('token_id', text)
+      .addColumn('created_at', ms, (c) => c.notNull())
+      .addColumn('expires_at', ms, (c) => c.notNull())
+      .addColumn('ended_at', ms)
+      .execute();
+    await db.schema.createIndex('console_sessions_expiry').on('console_sessions').columns(['expires_at']).execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_harness_resources': m0002,
   '0003_zenml': m0003zenml,
   '0004_token_lists': m0004tokenLists,
+  '0006_console': m0006console,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -211,6 +211,16 @@ export interface SettingTable {
   created_at: number;
 }
 
+export interface ConsoleSessionTable {
+  id: string;
+  account_id: string;
+  user_id: string;
+  token_id: string | null;
+  created_at: number;
+  expires_at: number;
+  ended_at: number | null;
+}
+
 export interface Database {
   accounts: AccountTable;
   organizations: OrganizationTable;
@@ -226,6 +236,7 @@ export interface Database {
   audit_events: AuditEventTable;
   token_tombstones: TokenTombstoneTable;
   settings: SettingTable;
+  console_sessions: ConsoleSessionTable;
 }
 
 export type AccountRow = Selectable<AccountTable>;

@@ -1,16 +1,18 @@
-/** The native API, `/v1`: verification, whoami, accounts, users, audit. */
+/** The native API, `/v1`: verification, whoami, accounts, users, audit, console sessions. */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/index.js';
 import { accountRoutes } from './accounts.js';
 import { auditRoutes } from './audit.js';
 import { credentialRoutes } from './credentials.js';
+import { sessionRoutes, type ConsoleSessionOptions } from './sessions.js';
 import { installNativeErrors } from './errors.js';
 import { verifyRoutes } from './verify.js';
 
-export async function nativeProtocol(app: FastifyInstance, opts: { services: Services }): Promise<void> {
+export async function nativeProtocol(app: FastifyInstance, opts: { services: Services; console?: ConsoleSessionOptions }): Promise<void> {
   installNativeErrors(app);
   verifyRoutes(app, opts.services);
   accountRoutes(app, opts.services);
   auditRoutes(app, opts.services);
   credentialRoutes(app, opts.services);
+  sessionRoutes(app, opts.services, opts.console ?? { sessionTtlMs: 12 * 60 * 60 * 1000 });
 }
