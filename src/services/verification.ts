@@ -6,13 +6,14 @@
  */
 import { DUMMY_DIGEST, digestSecret, digestsEqual, parseToken, type ParsedToken } from '../domain/tokens.js';
 import type { Scope } from '../domain/scope.js';
-import { credentialByDigest, credentialByTokenId, credentialsByKeyId, type CredentialRecord } from '../store/credentials.js';
+import { credentialByDigest, credentialsByKeyId, readCredentialByTokenId, type CredentialRecord } from '../store/credentials.js';
 import { isTombstoned } from '../store/tokens.js';
 import { getUser } from '../store/users.js';
 import { effectivePermissions, type Principal } from './access.js';
 import type { ServiceContext } from './context.js';
 import type { UsageRecorder } from './usage.js';
 import { DEFAULT_CACHE_OPTIONS, VerificationCache, type CacheOptions } from './verificationCache.js';
+import { PermissionCache } from './permissionCache.js';
 
 export type VerifyFailureReason =
   | 'malformed'
@@ -97,6 +98,8 @@ export class VerificationService {
   /** Called with every outcome, for metrics. */
   onOutcome: (outcome: 'valid' | VerifyFailureReason) => void = () => undefined;
   readonly cache: VerificationCache<Lookup>;
+  /** Permissions by principal and scope, so a miss on one of a principal's tokens reads only the token. */
+  private readonly permissionCache: PermissionCache;
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -104,6 +107,7 @@ export class VerificationService {
     cacheOptions: CacheOptions = DEFAULT_CACHE_OPTIONS,
   ) {
     this.cache = new VerificationCache<Lookup>(cacheOptions, () => ctx.clock.now());
+    this.permissionCache = new PermissionCache(this.cache, () => ctx.clock.now());
     ctx.bus.on((e) => this.cache.invalidate(e));
   }
 
@@ -268,7 +272,7 @@ export class VerificationService {
     let recs: CredentialRecord[];
     let missReason: Lookup['missReason'] = 'unknown';
     if (p.format === 'harness_ng') {
-      const r = await credentialByTokenId(db, p.tokenId);
+      const r = await readCredentialByTokenId(this.ctx.store, p.tokenId);
       recs = r && r.format === 'harness_ng' ? [r] : [];
       if (!r && (await isTombstoned(db, { tokenId: p.tokenId }))) missReason = 'deleted';
     } else if (p.format === 'zenml') {
@@ -299,7 +303,7 @@ export class VerificationService {
       principal.type === 'USER'
         ? { type: 'USER', id: principal.id, accountId: rec.accountId }
         : { type: 'SERVICE_ACCOUNT', id: principal.id, identifier: principal.identifier, scope: principal.scope };
-    const permissions = [...(await effectivePermissions(this.ctx.store.db, asPrincipal, scope))].sort();
+    const permissions = await this.permissionCache.get(asPrincipal, scope, () => effectivePermissions(this.ctx.store.db, asPrincipal, scope));
     return Object.freeze({
       valid: true as const,
       tokenId: rec.tokenId,
