@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { buildDist, fmt, freePort, machine, percentile, request, startKeyward, startServer, table, tmpDir, type ServerProcess } from './lib.js';
+import { buildDist, fmt, freePort, keywardRunsFrom, machine, percentile, request, startKeyward, startServer, table, tmpDir, type ServerProcess } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -48,6 +48,7 @@ async function main() {
   console.log(`Machine: ${machine()}`);
   console.log(`autocannon: ${CONNECTIONS} connections, pipelining 1, ${SECONDS} s per run, ${ROUNDS} rounds alternating the servers; ${TOKENS} distinct tokens round-robin.`);
   buildDist();
+  console.log(`Keyward runs from ${keywardRunsFrom()}.`);
   const tmp = tmpDir('keyward-bench-http-');
   const servers: ServerProcess[] = [];
   try {

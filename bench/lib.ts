@@ -136,13 +136,24 @@ export function tmpDir(prefix: string): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Compiles src/ into dist/ (what `keyward serve` runs). BENCH_SKIP_BUILD=1 keeps the dist/ there is. */
+/**
+ * How the benchmarks start `keyward serve`. By default from source through tsx (the same code
+ * transpiled on load, no build step, and no race with test runs rebuilding dist/ in a shared
+ * tree); BENCH_FROM_DIST=1 compiles src/ into dist/ first and runs what `npm start` runs
+ * (BENCH_SKIP_BUILD=1 then keeps the dist/ there is).
+ */
+const FROM_DIST = process.env.BENCH_FROM_DIST === '1';
+
 export function buildDist(): void {
-  if (process.env.BENCH_SKIP_BUILD === '1') return;
+  if (!FROM_DIST || process.env.BENCH_SKIP_BUILD === '1') return;
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 }
 
-export const CLI = path.resolve('dist/cli/main.js');
+export const CLI: string[] = FROM_DIST ? [path.resolve('dist/cli/main.js')] : ['--import', 'tsx', path.resolve('src/cli/main.ts')];
+
+export function keywardRunsFrom(): string {
+  return FROM_DIST ? 'dist/ (BENCH_FROM_DIST=1)' : 'src/ through tsx (set BENCH_FROM_DIST=1 for dist/)';
+}
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 
@@ -239,7 +250,9 @@ export async function startServer(nodeArgs: string[], port: number, env: Record<
 /** `keyward serve` from dist/ on a free port; returns it with the bootstrap token it printed (if it bootstrapped). */
 export async function startKeyward(args: string[], env: Record<string, string> = {}): Promise<ServerProcess & { port: number; bootstrapToken: string | null }> {
   const port = await freePort();
-  const s = await startServer([CLI, 'serve', '--port', String(port), '--host', '127.0.0.1', ...args], port, { KEYWARD_LOG_LEVEL: 'warn', ...env });
+  // BENCH_KEYWARD_NODE_OPTIONS reaches only the Keyward processes (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+  const nodeOptions = process.env.BENCH_KEYWARD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_KEYWARD_NODE_OPTIONS } : {};
+  const s = await startServer([...CLI, 'serve', '--port', String(port), '--host', '127.0.0.1', ...args], port, { KEYWARD_LOG_LEVEL: 'warn', ...nodeOptions, ...env });
   // The banner is written before the server listens; give the pipe a moment to deliver it.
   for (let i = 0; i < 50 && !/KEYWARD BOOTSTRAP/.test(s.stdout()) && !/token:/.test(s.stdout()); i++) await new Promise((r) => setTimeout(r, 20));
   const m = /^\s+token:\s+(\S+)/m.exec(s.stdout());

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { buildDist, fmt, machine, percentile, pgReachable, pgUrl, request, startKeyward, table, type ServerProcess } from './lib.js';
+import { buildDist, fmt, keywardRunsFrom, machine, percentile, pgReachable, pgUrl, request, startKeyward, table, type ServerProcess } from './lib.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 200);
 const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 180);
@@ -62,6 +62,7 @@ async function main() {
     return;
   }
   buildDist();
+  console.log(`Keyward runs from ${keywardRunsFrom()}.`);
   const base = pgUrl()!;
   const schema = `kw_rev_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base });

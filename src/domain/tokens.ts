@@ -25,7 +25,6 @@ export type ParsedToken =
 
 export type ParseFailure = { format: null; reason: string };
 
-const HEX24 = /^[0-9a-f]{24}$/;
 const ALNUM = /^[A-Za-z0-9]+$/;
 
 /**
@@ -62,18 +61,56 @@ export function generateNgToken(type: ApiKeyType, accountId: string, tokenId: st
   return { tokenId, secret, token: `${apiKeyTypePrefix(type)}.${accountId}.${tokenId}.${secret}` };
 }
 
+/**
+ * Split by hand (no array, no regular expressions): this runs on every verification, cache hits
+ * included. Same checks, order and messages as splitting on '.' and testing ACCOUNT_ID_PATTERN,
+ * /^[0-9a-f]{24}$/ and /^[A-Za-z0-9]+$/.
+ */
 function parseNg(token: string): ParsedToken | ParseFailure {
-  const parts = token.split('.');
-  if (parts.length !== 3 && parts.length !== 4) return { format: null, reason: 'Token length not matching for API token' };
-  const prefix = parts[0];
+  const d1 = token.indexOf('.');
+  const d2 = d1 < 0 ? -1 : token.indexOf('.', d1 + 1);
+  const d3 = d2 < 0 ? -1 : token.indexOf('.', d2 + 1);
+  const d4 = d3 < 0 ? -1 : token.indexOf('.', d3 + 1);
+  if (d2 < 0 || d4 >= 0) return { format: null, reason: 'Token length not matching for API token' };
+  const prefix = token.slice(0, d1);
   if (prefix !== 'pat' && prefix !== 'sat') return { format: null, reason: 'Invalid prefix for API token' };
-  const accountId = parts.length === 4 ? parts[1]! : null;
-  const tokenId = parts[parts.length - 2]!;
-  const secret = parts[parts.length - 1]!;
-  if (accountId !== null && !ACCOUNT_ID_PATTERN.test(accountId)) return { format: null, reason: 'malformed account id' };
-  if (!HEX24.test(tokenId)) return { format: null, reason: 'malformed token id' };
-  if (secret.length !== NG_SECRET_LENGTH || !ALNUM.test(secret)) return { format: null, reason: 'malformed secret' };
+  const four = d3 >= 0;
+  const accountId = four ? token.slice(d1 + 1, d2) : null;
+  const tokenId = four ? token.slice(d2 + 1, d3) : token.slice(d1 + 1, d2);
+  const secret = token.slice((four ? d3 : d2) + 1);
+  if (accountId !== null && !isAccountIdChars(accountId)) return { format: null, reason: 'malformed account id' };
+  if (!isHex24(tokenId)) return { format: null, reason: 'malformed token id' };
+  if (secret.length !== NG_SECRET_LENGTH || !isAlnum(secret)) return { format: null, reason: 'malformed secret' };
   return { format: 'harness_ng', prefix, accountId, tokenId, secret };
+}
+
+/** ACCOUNT_ID_PATTERN, /^[A-Za-z0-9_-]{1,64}$/, without the regular expression. */
+function isAccountIdChars(s: string): boolean {
+  if (s.length === 0 || s.length > 64) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!(isAlnumCode(c) || c === 95 /* _ */ || c === 45) /* - */) return false;
+  }
+  return true;
+}
+
+function isHex24(s: string): boolean {
+  if (s.length !== 24) return false;
+  for (let i = 0; i < 24; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
+function isAlnum(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) if (!isAlnumCode(s.charCodeAt(i))) return false;
+  return true;
+}
+
+function isAlnumCode(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
 // ---- ZenML: ZENKEY_ + base64 of {"id":"<key uuid>","key":"<64 hex>"} ----------------------------
