@@ -103,3 +103,33 @@ export function validate(checks: Array<[field: string, violation: string | null]
     throw new InvalidArgumentError(violations.map((v) => `${v.field}: ${v.message}`).join(', '), violations, 'field');
   }
 }
+
+/** What a NUL character in any request field is: PostgreSQL can neither store nor compare one. */
+export const NUL_RULE = 'must not contain a NUL character';
+
+/** The path of the first string (or object key) holding a NUL character, or null. */
+export function findNul(value: unknown, path = ''): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const found = findNul(item, path);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [k, item] of Object.entries(value)) {
+      const at = path ? `${path}.${k}` : k;
+      if (k.includes('\u0000')) return at;
+      const found = findNul(item, at);
+      if (found !== null) return found;
+    }
+  }
+  return null;
+}
+
+/** Throws the field's InvalidArgumentError when a request's path, query or body holds a NUL character. */
+export function rejectNul(parts: { params?: unknown; query?: unknown; body?: unknown }): void {
+  const field = findNul(parts.params) ?? findNul(parts.query) ?? findNul(parts.body);
+  if (field !== null) throw InvalidArgumentError.field(field, NUL_RULE);
+}

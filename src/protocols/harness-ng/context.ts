@@ -7,6 +7,7 @@ import type { Services } from '../../services/index.js';
 import type { Caller } from '../../services/context.js';
 import type { Verified } from '../../services/verification.js';
 import { makeScope, type Scope } from '../../domain/scope.js';
+import { findNul, NUL_RULE } from '../../domain/validation.js';
 import type { SortOrder, SortField } from '../../store/rows.js';
 import { authenticate, callerOf } from '../../server/auth.js';
 import { NgError, ngFailure, ngInvalidToken, ngResourceNotFound } from './errors.js';
@@ -52,29 +53,10 @@ export async function ngAuth(services: Services, req: FastifyRequest): Promise<N
   return { caller: callerOf(v, req), verified: v, accountId: v.accountId };
 }
 
-/** The first string holding a NUL character, by field path; PostgreSQL cannot store or compare one. */
-function nulField(v: unknown, path: string): string | null {
-  if (typeof v === 'string') return v.includes('\u0000') ? path : null;
-  if (Array.isArray(v)) {
-    for (const x of v) {
-      const f = nulField(x, path);
-      if (f) return f;
-    }
-    return null;
-  }
-  if (v !== null && typeof v === 'object') {
-    for (const [k, x] of Object.entries(v)) {
-      const f = k.includes('\u0000') ? `${path ? `${path}.` : ''}${k}` : nulField(x, path ? `${path}.${k}` : k);
-      if (f) return f;
-    }
-  }
-  return null;
-}
-
 /** Rejects a NUL character anywhere in the path, query or body with a FAILURE naming the field. */
 function rejectNul(req: FastifyRequest): void {
-  const field = nulField(req.params, '') ?? nulField(req.query, '') ?? (typeof req.body === 'object' ? nulField(req.body, '') : null);
-  if (field !== null) throw ngFailure(req, [{ field, message: 'must not contain a NUL character' }]);
+  const field = findNul(req.params) ?? findNul(req.query) ?? (typeof req.body === 'object' ? findNul(req.body) : null);
+  if (field !== null) throw ngFailure(req, [{ field, message: NUL_RULE }]);
 }
 
 /** @NotNull query parameters: a FAILURE naming every missing one. */
