@@ -250,9 +250,9 @@ export async function startServer(nodeArgs: string[], port: number, env: Record<
 /** `keyward serve` from dist/ on a free port; returns it with the bootstrap token it printed (if it bootstrapped). */
 export async function startKeyward(args: string[], env: Record<string, string> = {}): Promise<ServerProcess & { port: number; bootstrapToken: string | null }> {
   const port = await freePort();
-  // BENCH_KEYWARD_NODE_OPTIONS reaches only the Keyward processes (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
-  const nodeOptions = process.env.BENCH_KEYWARD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_KEYWARD_NODE_OPTIONS } : {};
-  const s = await startServer([...CLI, 'serve', '--port', String(port), '--host', '127.0.0.1', ...args], port, { KEYWARD_LOG_LEVEL: 'warn', ...nodeOptions, ...env });
+  // BENCH_KEYWARD_NODE_ARGS: node flags for the Keyward processes only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+  const nodeArgs = (process.env.BENCH_KEYWARD_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const s = await startServer([...nodeArgs, ...CLI, 'serve', '--port', String(port), '--host', '127.0.0.1', ...args], port, { KEYWARD_LOG_LEVEL: 'warn', ...env });
   // The banner is written before the server listens; give the pipe a moment to deliver it.
   for (let i = 0; i < 50 && !/KEYWARD BOOTSTRAP/.test(s.stdout()) && !/token:/.test(s.stdout()); i++) await new Promise((r) => setTimeout(r, 20));
   const m = /^\s+token:\s+(\S+)/m.exec(s.stdout());

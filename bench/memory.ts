@@ -58,8 +58,9 @@ const hex = (n: number, width: number): string => fresh(n.toString(16).padStart(
 
 /**
  * The Verified answer as VerificationService.build() makes it from a record (same fields, same
- * order, same sharing of strings), with a fresh copy of the permissions array (whose strings are
- * the built-in roles' own constants, as on the real path).
+ * order, same sharing of strings). `permissions` is the principal's frozen array, shared by all its
+ * tokens as the permission cache shares it on the real path (its strings are the built-in roles'
+ * own constants).
  */
 function buildLike(rec: CredentialRecord, permissions: readonly string[]): Verified {
   const scopeOf = (accountId: string, org: string, project: string) => ({ accountId, orgId: org === '' ? null : org, projectId: project === '' ? null : project });
@@ -84,7 +85,7 @@ function buildLike(rec: CredentialRecord, permissions: readonly string[]): Verif
     accountId: rec.accountId,
     scope,
     principal,
-    permissions: [...new Set(permissions)].sort(), // effectivePermissions answers a Set
+    permissions,
     validFrom: rec.validFrom,
     expiresAt: rec.scheduledExpireAt ?? rec.validTo,
   });
@@ -153,10 +154,14 @@ async function main() {
     let keyId = '';
     let principalId = '';
     let accountId = '';
+    let principalPerms: readonly string[] = perms;
     for (let i = 0; i < count; i++) {
       const n = serial++;
       if (i % perKey === 0) keyId = randomUUID();
-      if (i % perPrincipal === 0) principalId = fresh(`u${hex(n, 21)}`);
+      if (i % perPrincipal === 0) {
+        principalId = fresh(`u${hex(n, 21)}`);
+        principalPerms = Object.freeze([...new Set(perms)].sort()); // one array per principal (effectivePermissions answers a Set)
+      }
       if (i % perAccount === 0) accountId = fresh(`a${hex(n, 21)}`);
       const tokenId = hex(n, 24);
       const digestHex = hex(n, 64);
@@ -169,7 +174,7 @@ async function main() {
       record.accountId = fresh(accountId);
       record.userId = fresh(principalId);
       record.principalIdentifier = record.userId; // one column read twice, as toRecord does for a user
-      const verified = buildLike(record, perms);
+      const verified = buildLike(record, principalPerms);
       const credentials: Credential[] = []; // grown by push, as VerificationService.load grows it
       credentials.push({ record, digest: Buffer.from(digestHex, 'hex'), verified });
       const lookup: Lookup = { credentials, missReason: 'unknown' };
