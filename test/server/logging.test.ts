@@ -3,7 +3,8 @@
  * string, passwords, and the tokens Keyward itself hands out, never appear in any log line, even at
  * trace level and when a request fails inside the server.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redactUrl } from '../../src/server/logging.js';
 import { describeEachDb } from '../helpers/databases.js';
 import { startKeyward, type TestKeyward } from '../helpers/keyward.js';
 import { issueUserToken } from '../helpers/nativeApi.js';
@@ -40,6 +41,10 @@ describeEachDb('no secret in logs', (kind) => {
       await k.anon.get('/v1/whoami', { query: { [name]: k.admin.token } });
     }
     await k.anon.get('/nowhere', { query: { token: k.admin.token } });
+    // In a path segment, and in a query value under a name that does not say "secret".
+    await k.anon.get(`/v1/whoami/${encodeURIComponent(k.admin.token)}`);
+    await k.anon.get(`/api/v1/service_accounts/${encodeURIComponent(k.admin.token)}`);
+    await k.anon.get('/v1/whoami', { query: { q: k.admin.token, filter: `name:${k.admin.token}` } });
     // In a body that is not valid JSON, and in one that fails validation.
     await k.anon.post('/v1/verify', undefined, { rawBody: `{"token":"${k.admin.token}"`, headers: { 'content-type': 'application/json' } });
     await k.anon.post('/v1/verify', { token: k.admin.token, extra: k.admin.token });
@@ -65,6 +70,8 @@ describeEachDb('no secret in logs', (kind) => {
     expect(lines.filter((l) => l.includes('"request completed"')).length).toBeGreaterThanOrEqual(20);
     expect(lines.some((l) => l.includes('token=[REDACTED]'))).toBe(true);
     expect(lines.some((l) => l.includes('api_key=[REDACTED]'))).toBe(true);
+    expect(lines.some((l) => l.includes('/api/v1/service_accounts/[REDACTED]'))).toBe(true);
+    expect(lines.some((l) => l.includes('q=[REDACTED]'))).toBe(true);
     for (const secret of secrets) {
       const leaking = lines.filter((l) => l.includes(secret));
       expect(leaking, `secret ${secret.slice(0, 6)}... logged`).toEqual([]);
@@ -91,6 +98,28 @@ describeEachDb('no secret in logs', (kind) => {
       for (const secret of [...secretParts(t), ...secretParts(token)]) expect(lines.filter((l) => l.includes(secret))).toEqual([]);
     } finally {
       await probe.close();
+    }
+  });
+});
+
+describe('redactUrl', () => {
+  const ng = 'pat.acc_1.0123456789abcdef01234567.AbCdEfGhIjKlMnOpQrSt';
+  const zen = `ZENKEY_${Buffer.from(JSON.stringify({ id: '8a3a8c2e-0000-4000-8000-000000000001', key: 'f'.repeat(64) })).toString('base64')}`;
+  const cg = Buffer.from(`acc_1::${'A1b2'.repeat(20)}`).toString('base64');
+
+  it.each([
+    ['an NG token in the path', `/ng/api/token/${ng}`, '/ng/api/token/[REDACTED]'],
+    ['a ZenML key in the path', `/api/v1/service_accounts/${zen}/x`, '/api/v1/service_accounts/[REDACTED]/x'],
+    ['a CG key in the path', `/api/api-keys/${cg}`, '/api/api-keys/[REDACTED]'],
+    ['an NG token in an innocent query value', `/v1/users?q=${ng}&pageSize=5`, '/v1/users?q=[REDACTED]&pageSize=5'],
+    ['a secret-named query parameter', '/v1/users?password=hunter2&x=1', '/v1/users?password=[REDACTED]&x=1'],
+  ])('redacts %s', (_name, url, expected) => {
+    expect(redactUrl(url)).toBe(expected);
+  });
+
+  it('keeps ordinary URLs as they are', () => {
+    for (const url of ['/ng/api/apikey?accountIdentifier=acc_1&apiKeyType=USER&parentIdentifier=u.1', '/api/v1/service_accounts/8a3a8c2e-0000-4000-8000-000000000001', '/v1/audit?action=token.create']) {
+      expect(redactUrl(url)).toBe(url);
     }
   });
 });
