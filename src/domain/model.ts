@@ -160,6 +160,20 @@ export interface UserGroup {
   updatedAt: number;
 }
 
+/**
+ * A Harness CG ("FirstGen") API key: an account-level key whose permissions are those of its user
+ * groups. The key value is stored as a digest and, sealed under the master key, for the CG REST GET.
+ */
+export interface CgApiKey {
+  id: string;
+  accountId: string;
+  name: string;
+  /** Internal ids of its user groups (account level). */
+  userGroupIds: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
 export interface AuditEvent {
   id: string;
   accountId: string;
@@ -180,6 +194,8 @@ export interface AuditEvent {
 export type Actor =
   | { type: 'USER'; id: string; accountId: string; isOperator: boolean; via: ActorVia }
   | { type: 'SERVICE_ACCOUNT'; id: string; identifier: string; scope: Scope; via: ActorVia }
+  /** A Harness CG API key: an account-level key with no user or service account behind it. */
+  | { type: 'API_KEY'; id: string; accountId: string; via: ActorVia }
   | { type: 'SYSTEM'; id: string };
 
 export interface ActorVia {

@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Services } from '../services/index.js';
 import { nativeProtocol } from '../protocols/native/index.js';
 import { harnessNgProtocol } from '../protocols/harness-ng/index.js';
+import { harnessCgProtocol } from '../protocols/harness-cg/index.js';
 import { zenmlProtocol, type ZenmlOptions } from '../protocols/zenml/index.js';
 import { nativeError, sendNativeError } from '../protocols/native/errors.js';
 import { installMetrics } from './metrics.js';
@@ -95,6 +96,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(nativeProtocol, { services, ...(opts.console ? { console: { sessionTtlMs: opts.console.sessionTtlMs } } : {}) });
   await app.register(harnessNgProtocol, { services });
+  await app.register(harnessCgProtocol, { services });
   await app.register(zenmlProtocol, { services, zenml: opts.zenml ?? { serverVersion: '0.84.0', jwtExpireMinutes: null } });
 
   app.setErrorHandler((err, req, reply) => sendNativeError(err, req, reply));

@@ -28,6 +28,7 @@ export function actorOf(v: Verified): Actor {
   if (v.principal.type === 'USER') {
     return { type: 'USER', id: v.principal.id, accountId: v.accountId, isOperator: v.principal.isOperator, via };
   }
+  if (v.principal.type === 'API_KEY') return { type: 'API_KEY', id: v.principal.id, accountId: v.accountId, via };
   return { type: 'SERVICE_ACCOUNT', id: v.principal.id, identifier: v.principal.identifier, scope: v.principal.scope, via };
 }
 

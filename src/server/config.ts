@@ -1,4 +1,6 @@
 /** Every setting, from the environment, overridable by CLI flags. The README's table mirrors this. */
+import { parseMasterKey } from '../domain/masterKey.js';
+
 export interface Config {
   port: number;
   host: string;
@@ -25,6 +27,10 @@ export interface Config {
   zenmlServerVersion: string;
   /** ZenML session lifetime in minutes; unset: sessions do not expire, as in ZenML. */
   zenmlJwtExpireMinutes: number | null;
+  /** Seals Harness CG keys (AES-256-GCM): 32 bytes, hex or base64; unset: `<dataDir>/master.key`, created once, mode 0600. */
+  masterKey: string | undefined;
+  /** Older master keys, comma-separated, that can still open sealed values during a rotation. */
+  masterKeyPrevious: string[];
   /** Console session lifetime in minutes; a session signed in with a token also ends when the token expires. */
   consoleSessionMinutes: number;
 }
@@ -35,6 +41,13 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
   return n;
+}
+
+/** A master key setting, refused at start when it is not 32 bytes of hex or base64. */
+function masterKey(raw: string | undefined, name: string): string | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  parseMasterKey(raw, name);
+  return raw.trim();
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -59,6 +72,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     negativeCacheTtlMs: int(env, 'KEYWARD_NEGATIVE_CACHE_TTL_MS', 5_000),
     zenmlServerVersion: env.KEYWARD_ZENML_SERVER_VERSION || '0.84.0',
     zenmlJwtExpireMinutes: env.KEYWARD_ZENML_JWT_EXPIRE_MINUTES ? int(env, 'KEYWARD_ZENML_JWT_EXPIRE_MINUTES', 0) : null,
+    masterKey: masterKey(env.KEYWARD_MASTER_KEY, 'KEYWARD_MASTER_KEY'),
+    masterKeyPrevious: (env.KEYWARD_MASTER_KEY_PREVIOUS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '').map((k) => masterKey(k, 'KEYWARD_MASTER_KEY_PREVIOUS')!),
     consoleSessionMinutes: int(env, 'KEYWARD_CONSOLE_SESSION_MINUTES', 12 * 60),
   };
   const merged = { ...base };

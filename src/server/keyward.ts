@@ -10,6 +10,7 @@ import type { Invalidation } from '../services/context.js';
 import { createServices, type Services } from '../services/index.js';
 import { bootstrap, type Provisioned } from '../services/provisioning.js';
 import { buildApp } from './app.js';
+import { lazyKeyring } from './masterKey.js';
 import type { Config } from './config.js';
 import { VERSION } from '../version.js';
 
@@ -71,6 +72,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     usageFlushMs: config.usageFlushMs,
     cache: { maxEntries: config.cacheMaxEntries, ttlMs: config.cacheTtlMs, negativeTtlMs: config.negativeCacheTtlMs },
     onBackgroundError: (e) => app?.log.error({ err: e }, 'background write failed'),
+    keyring: lazyKeyring({ masterKey: config.masterKey, masterKeyPrevious: config.masterKeyPrevious, dataDir: config.dataDir }),
   });
   const bootstrapped = await bootstrap(services.ctx, {
     token: config.bootstrapToken ?? null,

@@ -13,6 +13,7 @@ import { isUniqueViolation } from '../store/database.js';
 import * as access from '../store/access.js';
 import { getServiceAccount, getServiceAccountById } from '../store/serviceAccounts.js';
 import { getUser } from '../store/users.js';
+import { groupsOfCgApiKey } from '../store/cgApiKeys.js';
 import type { ListQuery, ListResult } from '../store/rows.js';
 import { mutate } from './audit.js';
 import type { Caller, ServiceContext } from './context.js';
@@ -21,16 +22,19 @@ import { assertScopeExists } from './scopes.js';
 /** A principal whose permissions are evaluated. */
 export type Principal =
   | { type: 'USER'; id: string; accountId: string }
-  | { type: 'SERVICE_ACCOUNT'; id: string; identifier: string; scope: Scope };
+  | { type: 'SERVICE_ACCOUNT'; id: string; identifier: string; scope: Scope }
+  /** A Harness CG API key: holds exactly the permissions of its user groups. */
+  | { type: 'API_KEY'; id: string; accountId: string };
 
 export function principalOf(actor: Actor): Principal | null {
   if (actor.type === 'USER') return { type: 'USER', id: actor.id, accountId: actor.accountId };
   if (actor.type === 'SERVICE_ACCOUNT') return { type: 'SERVICE_ACCOUNT', id: actor.id, identifier: actor.identifier, scope: actor.scope };
+  if (actor.type === 'API_KEY') return { type: 'API_KEY', id: actor.id, accountId: actor.accountId };
   return null;
 }
 
 function principalAccount(p: Principal): string {
-  return p.type === 'USER' ? p.accountId : p.scope.accountId;
+  return p.type === 'SERVICE_ACCOUNT' ? p.scope.accountId : p.accountId;
 }
 
 /** The permissions a role grants; custom roles are looked up at the assignment's scope and above. */
@@ -54,8 +58,11 @@ export async function effectivePermissions(db: Db, principal: Principal, scope: 
   const accountId = principalAccount(principal);
   const out = new Set<string>();
   if (accountId !== scope.accountId) return out;
-  const holders: Array<{ type: string; id: string }> = [{ type: principal.type, id: principal.id }];
+  const holders: Array<{ type: string; id: string }> = [];
+  // A CG key holds no assignment of its own: only its user groups' (spec harness-ng.md section 4).
+  if (principal.type !== 'API_KEY') holders.push({ type: principal.type, id: principal.id });
   if (principal.type === 'USER') for (const g of await access.groupsOfUser(db, principal.id)) holders.push({ type: 'USER_GROUP', id: g });
+  if (principal.type === 'API_KEY') for (const g of await groupsOfCgApiKey(db, principal.id)) holders.push({ type: 'USER_GROUP', id: g });
   const assignments = (await access.assignmentsOfPrincipals(db, accountId, holders)).filter((a) => scopeContains(a.scope, scope));
   if (assignments.length === 0) return out;
   const needsCustom = assignments.some((a) => !BUILT_IN_ROLE_BY_ID.has(a.roleIdentifier));
@@ -70,7 +77,7 @@ export interface ResourceRef {
 }
 
 function deniedMessage(principal: Principal, permission: string, resource: ResourceRef): string {
-  const who = principal.type === 'USER' ? principal.id : principal.identifier;
+  const who = principal.type === 'SERVICE_ACCOUNT' ? principal.identifier : principal.id;
   const on = `${resource.type.toLowerCase()}${resource.identifier ? ` with identifier ${resource.identifier}` : ''}`;
   return `Principal of type ${principal.type} with identifier ${who} : Missing permission ${permission} on ${on}`;
 }

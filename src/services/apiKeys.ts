@@ -64,7 +64,7 @@ export class ApiKeyService {
     const { scope, parentIdentifier } = owner;
     if (owner.type === 'USER') {
       const actor = caller.actor;
-      if (actor.type === 'SERVICE_ACCOUNT') throw new PermissionDeniedError('No user identifier present in context');
+      if (actor.type === 'SERVICE_ACCOUNT' || actor.type === 'API_KEY') throw new PermissionDeniedError('No user identifier present in context');
       if (actor.type === 'USER' && actor.id !== parentIdentifier) {
         throw new PermissionDeniedError(`User [${actor.id}] not authenticated to ${write ? 'manage' : 'view'} api keys of user [${parentIdentifier}]`, [
           { permission: write ? P.userManage : P.userView, resourceType: RESOURCE.user, resourceIdentifier: parentIdentifier, scope },

@@ -1,5 +1,6 @@
 /** Builds every service over one context. */
 import type { Clock } from '../domain/clock.js';
+import { PreconditionFailedError } from '../domain/errors.js';
 import type { Store } from '../store/database.js';
 import { AccessService } from './access.js';
 import { ApiKeyService } from './apiKeys.js';
@@ -14,6 +15,9 @@ import { ZenmlService } from './zenml.js';
 import { ConsoleSessionService, SessionService } from './sessions.js';
 import { VerificationService } from './verification.js';
 import { DEFAULT_CACHE_OPTIONS, type CacheOptions } from './verificationCache.js';
+import { UserGroupService } from './userGroups.js';
+import { CgApiKeyService } from './cgApiKeys.js';
+import type { Keyring } from '../domain/masterKey.js';
 
 export interface Services {
   ctx: ServiceContext;
@@ -29,6 +33,8 @@ export interface Services {
   sessions: SessionService;
   consoleSessions: ConsoleSessionService;
   usage: UsageRecorder;
+  userGroups: UserGroupService;
+  cgApiKeys: CgApiKeyService;
 }
 
 export interface ServicesOptions {
@@ -38,6 +44,8 @@ export interface ServicesOptions {
   usageFlushMs?: number;
   cache?: Partial<CacheOptions>;
   onBackgroundError?: (e: unknown) => void;
+  /** Seals Harness CG keys; resolved on first use. Without one, creating or reading a CG key fails. */
+  keyring?: () => Keyring;
 }
 
 export function createServices(opts: ServicesOptions): Services {
@@ -52,6 +60,10 @@ export function createServices(opts: ServicesOptions): Services {
   const usage = new UsageRecorder(opts.store, opts.usageFlushMs ?? 5000, opts.onBackgroundError);
   const serviceAccounts = new ServiceAccountService(ctx, access);
   const tokens = new TokenService(ctx, access, apiKeys);
+  const userGroups = new UserGroupService(ctx, access);
+  const keyring = opts.keyring ?? (() => {
+    throw new PreconditionFailedError('No master key is configured: set KEYWARD_MASTER_KEY');
+  });
   const users = new UserService(ctx, access);
   const sessions = new SessionService(ctx);
   const verification = new VerificationService(ctx, usage, { ...DEFAULT_CACHE_OPTIONS, ...opts.cache });
@@ -69,6 +81,8 @@ export function createServices(opts: ServicesOptions): Services {
     verification,
     audit: new AuditService(ctx, access),
     usage,
+    userGroups,
+    cgApiKeys: new CgApiKeyService(ctx, access, userGroups, keyring),
   };
 }
 

@@ -8,6 +8,7 @@ import { DUMMY_DIGEST, digestSecret, digestsEqual, parseToken, type ParsedToken 
 import type { Scope } from '../domain/scope.js';
 import { credentialByDigest, credentialsByKeyId, readCredentialByTokenId, type CredentialRecord } from '../store/credentials.js';
 import { isTombstoned } from '../store/tokens.js';
+import { cgApiKeyByDigest, type CgApiKeyRecord } from '../store/cgApiKeys.js';
 import { getUser } from '../store/users.js';
 import { effectivePermissions, type Principal } from './access.js';
 import type { ServiceContext } from './context.js';
@@ -31,7 +32,8 @@ export const VERIFY_REASONS: readonly VerifyFailureReason[] = [
 ];
 
 export interface VerifiedPrincipal {
-  type: 'USER' | 'SERVICE_ACCOUNT';
+  /** API_KEY: a Harness CG key, which acts as itself with its user groups' permissions. */
+  type: 'USER' | 'SERVICE_ACCOUNT' | 'API_KEY';
   /** Internal id: the user id, or the service account's UUID. */
   id: string;
   /** The identifier Harness uses as parentIdentifier: user id, or service-account identifier. */
@@ -48,7 +50,8 @@ export interface Verified {
   readonly tokenId: string;
   readonly apiKeyId: string;
   readonly apiKeyIdentifier: string;
-  readonly apiKeyType: 'USER' | 'SERVICE_ACCOUNT';
+  /** CG: a Harness CG key (no parent principal). */
+  readonly apiKeyType: 'USER' | 'SERVICE_ACCOUNT' | 'CG';
   readonly format: string;
   readonly accountId: string;
   /** The key's scope; permissions are evaluated here. */
@@ -260,7 +263,7 @@ export class VerificationService {
         : {
             tokenIds: recs.map((r) => r.tokenId),
             apiKeyIds: [...new Set(recs.map((r) => r.apiKeyId))],
-            principalIds: [...new Set(recs.map((r) => (r.userId ?? r.serviceAccountId)!))],
+            principalIds: [...new Set(recs.map((r) => r.userId ?? r.serviceAccountId ?? r.apiKeyId))],
             accountId: recs[0]!.accountId,
           },
       epoch,
@@ -279,16 +282,37 @@ export class VerificationService {
       recs = (await credentialsByKeyId(db, p.keyId)).filter((r) => r.format === 'zenml');
       if (recs.length === 0 && (await isTombstoned(db, { apiKeyId: p.keyId }))) missReason = 'deleted';
     } else {
-      const r = await credentialByDigest(db, digest.toString('hex'));
-      recs = r && r.format === 'harness_cg' ? [r] : [];
+      // CG keys live in cg_api_keys (no parent principal); one indexed read by digest.
+      const r = await cgApiKeyByDigest(db, digest.toString('hex'));
+      recs = r ? [cgCredential(r)] : [];
     }
     const credentials: Credential[] = [];
     for (const rec of recs) credentials.push({ record: rec, digest: Buffer.from(rec.secretDigest, 'hex'), verified: await this.build(rec) });
     return { credentials, missReason };
   }
 
+  /** A CG key acts as itself, with exactly the permissions of its user groups (spec harness-ng.md section 4). */
+  private async buildCg(rec: CredentialRecord, scope: Scope): Promise<Verified> {
+    const permissions = [...(await effectivePermissions(this.ctx.store.db, { type: 'API_KEY', id: rec.apiKeyId, accountId: rec.accountId }, scope))].sort();
+    return Object.freeze({
+      valid: true as const,
+      tokenId: rec.tokenId,
+      apiKeyId: rec.apiKeyId,
+      apiKeyIdentifier: rec.apiKeyIdentifier,
+      apiKeyType: 'CG' as const,
+      format: rec.format,
+      accountId: rec.accountId,
+      scope,
+      principal: { type: 'API_KEY' as const, id: rec.apiKeyId, identifier: rec.apiKeyId, name: rec.principalName, email: '', scope, isOperator: false },
+      permissions,
+      validFrom: rec.validFrom,
+      expiresAt: null,
+    });
+  }
+
   private async build(rec: CredentialRecord): Promise<Verified> {
     const scope = scopeOf(rec.accountId, rec.orgId, rec.projectId);
+    if (rec.format === 'harness_cg') return this.buildCg(rec, scope);
     const isUser = rec.userId !== null;
     const principal: VerifiedPrincipal = {
       type: isUser ? 'USER' : 'SERVICE_ACCOUNT',
@@ -319,6 +343,34 @@ export class VerificationService {
       expiresAt: rec.scheduledExpireAt ?? rec.validTo,
     });
   }
+}
+
+/** A CG key as the verification path sees a credential: the key is its own token and its own principal. */
+function cgCredential(k: CgApiKeyRecord): CredentialRecord {
+  return {
+    tokenId: k.id,
+    apiKeyId: k.id,
+    format: 'harness_cg',
+    secretDigest: k.secretDigest,
+    validFrom: k.createdAt,
+    validTo: null,
+    scheduledExpireAt: null,
+    accountId: k.accountId,
+    orgId: '',
+    projectId: '',
+    apiKeyIdentifier: k.id,
+    apiKeyType: 'CG',
+    keyActive: true,
+    userId: null,
+    serviceAccountId: null,
+    principalIdentifier: k.id,
+    principalName: k.name,
+    principalEmail: '',
+    principalActive: true,
+    principalIsOperator: false,
+    principalOrgId: '',
+    principalProjectId: '',
+  };
 }
 
 function cacheKey(p: ParsedToken, digest: Buffer): string {

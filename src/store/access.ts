@@ -3,7 +3,7 @@ import type { Db } from './database.js';
 import type { Role, RoleAssignment, UserGroup } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
 import type { RoleAssignmentRow, RoleRow, UserGroupRow } from './schema.js';
-import { bool, containsCi, int, parseTags, rowScope, scopeColumns, type ListQuery, type ListResult } from './rows.js';
+import { bool, containsCi, int, parseTags, rowScope, scopeColumns, SORT_COLUMNS, type ListQuery, type ListResult, type SortOrder } from './rows.js';
 
 function inScope<QB extends { where: (...args: any[]) => QB }>(q: QB, s: Scope): QB {
   const c = scopeColumns(s);
@@ -175,6 +175,11 @@ export async function getUserGroup(db: Db, scope: Scope, identifier: string): Pr
   return r ? toUserGroup(r) : null;
 }
 
+/** Groups of exactly this name in the scope (names are not unique in NG; CG keeps them unique). */
+export async function getUserGroupsByName(db: Db, scope: Scope, name: string): Promise<UserGroup[]> {
+  return (await inScope(db.selectFrom('user_groups').selectAll(), scope).where('name', '=', name).orderBy('created_at').execute()).map(toUserGroup);
+}
+
 export async function getUserGroupById(db: Db, id: string): Promise<UserGroup | null> {
   const r = await db.selectFrom('user_groups').selectAll().where('id', '=', id).executeTakeFirst();
   return r ? toUserGroup(r) : null;
@@ -188,10 +193,16 @@ export async function listUserGroups(db: Db, scope: Scope, q: ListQuery): Promis
     base = base.where((eb) => eb.or([containsCi('name', t), containsCi('identifier', t)]));
   }
   const [rows, count] = await Promise.all([
-    base.selectAll().orderBy('created_at').orderBy('id').offset(q.offset).limit(q.limit).execute(),
+    sorted(base.selectAll(), q.sort).offset(q.offset).limit(q.limit).execute(),
     base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
   return { items: rows.map(toUserGroup), total: Number(count.n) };
+}
+
+/** Sorts by the requested fields (NG sortOrders), then by creation and id so pages are stable. */
+function sorted<QB extends { orderBy: (...args: any[]) => QB }>(q: QB, sort: SortOrder[] | undefined): QB {
+  for (const o of sort ?? []) q = q.orderBy(SORT_COLUMNS[o.field], o.desc ? 'desc' : 'asc');
+  return q.orderBy('created_at').orderBy('id');
 }
 
 export async function updateUserGroup(db: Db, g: UserGroup): Promise<void> {

@@ -300,11 +300,45 @@ const m0006console: Migration = {
   },
 };
 
+/**
+ * Harness CG API keys (spec harness-ng.md section 4): account-level keys with no parent principal,
+ * looked up by the SHA-256 digest of the whole key, sealed for the CG REST GET, named uniquely per
+ * account; their user groups give them their permissions. Kept apart from api_keys/tokens, whose
+ * rows always have a user or service-account parent (api_keys_one_parent).
+ */
+const m0005harnessCg: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('cg_api_keys')
+      .addColumn('id', text, (c) => c.primaryKey())
+      .addColumn('account_id', text, (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+      .addColumn('name', text, (c) => c.notNull())
+      .addColumn('secret_digest', text, (c) => c.notNull().unique())
+      .addColumn('encrypted_value', text, (c) => c.notNull())
+      .addColumn('created_at', ms, (c) => c.notNull())
+      .addColumn('updated_at', ms, (c) => c.notNull())
+      // Harness: index uniqueName(accountId, name).
+      .addUniqueConstraint('cg_api_keys_account_name', ['account_id', 'name'])
+      .execute();
+    await db.schema.createIndex('cg_api_keys_account_created').on('cg_api_keys').columns(['account_id', 'created_at', 'id']).execute();
+
+    await db.schema
+      .createTable('cg_api_key_user_groups')
+      .addColumn('api_key_id', text, (c) => c.notNull().references('cg_api_keys.id').onDelete('cascade'))
+      .addColumn('user_group_id', text, (c) => c.notNull().references('user_groups.id').onDelete('cascade'))
+      .addColumn('position', int, (c) => c.notNull())
+      .addPrimaryKeyConstraint('cg_api_key_user_groups_pk', ['api_key_id', 'user_group_id'])
+      .execute();
+    await db.schema.createIndex('cg_api_key_user_groups_group').on('cg_api_key_user_groups').column('user_group_id').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_harness_resources': m0002,
   '0003_zenml': m0003zenml,
   '0004_token_lists': m0004tokenLists,
+  '0005_harness_cg': m0005harnessCg,
   '0006_console': m0006console,
 };
 

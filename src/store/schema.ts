@@ -183,6 +183,26 @@ export interface TokenTable {
   updated_at: number;
 }
 
+/** Harness CG API keys (migration 0005). */
+export interface CgApiKeyTable {
+  id: string;
+  account_id: string;
+  name: string;
+  /** SHA-256 of the whole key, hex: the verification lookup. */
+  secret_digest: string;
+  /** The key sealed under the master key (domain/masterKey.ts): read back only by CG REST GET. */
+  encrypted_value: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CgApiKeyUserGroupTable {
+  api_key_id: string;
+  user_group_id: string;
+  /** Keeps the order the caller gave. */
+  position: number;
+}
+
 export interface AuditEventTable {
   id: string;
   account_id: string;
@@ -236,6 +256,8 @@ export interface Database {
   audit_events: AuditEventTable;
   token_tombstones: TokenTombstoneTable;
   settings: SettingTable;
+  cg_api_keys: CgApiKeyTable;
+  cg_api_key_user_groups: CgApiKeyUserGroupTable;
   console_sessions: ConsoleSessionTable;
 }
 

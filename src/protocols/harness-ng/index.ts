@@ -10,6 +10,7 @@ import { serviceAccountRoutes } from './serviceaccount.js';
 import { tokenRoutes } from './token.js';
 import { organizationRoutes } from './organizations.js';
 import { roleAssignmentRoutes } from './roleassignments.js';
+import { userGroupRoutes } from './usergroups.js';
 
 async function ngApi(app: FastifyInstance, opts: { services: Services }): Promise<void> {
   app.setErrorHandler((err, req, reply) => sendNg(err, req, reply));
@@ -19,6 +20,7 @@ async function ngApi(app: FastifyInstance, opts: { services: Services }): Promis
   tokenRoutes(app, opts.services);
   serviceAccountRoutes(app, opts.services);
   organizationRoutes(app, opts.services);
+  userGroupRoutes(app, opts.services);
 }
 
 async function authzApi(app: FastifyInstance, opts: { services: Services }): Promise<void> {

@@ -1,0 +1,126 @@
+/**
+ * The one place where Keyward's domain errors become Harness CG's wire shapes (spec harness-ng.md
+ * section 4): GraphQL errors as graphql-java writes them (`message`, `locations`, `path`,
+ * `extensions.classification`; `errors` before `data`, and only when there are errors), and the CG
+ * REST envelope `{"metaData":..,"resource":..,"responseMessages":[..]}` with Harness's error codes.
+ */
+import type { FastifyError, FastifyRequest } from 'fastify';
+import { GraphQLError } from 'graphql';
+import { isKeywardError, type KeywardError } from '../../domain/errors.js';
+
+// ---- GraphQL -------------------------------------------------------------------------------------
+
+export type Classification = 'InvalidSyntax' | 'ValidationError' | 'DataFetchingException' | 'ExecutionAborted';
+
+export interface GqlError {
+  message: string;
+  locations?: Array<{ line: number; column: number }>;
+  path?: Array<string | number>;
+  extensions: { classification: Classification; code?: string };
+}
+
+/** A refusal before execution (auth, body, size): sent with its own HTTP status. */
+export class CgGraphQLHttpError extends Error {
+  constructor(
+    readonly httpStatus: number,
+    readonly body: unknown,
+  ) {
+    super('graphql http error');
+  }
+}
+
+/** Harness's answer to a missing or bad key (GraphQLUtils / GraphQLConstants.INVALID_API_KEY). */
+export const invalidApiKey = () => new CgGraphQLHttpError(401, { errors: [{ message: 'Invalid Api Key' }] });
+
+export function gqlRequestError(status: number, message: string, classification: Classification = 'ValidationError') {
+  return new CgGraphQLHttpError(status, { errors: [{ message, extensions: { classification } }] });
+}
+
+/** A domain error's code in Harness's ErrorCode vocabulary. */
+function harnessCode(e: KeywardError): string {
+  switch (e.kind) {
+    case 'not_found':
+      return 'RESOURCE_NOT_FOUND';
+    case 'conflict':
+      return 'DUPLICATE_FIELD';
+    case 'permission_denied':
+      return 'ACCESS_DENIED';
+    case 'unauthenticated':
+      return 'INVALID_API_KEY';
+    case 'invalid_argument':
+      return 'INVALID_ARGUMENT';
+    default:
+      return 'INVALID_REQUEST';
+  }
+}
+
+/** What Harness's data fetchers say for a refusal: access denied says no more than that. */
+function cgMessage(e: KeywardError): string {
+  if (e.kind === 'permission_denied') return 'User not authorized.';
+  return e.message;
+}
+
+export function formatGqlError(err: GraphQLError, classification: Classification): GqlError {
+  const original = err.originalError;
+  const out: GqlError = { message: err.message, extensions: { classification } };
+  if (isKeywardError(original)) {
+    out.message = cgMessage(original);
+    out.extensions.code = harnessCode(original);
+  } else if (original && !(original instanceof GraphQLError) && classification === 'DataFetchingException') {
+    // An unexpected failure: never show its internals.
+    out.message = 'Internal server error';
+  }
+  if (err.locations) out.locations = err.locations.map((l) => ({ line: l.line, column: l.column }));
+  if (err.path) out.path = [...err.path];
+  // graphql-java's key order: message, locations, path, extensions.
+  return {
+    message: out.message,
+    ...(out.locations ? { locations: out.locations } : {}),
+    ...(out.path ? { path: out.path } : {}),
+    extensions: out.extensions,
+  };
+}
+
+// ---- CG REST -------------------------------------------------------------------------------------
+
+export function restResponse<T>(resource: T) {
+  return { metaData: {}, resource, responseMessages: [] as unknown[] };
+}
+
+export class CgRestError extends Error {
+  constructor(
+    readonly httpStatus: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function restBody(code: string, message: string) {
+  return { metaData: null, resource: null, responseMessages: [{ code, level: 'ERROR', message, exception: null, failureTypes: [] }] };
+}
+
+export function toCgRest(err: unknown, req: FastifyRequest): [number, unknown] {
+  if (err instanceof CgRestError) return [err.httpStatus, restBody(err.code, err.message)];
+  if (isKeywardError(err)) {
+    const code = harnessCode(err);
+    switch (err.kind) {
+      case 'not_found':
+        return [404, restBody(code, err.message)];
+      case 'permission_denied':
+        return [403, restBody(code, cgMessage(err))];
+      case 'unauthenticated':
+        return [401, restBody(code, 'Invalid Api Key')];
+      default:
+        return [400, restBody(code, err.message)];
+    }
+  }
+  const fe = err as FastifyError;
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return [413, restBody('INVALID_REQUEST', 'Request entity too large')];
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return [415, restBody('INVALID_REQUEST', 'Unsupported media type')];
+  if (fe instanceof SyntaxError || (typeof fe.code === 'string' && fe.code.startsWith('FST_ERR_CTP_'))) return [400, restBody('INVALID_REQUEST', 'Unable to process JSON')];
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return [400, restBody('INVALID_REQUEST', fe.message)];
+  req.log.error({ err }, 'unhandled error');
+  return [500, restBody('UNKNOWN_ERROR', 'Internal server error')];
+}

@@ -1,0 +1,13 @@
+/**
+ * Harness CG ("FirstGen") compatibility (spec harness-ng.md section 4): GraphQL at `/api/graphql`
+ * and REST at `/api/api-keys`, each also under `/gateway`, over CG API keys and user groups.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../services/index.js';
+import { graphqlRoutes } from './graphql.js';
+import { cgRestApi } from './restApiKeys.js';
+
+export async function harnessCgProtocol(app: FastifyInstance, opts: { services: Services }): Promise<void> {
+  await app.register(graphqlRoutes, { services: opts.services });
+  for (const prefix of ['/api', '/gateway/api']) await app.register(cgRestApi, { prefix, services: opts.services });
+}

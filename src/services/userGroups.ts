@@ -1,0 +1,244 @@
+/**
+ * User groups, the one model behind Harness NG's `/ng/api/user-groups` and Harness CG's GraphQL
+ * user-group mutations. A group's role assignments give permissions to its members and to the CG
+ * API keys that name it. NG addresses a group by scope and identifier; CG by its id, at account
+ * level, and names CG groups uniquely in the account (CG has no identifier: one is derived).
+ */
+import { ConflictError, InvalidArgumentError, NotFoundError } from '../domain/errors.js';
+import { newAccountId, randomAlphanumeric } from '../domain/ids.js';
+import type { UserGroup } from '../domain/model.js';
+import { P, RESOURCE } from '../domain/permissions.js';
+import { makeScope, type Scope } from '../domain/scope.js';
+import { checkDescription, checkIdentifier, checkName, checkTags, normalizeTags, validate } from '../domain/validation.js';
+import * as access from '../store/access.js';
+import { cgApiKeysOfGroup } from '../store/cgApiKeys.js';
+import { isUniqueViolation, type Db } from '../store/database.js';
+import type { ListQuery, ListResult } from '../store/rows.js';
+import { getUser } from '../store/users.js';
+import type { AccessService } from './access.js';
+import { mutate } from './audit.js';
+import type { Caller, Invalidation, ServiceContext } from './context.js';
+import { assertScopeExists } from './scopes.js';
+
+/** NG: a scope and an identifier. CG: an account and the group's id (account-level groups only). */
+export type GroupRef = { scope: Scope; identifier: string } | { accountId: string; id: string };
+
+export interface GroupInput {
+  /** NG: required. CG: absent, derived from the name. */
+  identifier?: string | null;
+  name: string;
+  description?: string | null;
+  tags?: Record<string, string> | null;
+  /** User ids; on update, null keeps the members and a list replaces them. */
+  users?: string[] | null;
+}
+
+export interface GroupView {
+  group: UserGroup;
+  members: string[];
+}
+
+/** CG names: not blank, no leading or trailing whitespace (Harness's "Invalid name" rule for CG entities). */
+export function checkCgName(value: unknown, what: string): string | null {
+  if (typeof value !== 'string' || value.trim() === '' || value !== value.trim()) return `Invalid ${what} name`;
+  if (value.length > 256) return `${what} name cannot be more than 256 characters long`;
+  return null;
+}
+
+/** An NG identifier made from a CG name: invalid characters become '_', and it never starts with a digit or '$'. */
+function identifierFromName(name: string): string {
+  let id = name.replace(/[^0-9a-zA-Z_$]/g, '_').slice(0, 100);
+  if (!/^[a-zA-Z_]/.test(id)) id = `_${id}`;
+  return checkIdentifier(id) === null ? id : `_${id}`;
+}
+
+export const MAX_GROUP_MEMBERS = 1000;
+
+export class UserGroupService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly access: AccessService,
+  ) {}
+
+  private refScope(ref: GroupRef): Scope {
+    return 'scope' in ref ? ref.scope : makeScope(ref.accountId);
+  }
+
+  private refId(ref: GroupRef): string {
+    return 'scope' in ref ? ref.identifier : ref.id;
+  }
+
+  private async find(db: Db, ref: GroupRef): Promise<UserGroup> {
+    let g: UserGroup | null;
+    if ('scope' in ref) g = await access.getUserGroup(db, ref.scope, ref.identifier);
+    else {
+      g = await access.getUserGroupById(db, ref.id);
+      // CG sees only account-level groups of its own account; anything else is "not found".
+      if (g && (g.scope.accountId !== ref.accountId || g.scope.orgId !== null || g.scope.projectId !== null)) g = null;
+    }
+    if (!g) throw new NotFoundError(`User group [${this.refId(ref)}] does not exist`, 'usergroup', this.refId(ref));
+    return g;
+  }
+
+  private async setMembers(db: Db, group: UserGroup, users: string[], now: number): Promise<void> {
+    const wanted = [...new Set(users)];
+    if (wanted.length > MAX_GROUP_MEMBERS) throw InvalidArgumentError.field('users', `can hold at most ${MAX_GROUP_MEMBERS} users`);
+    for (const userId of wanted) {
+      const u = await getUser(db, userId);
+      if (!u || u.accountId !== group.scope.accountId) throw new NotFoundError(`User [${userId}] does not exist in account [${group.scope.accountId}]`, 'user', userId);
+    }
+    const current = await access.membersOf(db, group.id);
+    for (const u of current) if (!wanted.includes(u)) await access.removeMember(db, group.id, u);
+    for (const u of wanted) if (!current.includes(u)) await access.addMember(db, group.id, u, now);
+  }
+
+  /** CG: names are unique among the account-level groups of the account. */
+  private async assertCgNameFree(db: Db, accountId: string, name: string, except: string | null): Promise<void> {
+    if ((await access.getUserGroupsByName(db, makeScope(accountId), name)).some((g) => g.id !== except)) {
+      throw new ConflictError(`User group with name [${name}] already exists in account [${accountId}]`, 'usergroup', 'name');
+    }
+  }
+
+  private validateInput(input: Partial<GroupInput>, cg: boolean, create: boolean): void {
+    validate([
+      ['identifier', cg ? null : create ? checkIdentifier(input.identifier) : null],
+      ['name', cg ? (create || input.name != null ? checkCgName(input.name, 'user group') : null) : create || input.name != null ? checkName(input.name) : null],
+      ['description', checkDescription(input.description)],
+      ['tags', checkTags(input.tags)],
+    ]);
+  }
+
+  async create(caller: Caller, where: { scope: Scope } | { accountId: string }, input: GroupInput): Promise<GroupView> {
+    const cg = !('scope' in where);
+    const scope = cg ? makeScope(where.accountId) : where.scope;
+    this.validateInput(input, cg, true);
+    await this.access.require(caller, P.userGroupManage, { type: RESOURCE.userGroup, identifier: input.identifier ?? null }, scope);
+    const now = this.ctx.clock.now();
+    const group: UserGroup = {
+      id: newAccountId(),
+      scope,
+      identifier: input.identifier ?? identifierFromName(input.name),
+      name: input.name,
+      description: input.description ?? '',
+      tags: normalizeTags(input.tags),
+      createdAt: now,
+      updatedAt: now,
+    };
+    return mutate(this.ctx, caller, { action: 'usergroup.create', resourceType: RESOURCE.userGroup, resourceId: group.identifier, scope }, async (tx) => {
+      await assertScopeExists(tx, scope);
+      if (cg) {
+        await this.assertCgNameFree(tx, scope.accountId, group.name, null);
+        // A derived identifier may collide with another group's: make it unique.
+        if (await access.getUserGroup(tx, scope, group.identifier)) group.identifier = `${group.identifier.slice(0, 100)}_${randomAlphanumeric(8)}`;
+      }
+      try {
+        await access.insertUserGroup(tx, group);
+      } catch (e) {
+        if (isUniqueViolation(e)) throw new ConflictError(`A user group with identifier ${group.identifier} already exists in the scope`, 'usergroup', 'identifier');
+        throw e;
+      }
+      await this.setMembers(tx, group, input.users ?? [], now);
+      return {
+        result: { group, members: await access.membersOf(tx, group.id) },
+        resourceId: group.identifier,
+        details: { id: group.id, name: group.name, users: input.users ?? [] },
+      };
+    });
+  }
+
+  async update(caller: Caller, ref: GroupRef, patch: Partial<GroupInput>): Promise<GroupView> {
+    const cg = !('scope' in ref);
+    this.validateInput(patch, cg, false);
+    const scope = this.refScope(ref);
+    await this.access.require(caller, P.userGroupManage, { type: RESOURCE.userGroup, identifier: this.refId(ref) }, scope);
+    return mutate(this.ctx, caller, { action: 'usergroup.update', resourceType: RESOURCE.userGroup, resourceId: this.refId(ref), scope }, async (tx) => {
+      const group = await this.find(tx, ref);
+      if (cg && patch.name != null && patch.name !== group.name) await this.assertCgNameFree(tx, scope.accountId, patch.name, group.id);
+      const now = this.ctx.clock.now();
+      const next: UserGroup = {
+        ...group,
+        name: patch.name ?? group.name,
+        description: patch.description === undefined ? group.description : (patch.description ?? ''),
+        tags: patch.tags === undefined ? group.tags : normalizeTags(patch.tags),
+        updatedAt: now,
+      };
+      await access.updateUserGroup(tx, next);
+      if (patch.users != null) await this.setMembers(tx, next, patch.users, now);
+      return {
+        result: { group: next, members: await access.membersOf(tx, group.id) },
+        resourceId: group.identifier,
+        details: { id: group.id, name: next.name, ...(patch.users != null ? { users: patch.users } : {}) },
+        invalidate: [{ kind: 'permissions', accountId: scope.accountId }],
+      };
+    });
+  }
+
+  async delete(caller: Caller, ref: GroupRef): Promise<GroupView> {
+    const scope = this.refScope(ref);
+    await this.access.require(caller, P.userGroupManage, { type: RESOURCE.userGroup, identifier: this.refId(ref) }, scope);
+    return mutate(this.ctx, caller, { action: 'usergroup.delete', resourceType: RESOURCE.userGroup, resourceId: this.refId(ref), scope }, async (tx) => {
+      const group = await this.find(tx, ref);
+      const members = await access.membersOf(tx, group.id);
+      const keys = await cgApiKeysOfGroup(tx, group.id);
+      await access.deleteAssignmentsOfPrincipal(tx, 'USER_GROUP', group.id);
+      await tx.deleteFrom('cg_api_key_user_groups').where('user_group_id', '=', group.id).execute();
+      await access.deleteUserGroup(tx, group.id);
+      const invalidate: Invalidation[] = [{ kind: 'permissions', accountId: scope.accountId }];
+      if (keys.length > 0) invalidate.push({ kind: 'apiKey', apiKeyIds: keys });
+      return { result: { group, members }, resourceId: group.identifier, details: { id: group.id, name: group.name }, invalidate };
+    });
+  }
+
+  async get(caller: Caller, ref: GroupRef): Promise<GroupView> {
+    const scope = this.refScope(ref);
+    await this.access.require(caller, P.userGroupView, { type: RESOURCE.userGroup, identifier: this.refId(ref) }, scope);
+    const db = this.ctx.store.db;
+    const group = await this.find(db, ref);
+    return { group, members: await access.membersOf(db, group.id) };
+  }
+
+  /** The account-level group of that name (CG's userGroupByName), or null. */
+  async getByName(caller: Caller, accountId: string, name: string): Promise<GroupView | null> {
+    const scope = makeScope(accountId);
+    await this.access.require(caller, P.userGroupView, { type: RESOURCE.userGroup, identifier: null }, scope);
+    const db = this.ctx.store.db;
+    const group = (await access.getUserGroupsByName(db, scope, name))[0];
+    return group ? { group, members: await access.membersOf(db, group.id) } : null;
+  }
+
+  async list(caller: Caller, scope: Scope, q: ListQuery): Promise<ListResult<GroupView>> {
+    await this.access.require(caller, P.userGroupView, { type: RESOURCE.userGroup, identifier: null }, scope);
+    const db = this.ctx.store.db;
+    const page = await access.listUserGroups(db, scope, q);
+    const items: GroupView[] = [];
+    for (const group of page.items) items.push({ group, members: await access.membersOf(db, group.id) });
+    return { items, total: page.total };
+  }
+
+  async setMembership(caller: Caller, ref: GroupRef, userId: string, member: boolean): Promise<GroupView> {
+    const scope = this.refScope(ref);
+    await this.access.require(caller, P.userGroupManage, { type: RESOURCE.userGroup, identifier: this.refId(ref) }, scope);
+    const action = member ? 'usergroup.member.add' : 'usergroup.member.remove';
+    return mutate(this.ctx, caller, { action, resourceType: RESOURCE.userGroup, resourceId: this.refId(ref), scope }, async (tx) => {
+      const group = await this.find(tx, ref);
+      const u = await getUser(tx, userId);
+      if (!u || u.accountId !== scope.accountId) throw new NotFoundError(`User [${userId}] does not exist in account [${scope.accountId}]`, 'user', userId);
+      const current = await access.membersOf(tx, group.id);
+      if (member && !current.includes(userId)) await access.addMember(tx, group.id, userId, this.ctx.clock.now());
+      if (!member && current.includes(userId)) await access.removeMember(tx, group.id, userId);
+      return {
+        result: { group, members: await access.membersOf(tx, group.id) },
+        resourceId: group.identifier,
+        details: { userId },
+        invalidate: [{ kind: 'permissions', accountId: scope.accountId }],
+      };
+    });
+  }
+
+  /** Internal ids of account-level groups of the account, resolved from the ids a CG caller gives; unknown ones are refused. */
+  async resolveCgGroups(db: Db, accountId: string, ids: string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const id of new Set(ids)) out.push((await this.find(db, { accountId, id })).id);
+    return out;
+  }
+}
