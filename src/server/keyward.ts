@@ -74,6 +74,8 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     onBackgroundError: (e) => app?.log.error({ err: e }, 'background write failed'),
     keyring: lazyKeyring({ masterKey: config.masterKey, masterKeyPrevious: config.masterKeyPrevious, dataDir: config.dataDir }),
   });
+  // Master-key rotation: with older keys configured, re-seal every CG key under the current one at start.
+  const resealed = config.masterKeyPrevious.length > 0 ? await services.cgApiKeys.reseal() : null;
   const bootstrapped = await bootstrap(services.ctx, {
     token: config.bootstrapToken ?? null,
     adminEmail: config.bootstrapEmail,
@@ -120,6 +122,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     console: { sessionTtlMs: Math.max(1, config.consoleSessionMinutes) * 60_000 },
     ...(opts.logStream ? { logStream: opts.logStream } : {}),
   });
+  if (resealed) app.log.info(resealed, 'CG API keys re-sealed under the current master key');
   services.usage.start();
 
   // Harness deletes expired tokens through a TTL index; Keyward keeps them listed for a retention period first.
