@@ -204,6 +204,7 @@ export async function graphqlRoutes(app: FastifyInstance, opts: { services: Serv
 
   app.setErrorHandler((err: { code?: string; statusCode?: number }, req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.status(413).send({ errors: [{ message: `Request body is larger than ${GRAPHQL_LIMITS.bodyBytes} bytes`, extensions: { classification: 'ValidationError' } }] });
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.status(415).send({ errors: [{ message: 'Send the request as application/json, application/graphql or text/plain', extensions: { classification: 'ValidationError' } }] });
     if (typeof err.statusCode === 'number' && err.statusCode < 500) {
       return reply.status(400).send({ errors: [{ message: 'Request body could not be read as JSON', extensions: { classification: 'InvalidSyntax' } }] });
     }

@@ -115,6 +115,9 @@ describeEachDb('harness CG security', (kind) => {
       expect(res.body.errors[0].message.length).toBeGreaterThan(0);
       expect(res.text).not.toContain('responseMessages');
     }
+    const multipart = await a.http.request('POST', '/api/graphql', { query: { accountId: a.acc }, rawBody: '--x\r\n\r\n--x--', headers: { 'content-type': 'multipart/form-data; boundary=x' } });
+    expect(multipart.status).toBe(415);
+    expect(multipart.body.errors[0].message).toContain('application/json');
     const text = await a.http.request('POST', '/api/graphql', { query: { accountId: a.acc }, rawBody: '{ nonsense', headers: { 'content-type': 'text/plain' } });
     expect([text.status, text.body.errors[0].extensions.classification]).toEqual([200, 'InvalidSyntax']);
   });
