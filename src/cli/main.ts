@@ -89,18 +89,45 @@ withDbFlags(program.command('migrate').description('run database migrations and 
 
 program
   .command('verify <token>')
-  .description('verify a token against a running Keyward (POST /v1/verify); exits 0 when valid, 1 when not')
+  .description(
+    'verify a token against a running Keyward (POST /v1/verify); exits 0 when valid, 1 when not, 2 when the server cannot answer. ' +
+      'Give - as the token to read it from standard input, which keeps it out of the process list and the shell history',
+  )
   .option('-u, --url <url>', 'Keyward base URL (env KEYWARD_URL)', process.env.KEYWARD_URL ?? 'http://127.0.0.1:8080')
-  .action(async (token: string, flags: { url: string }) => {
-    const res = await fetch(new URL('/v1/verify', flags.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token }),
-    });
-    const body = (await res.json()) as { valid?: boolean };
+  .action(async (tokenArg: string, flags: { url: string }) => {
+    const token = tokenArg === '-' ? (await readStdin()).trim() : tokenArg;
+    let endpoint: URL;
+    try {
+      endpoint = new URL('/v1/verify', flags.url);
+    } catch {
+      throw new CliError(`--url ${JSON.stringify(flags.url)} is not a URL (for example http://127.0.0.1:8080)`);
+    }
+    let res: Response;
+    try {
+      res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }), signal: AbortSignal.timeout(10_000) });
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw new CliError(`cannot reach Keyward at ${endpoint.origin} (${cause?.code ?? cause?.message ?? (e as Error).message}); is it running? Set --url or KEYWARD_URL`);
+    }
+    const text = await res.text();
+    let body: { valid?: boolean };
+    try {
+      body = JSON.parse(text) as { valid?: boolean };
+    } catch {
+      throw new CliError(`${endpoint.origin} answered ${res.status} with something that is not Keyward's JSON; is --url right?`);
+    }
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     process.exitCode = res.ok && body.valid ? 0 : 1;
   });
+
+/** A failure the user can act on: printed as one line, exit code 2. */
+class CliError extends Error {}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 const account = program.command('account').description('manage accounts (operators, directly on the database)');
 withDbFlags(
@@ -149,7 +176,7 @@ withDbFlags(
 });
 
 program.parseAsync(process.argv).catch((e: unknown) => {
-  if (isKeywardError(e)) {
+  if (isKeywardError(e) || e instanceof CliError) {
     process.stderr.write(`keyward: ${e.message}\n`);
     process.exit(2);
   }

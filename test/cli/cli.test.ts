@@ -3,6 +3,8 @@
  * account and user creation straight on the database, verification against a running server, and
  * bad input (a non-zero exit with a message on stderr).
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -222,7 +224,35 @@ describeEachDb('keyward verify against a running server', (kind) => {
     const r = await runCli(['verify', k.admin.token, '--url', 'http://127.0.0.1:1/']);
     expect(r.code).not.toBe(0);
     expect(r.code).not.toBeNull();
-    expect(r.stderr).toMatch(/^keyward: \S/);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^keyward: cannot reach Keyward at http:\/\/127\.0\.0\.1:1 \(.+\); is it running\? Set --url or KEYWARD_URL\n$/);
+    expect(r.stderr).not.toContain(k.admin.token);
     expect(r.stdout).toBe('');
+  });
+
+  it('says so when --url is not a URL or not a Keyward', async () => {
+    const notUrl = await runCli(['verify', k.admin.token, '--url', 'localhost 8080']);
+    expect(notUrl.code).toBe(2);
+    expect(notUrl.stderr).toMatch(/^keyward: --url "localhost 8080" is not a URL/);
+    // Some other web server on that port.
+    const other = http.createServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<html>nope</html>'));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (other.address() as AddressInfo).port;
+      const notKeyward = await runCli(['verify', k.admin.token, '--url', `http://127.0.0.1:${port}`]);
+      expect(notKeyward.code).toBe(2);
+      expect(notKeyward.stderr).toBe(`keyward: http://127.0.0.1:${port} answered 404 with something that is not Keyward's JSON; is --url right?\n`);
+    } finally {
+      other.close();
+    }
+  });
+
+  it('reads the token from standard input when given -, keeping it off the command line', async () => {
+    const r = await runCli(['verify', '-', '--url', k.url], { input: `${k.admin.token}\n` });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ valid: true, principal: { id: k.admin.userId } });
+    const bad = await runCli(['verify', '-', '--url', k.url], { input: 'not-a-token' });
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout).reason).toBe('malformed');
   });
 });

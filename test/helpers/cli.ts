@@ -35,13 +35,15 @@ export function cliEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** Runs the command to completion. */
-export function runCli(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+export function runCli(args: string[], opts: { env?: Record<string, string>; cwd?: string; input?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main(), ...args], { env: cliEnv(opts.env), cwd: opts.cwd ?? tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdin = opts.input === undefined ? 'ignore' : 'pipe';
+    const child = spawn(process.execPath, [main(), ...args], { env: cliEnv(opts.env), cwd: opts.cwd ?? tmpdir(), stdio: [stdin, 'pipe', 'pipe'] });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
@@ -94,11 +96,11 @@ export function startServer(args: string[], opts: { env?: Record<string, string>
         });
       }
     };
-    child.stdout.on('data', (d: Buffer) => {
+    child.stdout!.on('data', (d: Buffer) => {
       out += d.toString('utf8');
       onData();
     });
-    child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString('utf8')));
     void exited.then(({ code, signal }) => reject(new Error(`keyward serve exited (${code ?? signal}) before listening:\n${out}\n${err}`)));
   });
 }
