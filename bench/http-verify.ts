@@ -4,16 +4,17 @@
  * node:http server doing the same minimum work (bench/bare-server.ts), driven by the same
  * autocannon load in the same run. Each server runs in its own process; autocannon runs here.
  *   npm run bench:http
- * Env: BENCH_SECONDS (per run, default 10), BENCH_CONNECTIONS (default 32), BENCH_ROUNDS (default 2).
+ * Env: BENCH_SECONDS (per run, default 8), BENCH_CONNECTIONS (default 32), BENCH_ROUNDS (default 3).
+ * Ratios are the median of per-round ratios (each Keyward run against the bare run just before it).
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { buildDist, fmt, freePort, keywardRunsFrom, machine, percentile, request, startKeyward, startServer, table, tmpDir, type ServerProcess } from './lib.js';
+import { buildDist, fmt, freePort, keywardRunsFrom, machine, median, percentile, request, startKeyward, startServer, table, tmpDir, type ServerProcess } from './lib.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TOKENS = 100;
 
 interface Load {
@@ -119,9 +120,11 @@ async function main() {
     const kv = mean(runs.kwVerify!);
     const bg = mean(runs.bareGet!);
     const kg = mean(runs.kwGet!);
-    const row = (name: string, l: Load, base: Load) => [name, fmt(l.reqPerSec), (l.reqPerSec / base.reqPerSec).toFixed(2), fmt(l.p50, 2), fmt(l.p99, 2), (l.p99 / base.p99).toFixed(2)];
+    const paired = (a: Load[], b: Load[]) => median(a.map((l, r) => l.reqPerSec / b[r]!.reqPerSec));
+    const ratios = new Map<Load, number>([[kv, paired(runs.kwVerify!, runs.bareVerify!)], [kg, paired(runs.kwGet!, runs.bareGet!)]]);
+    const row = (name: string, l: Load, base: Load) => [name, fmt(l.reqPerSec), (ratios.get(l) ?? l.reqPerSec / base.reqPerSec).toFixed(2), fmt(l.p50, 2), fmt(l.p99, 2), (l.p99 / base.p99).toFixed(2)];
     table(
-      `HTTP verification, ${CONNECTIONS} connections (mean of ${ROUNDS} runs of ${SECONDS} s each)`,
+      `HTTP verification, ${CONNECTIONS} connections (mean of ${ROUNDS} runs of ${SECONDS} s each; x bare: median of per-round ratios)`,
       ['case', 'req/s', 'x bare', 'p50 ms', 'p99 ms', 'p99 x bare'],
       [
         row('bare node:http POST /v1/verify (baseline)', bv, bv),
@@ -137,7 +140,8 @@ async function main() {
     );
     console.log('\nPer run (req/s):');
     for (const [k, v] of Object.entries(runs)) console.log(`  ${k}: ${v.map((l) => fmt(l.reqPerSec)).join(', ')}`);
-    const ratio = kv.reqPerSec / bv.reqPerSec;
+    console.log(`Per-round ratios, verify: ${runs.kwVerify!.map((l, r) => (l.reqPerSec / runs.bareVerify![r]!.reqPerSec).toFixed(2)).join(', ')}; GET: ${runs.kwGet!.map((l, r) => (l.reqPerSec / runs.bareGet![r]!.reqPerSec).toFixed(2)).join(', ')}`);
+    const ratio = ratios.get(kv)!;
     console.log(`\nTarget: keyward verify >= 0.8x bare node:http: ${ratio >= 0.8 ? 'met' : 'MISSED'} (${ratio.toFixed(2)}x).`);
   } finally {
     for (const s of servers) await s.stop();

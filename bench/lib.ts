@@ -116,6 +116,18 @@ export async function throughput(fn: () => unknown, ms: number): Promise<number>
   return n / ((performance.now() - start) / 1000);
 }
 
+/**
+ * Throughput of several functions measured in alternation: `rounds` rounds, each giving every
+ * function one slice of `totalMs / rounds / fns.length`, so that load drifting on a shared machine
+ * hits them alike. Answers each function's median ops/s and its median per-round ratio to fns[0].
+ */
+export async function interleaved(fns: Array<() => unknown>, totalMs: number, rounds = 6): Promise<Array<{ ops: number; ratio: number }>> {
+  const slice = Math.max(100, totalMs / rounds / fns.length);
+  const ops: number[][] = fns.map(() => []);
+  for (let r = 0; r < rounds; r++) for (let f = 0; f < fns.length; f++) ops[f]!.push(await throughput(fns[f]!, slice));
+  return fns.map((_, f) => ({ ops: median(ops[f]!), ratio: median(ops[f]!.map((o, r) => o / ops[0]![r]!)) }));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Processes and HTTP, for the benchmarks that run servers (http-verify, revocation).
 
