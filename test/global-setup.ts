@@ -88,6 +88,12 @@ async function throwawayCluster(): Promise<{ url: string; stop: () => void } | n
 export default async function setup(project: TestProject) {
   // Tests that start Keyward as a process (CLI, two nodes, shutdown) run dist/: build it from the current source.
   execFileSync(process.execPath, [path.resolve('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  // The browser tests (test/e2e) use the console the server serves from dist/web: build it from web/ too.
+  execFileSync(process.execPath, [path.resolve('node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
+    stdio: 'inherit',
+    // vitest sets NODE_ENV=test, which would bundle React's development build.
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   let url: string | null = null;
   let stop: (() => void) | null = null;
   const candidates = [process.env.KEYWARD_TEST_DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/postgres'].filter((u): u is string => !!u);

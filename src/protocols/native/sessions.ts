@@ -22,6 +22,8 @@ const sessionSchema = {
   properties: {
     method: { type: 'string', enum: ['password', 'token'] },
     expiresAt: { type: 'integer' },
+    /** Seconds left, on the server's clock: a browser whose clock is off still knows when the session ends. */
+    expiresIn: { type: 'integer' },
     accountId: { type: 'string' },
     principal: {
       type: 'object',
@@ -42,9 +44,9 @@ function requireConsoleHeader(req: FastifyRequest): void {
   }
 }
 
-function view(v: Verified, method: string, expiresAt: number) {
+function view(v: Verified, method: string, expiresAt: number, now: number) {
   const p = v.principal;
-  return { method, expiresAt, accountId: v.accountId, principal: { type: p.type, id: p.id, identifier: p.identifier, name: p.name, email: p.email }, permissions: v.permissions };
+  return { method, expiresAt, expiresIn: Math.max(0, Math.floor((expiresAt - now) / 1000)), accountId: v.accountId, principal: { type: p.type, id: p.id, identifier: p.identifier, name: p.name, email: p.email }, permissions: v.permissions };
 }
 
 export function sessionRoutes(app: FastifyInstance, services: Services, opts: ConsoleSessionOptions): void {
@@ -81,7 +83,7 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Co
       const now = services.ctx.clock.now();
       reply.header('set-cookie', cookie(req, s.jwt, Math.max(1, Math.floor((s.expiresAt - now) / 1000))));
       reply.header('cache-control', 'no-store');
-      return reply.status(201).send(view(s.verified, s.method, s.expiresAt));
+      return reply.status(201).send(view(s.verified, s.method, s.expiresAt, now));
     },
   );
 
@@ -102,7 +104,7 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Co
       const { verified, session } = await services.consoleSessions.resolve(jwt, { ip: req.ip, userAgent: typeof ua === 'string' ? ua : null });
       if (!verified.valid || !session) throw new UnauthenticatedError('The session has ended; sign in again', verified.valid ? 'unknown' : verified.reason);
       reply.header('cache-control', 'no-store');
-      return view(verified, session.tokenId ? 'token' : 'password', session.expiresAt);
+      return view(verified, session.tokenId ? 'token' : 'password', session.expiresAt, services.ctx.clock.now());
     },
   );
 

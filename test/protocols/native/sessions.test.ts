@@ -44,6 +44,7 @@ describeEachDb('console sessions', (kind) => {
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.body).toMatchObject({ method: 'password', accountId: k.admin.accountId, principal: { type: 'USER', id: k.admin.userId, email: k.admin.email } });
     expect(res.body.expiresAt).toBe(k.clock.now() + 30 * MINUTE);
+    expect(res.body.expiresIn).toBe(30 * 60);
     const jwt = sessionCookie(res).split('=')[1]!;
     expect(res.text).not.toContain(jwt);
 
