@@ -96,7 +96,6 @@ export class ScopeService {
       ['tags', checkTags(input.tags)],
     ]);
     const scope = makeScope(accountId);
-    await this.access.require(caller, P.organizationCreate, { type: RESOURCE.organization, identifier: input.identifier }, scope);
     const now = this.ctx.clock.now();
     const org: Organization = {
       id: newUuid(),
@@ -109,6 +108,7 @@ export class ScopeService {
       updatedAt: now,
     };
     return mutate(this.ctx, caller, { action: 'organization.create', resourceType: RESOURCE.organization, resourceId: input.identifier, scope }, async (tx) => {
+      await this.access.require(caller, P.organizationCreate, { type: RESOURCE.organization, identifier: input.identifier }, scope, tx);
       await assertScopeExists(tx, scope);
       try {
         await store.insertOrganization(tx, org);
@@ -139,8 +139,8 @@ export class ScopeService {
       ['tags', checkTags(input.tags)],
     ]);
     const scope = makeScope(accountId, identifier);
-    await this.access.require(caller, P.organizationEdit, { type: RESOURCE.organization, identifier }, scope);
     return mutate(this.ctx, caller, { action: 'organization.update', resourceType: RESOURCE.organization, resourceId: identifier, scope: makeScope(accountId) }, async (tx) => {
+      await this.access.require(caller, P.organizationEdit, { type: RESOURCE.organization, identifier }, scope, tx);
       const org = await store.getOrganization(tx, accountId, identifier);
       if (!org) throw new NotFoundError(`Organization with identifier [${identifier}] not found`, 'organization', identifier);
       const next: Organization = { ...org, name: input.name, description: input.description ?? '', tags: normalizeTags(input.tags), updatedAt: this.ctx.clock.now() };
@@ -152,8 +152,8 @@ export class ScopeService {
   /** Deletes the organization and, by cascade in the services, every project and entity inside it. */
   async deleteOrganization(caller: Caller, accountId: string, identifier: string): Promise<void> {
     const scope = makeScope(accountId, identifier);
-    await this.access.require(caller, P.organizationDelete, { type: RESOURCE.organization, identifier }, scope);
     await mutate(this.ctx, caller, { action: 'organization.delete', resourceType: RESOURCE.organization, resourceId: identifier, scope: makeScope(accountId) }, async (tx) => {
+      await this.access.require(caller, P.organizationDelete, { type: RESOURCE.organization, identifier }, scope, tx);
       const org = await store.getOrganization(tx, accountId, identifier);
       if (!org) throw new NotFoundError(`Organization with identifier [${identifier}] not found`, 'organization', identifier);
       await deleteScopedEntities(tx, scope, this.ctx.clock.now());
@@ -173,7 +173,6 @@ export class ScopeService {
       ['tags', checkTags(input.tags)],
     ]);
     const scope = makeScope(accountId, orgId);
-    await this.access.require(caller, P.projectCreate, { type: RESOURCE.project, identifier: input.identifier }, scope);
     const now = this.ctx.clock.now();
     const project: Project = {
       id: newUuid(),
@@ -189,6 +188,7 @@ export class ScopeService {
       updatedAt: now,
     };
     return mutate(this.ctx, caller, { action: 'project.create', resourceType: RESOURCE.project, resourceId: input.identifier, scope }, async (tx) => {
+      await this.access.require(caller, P.projectCreate, { type: RESOURCE.project, identifier: input.identifier }, scope, tx);
       await assertScopeExists(tx, scope);
       try {
         await store.insertProject(tx, project);
@@ -222,8 +222,8 @@ export class ScopeService {
       ['tags', checkTags(input.tags)],
     ]);
     const scope = makeScope(accountId, orgId, identifier);
-    await this.access.require(caller, P.projectEdit, { type: RESOURCE.project, identifier }, scope);
     return mutate(this.ctx, caller, { action: 'project.update', resourceType: RESOURCE.project, resourceId: identifier, scope: makeScope(accountId, orgId) }, async (tx) => {
+      await this.access.require(caller, P.projectEdit, { type: RESOURCE.project, identifier }, scope, tx);
       const p = await store.getProject(tx, accountId, orgId, identifier);
       if (!p) throw new NotFoundError(`Project with identifier [${identifier}] not found in org [${orgId}]`, 'project', identifier);
       const next: Project = {
@@ -242,8 +242,8 @@ export class ScopeService {
 
   async deleteProject(caller: Caller, accountId: string, orgId: string, identifier: string): Promise<void> {
     const scope = makeScope(accountId, orgId, identifier);
-    await this.access.require(caller, P.projectDelete, { type: RESOURCE.project, identifier }, scope);
     await mutate(this.ctx, caller, { action: 'project.delete', resourceType: RESOURCE.project, resourceId: identifier, scope: makeScope(accountId, orgId) }, async (tx) => {
+      await this.access.require(caller, P.projectDelete, { type: RESOURCE.project, identifier }, scope, tx);
       const p = await store.getProject(tx, accountId, orgId, identifier);
       if (!p) throw new NotFoundError(`Project with identifier [${identifier}] not found in org [${orgId}]`, 'project', identifier);
       await deleteScopedEntities(tx, scope, this.ctx.clock.now());

@@ -43,7 +43,6 @@ export class ServiceAccountService {
 
   async create(caller: Caller, scope: Scope, input: ServiceAccountInput): Promise<ServiceAccount> {
     this.validate(input);
-    await this.access.require(caller, P.serviceAccountEdit, { type: RESOURCE.serviceAccount, identifier: input.identifier }, scope);
     const now = this.ctx.clock.now();
     const sa: ServiceAccount = {
       id: newUuid(),
@@ -58,6 +57,7 @@ export class ServiceAccountService {
       updatedAt: now,
     };
     return mutate(this.ctx, caller, { action: 'serviceaccount.create', resourceType: RESOURCE.serviceAccount, resourceId: sa.identifier, scope }, async (tx) => {
+      await this.access.require(caller, P.serviceAccountEdit, { type: RESOURCE.serviceAccount, identifier: input.identifier }, scope, tx);
       await assertScopeExists(tx, scope);
       try {
         await store.insertServiceAccount(tx, sa);
@@ -77,8 +77,8 @@ export class ServiceAccountService {
     if (input.identifier !== identifier) {
       throw new InvalidArgumentError(`Value mismatch, previous: ${identifier} current: ${input.identifier}`, [{ field: 'identifier', message: 'must equal the identifier in the path' }]);
     }
-    await this.access.require(caller, P.serviceAccountEdit, { type: RESOURCE.serviceAccount, identifier }, scope);
     return mutate(this.ctx, caller, { action: 'serviceaccount.update', resourceType: RESOURCE.serviceAccount, resourceId: identifier, scope }, async (tx) => {
+      await this.access.require(caller, P.serviceAccountEdit, { type: RESOURCE.serviceAccount, identifier }, scope, tx);
       const sa = await store.getServiceAccount(tx, scope, identifier);
       if (!sa) throw new NotFoundError(`Service account with identifier: ${identifier} doesn't exist`, 'serviceaccount', identifier);
       if (input.email.trim().toLowerCase() !== sa.email) {
@@ -110,8 +110,8 @@ export class ServiceAccountService {
 
   /** Deletes the service account, its API keys and their tokens, and its role assignments. */
   async delete(caller: Caller, scope: Scope, identifier: string): Promise<void> {
-    await this.access.require(caller, P.serviceAccountDelete, { type: RESOURCE.serviceAccount, identifier }, scope);
     await mutate(this.ctx, caller, { action: 'serviceaccount.delete', resourceType: RESOURCE.serviceAccount, resourceId: identifier, scope }, async (tx) => {
+      await this.access.require(caller, P.serviceAccountDelete, { type: RESOURCE.serviceAccount, identifier }, scope, tx);
       const sa = await store.getServiceAccount(tx, scope, identifier);
       if (!sa) throw new NotFoundError(`Service account with identifier: ${identifier} doesn't exist`, 'serviceaccount', identifier);
       const tokens = await tombstoneTokens(tx, { serviceAccountId: sa.id }, this.ctx.clock.now());

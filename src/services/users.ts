@@ -9,7 +9,7 @@ import { checkEmail, validate } from '../domain/validation.js';
 import { isUniqueViolation, type Db } from '../store/database.js';
 import * as store from '../store/users.js';
 import type { AccessService } from './access.js';
-import { mutate } from './audit.js';
+import { audited, mutate } from './audit.js';
 import type { Caller, ServiceContext } from './context.js';
 import { assertScopeExists } from './scopes.js';
 
@@ -46,7 +46,6 @@ export class UserService {
       ['password', input.password === undefined || input.password === null ? null : checkPassword(input.password)],
     ]);
     const scope = makeScope(accountId);
-    if (!tx) await this.access.require(caller, P.userManage, { type: RESOURCE.user, identifier: null }, scope);
     if (input.isOperator && caller.actor.type !== 'SYSTEM' && !(caller.actor.type === 'USER' && caller.actor.isOperator)) {
       throw new InvalidArgumentError('isOperator: only a system operator can create another operator', [{ field: 'isOperator', message: 'only a system operator can create another operator' }]);
     }
@@ -78,6 +77,7 @@ export class UserService {
       return user;
     }
     return mutate(this.ctx, caller, { action: 'user.create', resourceType: RESOURCE.user, scope }, async (t) => {
+      await this.access.require(caller, P.userManage, { type: RESOURCE.user, identifier: null }, scope, t);
       await write(t);
       return { result: user, resourceId: user.id, details: { email } };
     });
@@ -99,12 +99,12 @@ export class UserService {
   async update(caller: Caller, accountId: string, userId: string, patch: { name?: string; active?: boolean }): Promise<User> {
     validate([['name', checkUserName(patch.name)]]);
     const scope = makeScope(accountId);
-    await this.access.require(caller, P.userManage, { type: RESOURCE.user, identifier: userId }, scope);
-    if (patch.active === false && caller.actor.type === 'USER' && caller.actor.id === userId) {
-      throw new InvalidArgumentError('active: you cannot deactivate yourself', [{ field: 'active', message: 'you cannot deactivate yourself' }]);
-    }
     const action = patch.active === false ? 'user.deactivate' : patch.active === true ? 'user.activate' : 'user.update';
     return mutate(this.ctx, caller, { action, resourceType: RESOURCE.user, resourceId: userId, scope }, async (tx) => {
+      await this.access.require(caller, P.userManage, { type: RESOURCE.user, identifier: userId }, scope, tx);
+      if (patch.active === false && caller.actor.type === 'USER' && caller.actor.id === userId) {
+        throw new InvalidArgumentError('active: you cannot deactivate yourself', [{ field: 'active', message: 'you cannot deactivate yourself' }]);
+      }
       const u = await store.getUser(tx, userId);
       if (!u || u.accountId !== accountId) throw new NotFoundError(`User [${userId}] does not exist in account [${accountId}]`, 'user', userId);
       const now = this.ctx.clock.now();
@@ -122,18 +122,18 @@ export class UserService {
     validate([['password', checkPassword(input.password)]]);
     const scope = makeScope(accountId);
     const self = caller.actor.type === 'USER' && caller.actor.id === userId;
-    if (!self || !(await this.access.can({ type: 'USER', id: userId, accountId }, P.userManage, scope))) {
-      if (self) {
-        const creds = await this.credentialsOf(userId);
-        if (creds.passwordHash !== null && !(await verifyPassword(input.currentPassword ?? '', creds.passwordHash))) {
-          throw InvalidArgumentError.field('currentPassword', 'does not match the current password');
-        }
-      } else {
-        await this.access.require(caller, P.userManage, { type: RESOURCE.user, identifier: userId }, scope);
+    const meta = { action: 'user.password.set', resourceType: RESOURCE.user, resourceId: userId, scope };
+    // Checked before hashing (scrypt is slow) and outside the transaction, so a refusal is audited here.
+    await audited(this.ctx, caller, meta, async () => {
+      if (self && (await this.access.can({ type: 'USER', id: userId, accountId }, P.userManage, scope))) return;
+      if (!self) return this.access.require(caller, P.userManage, { type: RESOURCE.user, identifier: userId }, scope);
+      const creds = await this.credentialsOf(userId);
+      if (creds.passwordHash !== null && !(await verifyPassword(input.currentPassword ?? '', creds.passwordHash))) {
+        throw InvalidArgumentError.field('currentPassword', 'does not match the current password');
       }
-    }
+    });
     const hash = await hashPassword(input.password);
-    await mutate(this.ctx, caller, { action: 'user.password.set', resourceType: RESOURCE.user, resourceId: userId, scope }, async (tx) => {
+    await mutate(this.ctx, caller, meta, async (tx) => {
       const u = await store.getUser(tx, userId);
       if (!u || u.accountId !== accountId) throw new NotFoundError(`User [${userId}] does not exist in account [${accountId}]`, 'user', userId);
       await store.updateUser(tx, userId, { passwordHash: hash, updatedAt: this.ctx.clock.now() });

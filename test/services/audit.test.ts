@@ -164,6 +164,35 @@ describeEachDb('audit', (kind) => {
     expect(await count('api_keys')).toBe(1); // the admin's own
   });
 
+  it('records refusals of service-account, user, organization and project mutations too', async () => {
+    const { caller, user } = await addUser(w, 'viewer2@acme.test', { roleIdentifier: '_account_viewer' });
+    const sa = await addServiceAccount(w, 'sa_kept');
+    const org = await w.services.scopes.createOrganization(w.admin, w.accountId, { identifier: 'org_kept', name: 'org kept' });
+    const before = await allEvents();
+    const acc = makeScope(w.accountId);
+    const attempts: Array<[string, Promise<unknown>]> = [
+      ['serviceaccount.create', w.services.serviceAccounts.create(caller, acc, { identifier: 'nope', name: 'nope', email: 'nope@service.harness.io' })],
+      ['serviceaccount.update', w.services.serviceAccounts.update(caller, acc, 'sa_kept', { identifier: 'sa_kept', name: 'renamed', email: sa.email })],
+      ['serviceaccount.delete', w.services.serviceAccounts.delete(caller, acc, 'sa_kept')],
+      ['user.create', w.services.users.create(caller, w.accountId, { email: 'new@acme.test', name: 'New' })],
+      ['user.deactivate', w.services.users.update(caller, w.accountId, w.provisioned.admin.id, { active: false })],
+      ['user.password.set', w.services.users.setPassword(caller, w.accountId, w.provisioned.admin.id, { password: 'a-new-password-1' })],
+      ['organization.create', w.services.scopes.createOrganization(caller, w.accountId, { identifier: 'org_no', name: 'no' })],
+      ['organization.update', w.services.scopes.updateOrganization(caller, w.accountId, 'org_kept', { identifier: 'org_kept', name: 'renamed' })],
+      ['organization.delete', w.services.scopes.deleteOrganization(caller, w.accountId, 'org_kept')],
+    ];
+    for (const [, attempt] of attempts) await expect(attempt).rejects.toBeInstanceOf(PermissionDeniedError);
+    const added = await eventsSince(before);
+    expect(added.map((e) => e.action).sort()).toEqual(attempts.map(([a]) => a).sort());
+    for (const e of added) {
+      expect(e).toMatchObject({ actorType: 'USER', actorId: user.id, outcome: 'failure', details: { error: 'permission_denied' } });
+    }
+    // Nothing was written by any of them.
+    expect(await count('service_accounts')).toBe(1);
+    expect((await w.services.serviceAccounts.get(w.admin, acc, 'sa_kept')).name).toBe(sa.name);
+    expect((await w.services.scopes.getOrganization(w.admin, w.accountId, 'org_kept')).name).toBe(org.name);
+  });
+
   it('never puts a token secret in an event', async () => {
     const sa = await addServiceAccount(w, 'sa1');
     await w.services.apiKeys.create(w.admin, saOwner(sa), { identifier: 'k', name: 'k' });
