@@ -93,8 +93,8 @@ export function AuditLog({ session, scope }: { session: Session; scope: Scope })
         </div>
         <p className="page-note">Every change to keys, tokens, service accounts and roles, newest first, in {scopeLabel(scope)}.</p>
         <form className="filters" onSubmit={apply} aria-label="Filter the audit log">
-          <Field label="Actor" hint="“me”, or a user or service-account id">
-            {(a) => <input {...a} list="audit-actors" value={draft.actor} onChange={(e) => setDraft({ ...draft, actor: e.target.value })} autoComplete="off" />}
+          <Field label="Actor">
+            {(a) => <input {...a} list="audit-actors" placeholder="me, or a user or service-account id" value={draft.actor} onChange={(e) => setDraft({ ...draft, actor: e.target.value })} autoComplete="off" />}
           </Field>
           <datalist id="audit-actors">
             <option value="me" />
