@@ -16,6 +16,7 @@ import { getUser } from '../store/users.js';
 import { groupsOfCgApiKey } from '../store/cgApiKeys.js';
 import type { ListQuery, ListResult } from '../store/rows.js';
 import { mutate } from './audit.js';
+import type { PermissionCache } from './permissionCache.js';
 import type { Caller, ServiceContext } from './context.js';
 import { assertScopeExists } from './scopes.js';
 
@@ -83,10 +84,24 @@ function deniedMessage(principal: Principal, permission: string, resource: Resou
 }
 
 export class AccessService {
+  private permissionCache: PermissionCache | null = null;
+
   constructor(private readonly ctx: ServiceContext) {}
+
+  /**
+   * Lets checks outside a transaction use the verification service's permission cache (kept only
+   * while no invalidation has happened since it was read, so a role change counts at once).
+   */
+  usePermissionCache(cache: PermissionCache): void {
+    this.permissionCache = cache;
+  }
 
   /** `db` is the caller's transaction when there is one: SQLite has one connection, so reading outside it would wait forever. */
   async can(principal: Principal, permission: string, scope: Scope, db: Db = this.ctx.store.db): Promise<boolean> {
+    // Inside a transaction, read what the transaction sees; outside, a cached answer is as fresh.
+    if (this.permissionCache !== null && db === this.ctx.store.db) {
+      return (await this.permissionCache.get(principal, scope, () => effectivePermissions(db, principal, scope))).includes(permission);
+    }
     return (await effectivePermissions(db, principal, scope)).has(permission);
   }
 

@@ -67,6 +67,7 @@ export function createServices(opts: ServicesOptions): Services {
   const users = new UserService(ctx, access);
   const sessions = new SessionService(ctx);
   const verification = new VerificationService(ctx, usage, { ...DEFAULT_CACHE_OPTIONS, ...opts.cache });
+  access.usePermissionCache(verification.permissionCache);
   return {
     ctx,
     access,

@@ -102,7 +102,8 @@ export class VerificationService {
   onOutcome: (outcome: 'valid' | VerifyFailureReason) => void = () => undefined;
   readonly cache: VerificationCache<Lookup>;
   /** Permissions by principal and scope, so a miss on one of a principal's tokens reads only the token. */
-  private readonly permissionCache: PermissionCache;
+  /** Principals' permissions per scope; AccessService checks outside transactions use it too. */
+  readonly permissionCache: PermissionCache;
 
   constructor(
     private readonly ctx: ServiceContext,
