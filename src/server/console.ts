@@ -32,9 +32,14 @@ export function isApiPath(url: string): boolean {
   return API_PREFIXES.some((prefix) => p === prefix || p.startsWith(`${prefix}/`) || (prefix.includes('.') && p.startsWith(prefix)));
 }
 
-/** A path the SPA may own: a GET for a page, not an API path and not a file name. */
+/**
+ * A request the SPA may answer: a browser asking for a page (Accept names text/html), not an API
+ * path and not a file name. Other clients (curl, SDKs) keep getting the JSON 404 for unknown routes.
+ */
 export function isConsolePath(req: FastifyRequest): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const accept = req.headers.accept;
+  if (typeof accept !== 'string' || !accept.includes('text/html')) return false;
   const p = req.url.split('?')[0]!;
   if (isApiPath(p)) return false;
   const last = p.split('/').pop() ?? '';

@@ -13,8 +13,9 @@ describe('console: serving and phone layout', () => {
   afterAll(async () => c?.close());
 
   it('serves the page at / and on client-side routes, with a strict Content-Security-Policy', async () => {
+    const page = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
     for (const path of ['/', '/keys', '/service-accounts/Deploy_Bot', '/audit']) {
-      const res = await c.k.anon.get(path);
+      const res = await c.k.anon.get(path, { headers: page });
       expect(res.status, path).toBe(200);
       expect(res.headers.get('content-type')).toContain('text/html');
       expect(res.text).toContain('<div id="root">');
@@ -27,7 +28,13 @@ describe('console: serving and phone layout', () => {
     expect(js.headers.get('cache-control')).toContain('immutable');
   });
 
-  it('never answers an API path with the page', async () => {
+  it('never answers an API path with the page, nor a client that does not ask for HTML', async () => {
+    const page = { accept: 'text/html,*/*;q=0.8' };
+    // curl and SDKs keep the JSON 404 for an unknown route; a browser gets the page and its own "not found".
+    const notBrowser = await c.k.anon.get('/no-such-page');
+    expect(notBrowser.status).toBe(404);
+    expect(notBrowser.body.error.code).toBe('NOT_FOUND');
+    expect((await c.k.anon.get('/no-such-page', { headers: page })).status).toBe(200);
     const native = await c.k.anon.get('/v1/no-such-route');
     expect(native.status).toBe(404);
     expect(native.body.error.code).toBe('NOT_FOUND');
@@ -35,7 +42,7 @@ describe('console: serving and phone layout', () => {
     expect(ng.status).toBe(400);
     expect(ng.body.code).toBe('RESOURCE_NOT_FOUND_EXCEPTION');
     for (const path of ['/authz/api/nothing', '/api/v1/nothing', '/gateway/ng/api/nothing', '/metrics/x', '/readyz/x', '/assets/missing.js', '/favicon.ico']) {
-      const res = await c.k.anon.get(path);
+      const res = await c.k.anon.get(path, { headers: page });
       expect(res.headers.get('content-type') ?? '', path).not.toContain('text/html');
     }
     expect((await c.k.anon.get('/healthz')).body).toEqual({ status: 'ok' });
