@@ -168,20 +168,25 @@ describeEachDb('audit', (kind) => {
     const { caller, user } = await addUser(w, 'viewer2@acme.test', { roleIdentifier: '_account_viewer' });
     const sa = await addServiceAccount(w, 'sa_kept');
     const org = await w.services.scopes.createOrganization(w.admin, w.accountId, { identifier: 'org_kept', name: 'org kept' });
+    const project = await w.services.scopes.createProject(w.admin, w.accountId, 'org_kept', { identifier: 'proj_kept', name: 'proj kept' });
     const before = await allEvents();
     const acc = makeScope(w.accountId);
-    const attempts: Array<[string, Promise<unknown>]> = [
-      ['serviceaccount.create', w.services.serviceAccounts.create(caller, acc, { identifier: 'nope', name: 'nope', email: 'nope@service.harness.io' })],
-      ['serviceaccount.update', w.services.serviceAccounts.update(caller, acc, 'sa_kept', { identifier: 'sa_kept', name: 'renamed', email: sa.email })],
-      ['serviceaccount.delete', w.services.serviceAccounts.delete(caller, acc, 'sa_kept')],
-      ['user.create', w.services.users.create(caller, w.accountId, { email: 'new@acme.test', name: 'New' })],
-      ['user.deactivate', w.services.users.update(caller, w.accountId, w.provisioned.admin.id, { active: false })],
-      ['user.password.set', w.services.users.setPassword(caller, w.accountId, w.provisioned.admin.id, { password: 'a-new-password-1' })],
-      ['organization.create', w.services.scopes.createOrganization(caller, w.accountId, { identifier: 'org_no', name: 'no' })],
-      ['organization.update', w.services.scopes.updateOrganization(caller, w.accountId, 'org_kept', { identifier: 'org_kept', name: 'renamed' })],
-      ['organization.delete', w.services.scopes.deleteOrganization(caller, w.accountId, 'org_kept')],
+    const attempts: Array<[string, () => Promise<unknown>]> = [
+      ['serviceaccount.create', () => w.services.serviceAccounts.create(caller, acc, { identifier: 'nope', name: 'nope', email: 'nope@service.harness.io' })],
+      ['serviceaccount.update', () => w.services.serviceAccounts.update(caller, acc, 'sa_kept', { identifier: 'sa_kept', name: 'renamed', email: sa.email })],
+      ['serviceaccount.delete', () => w.services.serviceAccounts.delete(caller, acc, 'sa_kept')],
+      ['user.create', () => w.services.users.create(caller, w.accountId, { email: 'new@acme.test', name: 'New' })],
+      ['user.deactivate', () => w.services.users.update(caller, w.accountId, w.provisioned.admin.id, { active: false })],
+      ['user.password.set', () => w.services.users.setPassword(caller, w.accountId, w.provisioned.admin.id, { password: 'a-new-password-1' })],
+      ['organization.create', () => w.services.scopes.createOrganization(caller, w.accountId, { identifier: 'org_no', name: 'no' })],
+      ['organization.update', () => w.services.scopes.updateOrganization(caller, w.accountId, 'org_kept', { identifier: 'org_kept', name: 'renamed' })],
+      ['organization.delete', () => w.services.scopes.deleteOrganization(caller, w.accountId, 'org_kept')],
+      ['project.create', () => w.services.scopes.createProject(caller, w.accountId, 'org_kept', { identifier: 'proj_no', name: 'no' })],
+      ['project.update', () => w.services.scopes.updateProject(caller, w.accountId, 'org_kept', 'proj_kept', { identifier: 'proj_kept', name: 'renamed' })],
+      ['project.delete', () => w.services.scopes.deleteProject(caller, w.accountId, 'org_kept', 'proj_kept')],
     ];
-    for (const [, attempt] of attempts) await expect(attempt).rejects.toBeInstanceOf(PermissionDeniedError);
+    // One at a time: each call starts only when awaited, so no rejection goes unhandled.
+    for (const [, attempt] of attempts) await expect(attempt()).rejects.toBeInstanceOf(PermissionDeniedError);
     const added = await eventsSince(before);
     expect(added.map((e) => e.action).sort()).toEqual(attempts.map(([a]) => a).sort());
     for (const e of added) {
@@ -191,6 +196,7 @@ describeEachDb('audit', (kind) => {
     expect(await count('service_accounts')).toBe(1);
     expect((await w.services.serviceAccounts.get(w.admin, acc, 'sa_kept')).name).toBe(sa.name);
     expect((await w.services.scopes.getOrganization(w.admin, w.accountId, 'org_kept')).name).toBe(org.name);
+    expect((await w.services.scopes.getProject(w.admin, w.accountId, 'org_kept', 'proj_kept')).name).toBe(project.name);
   });
 
   it('never puts a token secret in an event', async () => {
