@@ -2,11 +2,14 @@
  * Verification over HTTP: `POST /v1/verify` and an authenticated Harness NG read
  * (`GET /ng/api/apikey/aggregate/<id>`) on a real `keyward serve` process (SQLite), against a bare
  * node:http server doing the same minimum work (bench/bare-server.ts), driven by the same
- * autocannon load in the same run. Each server runs in its own process; autocannon runs here.
+ * load generator in the same run: wrk (C, one thread, so the generator takes one core and the
+ * server the other) when it is on the PATH, else autocannon (JavaScript, in this process).
  *   npm run bench:http
- * Env: BENCH_SECONDS (per run, default 8), BENCH_CONNECTIONS (default 32), BENCH_ROUNDS (default 3).
+ * Env: BENCH_SECONDS (per run, default 8), BENCH_CONNECTIONS (default 32), BENCH_ROUNDS (default 3),
+ *      BENCH_LOADGEN (wrk or autocannon; default wrk when installed).
  * Ratios are the median of per-round ratios (each Keyward run against the bare run just before it).
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -16,6 +19,17 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TOKENS = 100;
+const hasWrk = (() => {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (e) {
+    // wrk --version exits 1 after printing its version; only a missing binary is ENOENT.
+    return (e as { code?: string }).code !== 'ENOENT';
+  }
+})();
+const LOADGEN = process.env.BENCH_LOADGEN ?? (hasWrk ? 'wrk' : 'autocannon');
+let scriptDir = '';
 
 interface Load {
   reqPerSec: number;
@@ -24,8 +38,40 @@ interface Load {
   requests: number;
 }
 
+/** One wrk run (one thread, CONNECTIONS connections) cycling through `requests`; latencies from wrk's histogram. */
+function loadWrk(url: string, requests: autocannon.Request[], seconds: number): Load {
+  const lua = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  const items = requests
+    .map((r) => `{${lua(r.method ?? 'GET')}, ${lua(r.path ?? '/')}, {${Object.entries(r.headers ?? {}).map(([k, v]) => `[${lua(k)}] = ${lua(String(v))}`).join(', ')}}, ${r.body === undefined ? 'nil' : lua(String(r.body))}}`)
+    .join(',\n');
+  const script = path.join(scriptDir, `load-${Math.random().toString(36).slice(2)}.lua`);
+  writeFileSync(
+    script,
+    `local reqs = {\n${items}\n}
+local i = 0
+request = function()
+  i = i + 1
+  local r = reqs[(i % #reqs) + 1]
+  return wrk.format(r[1], r[2], r[3], r[4])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRKJSON {\\"requests\\":%d,\\"duration_us\\":%d,\\"errors\\":%d,\\"non2xx\\":%d,\\"p50\\":%f,\\"p99\\":%f}\\n",
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status, latency:percentile(50), latency:percentile(99)))
+end
+`,
+  );
+  const out = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--timeout', '10s', '-s', script, url], { encoding: 'utf8' });
+  const m = /WRKJSON (\{.*\})/.exec(out);
+  if (!m) throw new Error(`wrk printed no summary:\n${out}`);
+  const r = JSON.parse(m[1]!) as { requests: number; duration_us: number; errors: number; non2xx: number; p50: number; p99: number };
+  if (r.errors > 0 || r.non2xx > 0) throw new Error(`load on ${url}: ${r.errors} errors, ${r.non2xx} non-2xx answers`);
+  return { reqPerSec: r.requests / (r.duration_us / 1e6), p50: r.p50 / 1000, p99: r.p99 / 1000, requests: r.requests };
+}
+
 /** One autocannon run; latencies are recorded per response (ms, fractional), not autocannon's 1 ms buckets. */
 async function load(url: string, requests: autocannon.Request[], seconds: number): Promise<Load> {
+  if (LOADGEN === 'wrk') return loadWrk(url, requests, seconds);
   const latencies = new Float64Array(5_000_000);
   let n = 0;
   const inst = autocannon({ url, connections: CONNECTIONS, duration: seconds, pipelining: 1, timeout: 10, requests });
@@ -47,10 +93,12 @@ function mean(xs: Load[]): Load {
 
 async function main() {
   console.log(`Machine: ${machine()}`);
-  console.log(`autocannon: ${CONNECTIONS} connections, pipelining 1, ${SECONDS} s per run, ${ROUNDS} rounds alternating the servers; ${TOKENS} distinct tokens round-robin.`);
+  const gen = LOADGEN === 'wrk' ? 'wrk 1 thread' : 'autocannon';
+  console.log(`${gen}: ${CONNECTIONS} connections, pipelining 1, ${SECONDS} s per run, ${ROUNDS} rounds alternating the servers; ${TOKENS} distinct tokens round-robin.`);
   buildDist();
   console.log(`Keyward runs from ${keywardRunsFrom()}.`);
   const tmp = tmpDir('keyward-bench-http-');
+  scriptDir = tmp.dir;
   const servers: ServerProcess[] = [];
   try {
     // Keyward: SQLite in a temp folder; request logs off (they are on at info: two JSON lines per request).

@@ -49,8 +49,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   installValidators(app, validator);
 
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', String(req.id));
+    done();
   });
 
   app.addSchema({

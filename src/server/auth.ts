@@ -68,11 +68,13 @@ const consoleSessions = new WeakMap<FastifyRequest, () => Promise<VerifyResult>>
  * at most once per request; requests without the cookie and header pay nothing.
  */
 export function acceptConsoleSessions(app: FastifyInstance, resolve: ConsoleSessionResolver): void {
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', (req, _reply, done) => {
     const jwt = consoleSessionJwt(req);
-    if (jwt === null) return;
-    let pending: Promise<VerifyResult> | null = null;
-    consoleSessions.set(req, () => (pending ??= resolve(jwt, req)));
+    if (jwt !== null) {
+      let pending: Promise<VerifyResult> | null = null;
+      consoleSessions.set(req, () => (pending ??= resolve(jwt, req)));
+    }
+    done();
   });
 }
 

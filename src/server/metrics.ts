@@ -25,18 +25,34 @@ export function installMetrics(app: FastifyInstance, verification: VerificationS
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
-  verification.onOutcome = (outcome) => verifications.inc({ outcome });
+  const byOutcome = new Map<string, Counter.Internal>();
+  verification.onOutcome = (outcome) => {
+    let c = byOutcome.get(outcome);
+    if (c === undefined) byOutcome.set(outcome, (c = verifications.labels(outcome)));
+    c.inc();
+  };
   const cache = verification.cache;
   new Gauge({ name: 'keyward_verification_cache_entries', help: 'Entries in the verification cache', registers: [registry], collect() { this.set(cache.size); } });
   new Gauge({ name: 'keyward_verification_cache_enabled', help: '1 while the verification cache is in use (0 while invalidations could be missed)', registers: [registry], collect() { this.set(cache.enabled ? 1 : 0); } });
   new Gauge({ name: 'keyward_verification_cache_hits', help: 'Verification cache hits since start', registers: [registry], collect() { this.set(cache.hits); } });
   new Gauge({ name: 'keyward_verification_cache_misses', help: 'Verification cache misses since start', registers: [registry], collect() { this.set(cache.misses); } });
 
-  app.addHook('onResponse', async (req, reply) => {
+  // Label children are bound once per route, method and status: prom-client's labelled inc/observe
+  // would hash the label object on every request.
+  const bound = new Map<string, { count: Counter.Internal; time: Histogram.Internal<'route' | 'method'> }>();
+  app.addHook('onResponse', (req, reply, done) => {
     // The route pattern, never the raw URL, so that ids and tokens never become label values.
     const route = req.routeOptions.url ?? 'unmatched';
-    requests.inc({ route, method: req.method, status: String(reply.statusCode) });
-    latency.observe({ route, method: req.method }, reply.elapsedTime / 1000);
+    const status = reply.statusCode;
+    const key = `${status} ${req.method} ${route}`;
+    let b = bound.get(key);
+    if (b === undefined) {
+      b = { count: requests.labels(route, req.method, String(status)), time: latency.labels(route, req.method) };
+      bound.set(key, b);
+    }
+    b.count.inc();
+    b.time.observe(reply.elapsedTime / 1000);
+    done();
   });
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     reply.header('content-type', registry.contentType);

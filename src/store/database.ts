@@ -68,8 +68,33 @@ function openSqlite(file: string): Store {
   raw.pragma('synchronous = NORMAL');
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   return makeStore(db, 'sqlite', raw, null, null);
+}
+
+/**
+ * Kysely prepares every query it runs; preparing costs more than running a point read. Statements
+ * are kept by their SQL text (bounded), which is safe because better-sqlite3 runs one statement at a
+ * time to completion (Keyward never streams) and re-prepares by itself after a schema change.
+ */
+function withStatementCache(raw: BetterSqlite3.Database, max = 1000): BetterSqlite3.Database {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  const prepare = (source: string): BetterSqlite3.Statement => {
+    let stmt = statements.get(source);
+    if (stmt === undefined) {
+      stmt = raw.prepare(source);
+      if (statements.size >= max) statements.delete(statements.keys().next().value!);
+      statements.set(source, stmt);
+    }
+    return stmt;
+  };
+  return new Proxy(raw, {
+    get(target, prop) {
+      if (prop === 'prepare') return prepare;
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 async function openPostgres(databaseUrl: string, schema?: string, poolSize?: number): Promise<Store> {
