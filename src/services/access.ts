@@ -4,10 +4,10 @@
  */
 import { ConflictError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from '../domain/errors.js';
 import { newUuid, randomAlphanumeric } from '../domain/ids.js';
-import type { Actor, Role, RoleAssignment, UserGroup } from '../domain/model.js';
+import type { Actor, Role, RoleAssignment } from '../domain/model.js';
 import { BUILT_IN_ROLE_BY_ID, BUILT_IN_ROLES, DEFAULT_RESOURCE_GROUP, P, RESOURCE } from '../domain/permissions.js';
 import { makeScope, scopeChain, scopeContains, scopeLevel, type Scope, type ScopeLevel } from '../domain/scope.js';
-import { checkDescription, checkIdentifier, checkName, checkTags, normalizeTags, validate } from '../domain/validation.js';
+import { checkDescription, checkIdentifier, checkName, validate } from '../domain/validation.js';
 import type { Db } from '../store/database.js';
 import { isUniqueViolation } from '../store/database.js';
 import * as access from '../store/access.js';
@@ -315,77 +315,4 @@ export class AccessService {
     }
   }
 
-  // ---- user groups ----
-
-  async createUserGroup(
-    caller: Caller,
-    scope: Scope,
-    input: { identifier: string; name: string; description?: string | null; tags?: Record<string, string> | null; users?: string[] | null },
-  ): Promise<UserGroup> {
-    validate([
-      ['identifier', checkIdentifier(input.identifier)],
-      ['name', checkName(input.name)],
-      ['description', checkDescription(input.description)],
-      ['tags', checkTags(input.tags)],
-    ]);
-    await this.require(caller, P.userGroupManage, { type: RESOURCE.userGroup, identifier: input.identifier }, scope);
-    const now = this.ctx.clock.now();
-    const group: UserGroup = {
-      id: newUuid(),
-      scope,
-      identifier: input.identifier,
-      name: input.name,
-      description: input.description ?? '',
-      tags: normalizeTags(input.tags),
-      createdAt: now,
-      updatedAt: now,
-    };
-    return mutate(this.ctx, caller, { action: 'usergroup.create', resourceType: RESOURCE.userGroup, resourceId: input.identifier, scope }, async (tx) => {
-      await assertScopeExists(tx, scope);
-      try {
-        await access.insertUserGroup(tx, group);
-      } catch (e) {
-        if (isUniqueViolation(e)) throw new ConflictError(`A user group with identifier ${input.identifier} already exists in the scope`, 'usergroup', 'identifier');
-        throw e;
-      }
-      for (const userId of new Set(input.users ?? [])) {
-        const u = await getUser(tx, userId);
-        if (!u || u.accountId !== scope.accountId) throw new NotFoundError(`User [${userId}] does not exist in account [${scope.accountId}]`, 'user', userId);
-        await access.addMember(tx, group.id, userId, now);
-      }
-      return { result: group };
-    });
-  }
-
-  async getUserGroup(caller: Caller, scope: Scope, identifier: string): Promise<{ group: UserGroup; members: string[] }> {
-    await this.require(caller, P.userGroupView, { type: RESOURCE.userGroup, identifier }, scope);
-    const group = await access.getUserGroup(this.ctx.store.db, scope, identifier);
-    if (!group) throw new NotFoundError(`User group [${identifier}] does not exist in the scope`, 'usergroup', identifier);
-    return { group, members: await access.membersOf(this.ctx.store.db, group.id) };
-  }
-
-  async setMembership(caller: Caller, scope: Scope, identifier: string, userId: string, member: boolean): Promise<void> {
-    await this.require(caller, P.userGroupManage, { type: RESOURCE.userGroup, identifier }, scope);
-    await mutate(this.ctx, caller, { action: member ? 'usergroup.member.add' : 'usergroup.member.remove', resourceType: RESOURCE.userGroup, resourceId: identifier, scope }, async (tx) => {
-      const group = await access.getUserGroup(tx, scope, identifier);
-      if (!group) throw new NotFoundError(`User group [${identifier}] does not exist in the scope`, 'usergroup', identifier);
-      const u = await getUser(tx, userId);
-      if (!u || u.accountId !== scope.accountId) throw new NotFoundError(`User [${userId}] does not exist in account [${scope.accountId}]`, 'user', userId);
-      const current = await access.membersOf(tx, group.id);
-      if (member && !current.includes(userId)) await access.addMember(tx, group.id, userId, this.ctx.clock.now());
-      if (!member && current.includes(userId)) await access.removeMember(tx, group.id, userId);
-      return { result: undefined, details: { userId }, invalidate: [{ kind: 'permissions', accountId: scope.accountId }] };
-    });
-  }
-
-  async deleteUserGroup(caller: Caller, scope: Scope, identifier: string): Promise<void> {
-    await this.require(caller, P.userGroupManage, { type: RESOURCE.userGroup, identifier }, scope);
-    await mutate(this.ctx, caller, { action: 'usergroup.delete', resourceType: RESOURCE.userGroup, resourceId: identifier, scope }, async (tx) => {
-      const group = await access.getUserGroup(tx, scope, identifier);
-      if (!group) throw new NotFoundError(`User group [${identifier}] does not exist in the scope`, 'usergroup', identifier);
-      await access.deleteAssignmentsOfPrincipal(tx, 'USER_GROUP', group.id);
-      await access.deleteUserGroup(tx, group.id);
-      return { result: undefined, invalidate: [{ kind: 'permissions', accountId: scope.accountId }] };
-    });
-  }
 }

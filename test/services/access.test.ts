@@ -96,19 +96,19 @@ describeEachDb('access control', (kind) => {
   it("gives a user group's members the group's roles, and takes them away with membership", async () => {
     const { user: alice } = await addUser(w, 'alice@acme.test');
     const { user: bob } = await addUser(w, 'bob@acme.test');
-    const group = await w.services.access.createUserGroup(w.admin, w.accountScope, { identifier: 'ops', name: 'Ops', users: [alice.id] });
+    const { group } = await w.services.userGroups.create(w.admin, { scope: w.accountScope }, { identifier: 'ops', name: 'Ops', users: [alice.id] });
     await w.services.access.createAssignment(w.admin, org, { roleIdentifier: '_organization_admin', principalType: 'USER_GROUP', principalId: group.id });
 
     expect(await w.services.access.can(principal(alice.id), P.serviceAccountEdit, proj)).toBe(true);
     expect(await w.services.access.can(principal(alice.id), P.serviceAccountEdit, w.accountScope)).toBe(false);
     expect(await w.services.access.can(principal(bob.id), P.serviceAccountEdit, proj)).toBe(false);
 
-    await w.services.access.setMembership(w.admin, w.accountScope, 'ops', bob.id, true);
-    await w.services.access.setMembership(w.admin, w.accountScope, 'ops', alice.id, false);
+    await w.services.userGroups.setMembership(w.admin, { scope: w.accountScope, identifier: 'ops' }, bob.id, true);
+    await w.services.userGroups.setMembership(w.admin, { scope: w.accountScope, identifier: 'ops' }, alice.id, false);
     expect(await w.services.access.can(principal(bob.id), P.serviceAccountEdit, proj)).toBe(true);
     expect(await w.services.access.can(principal(alice.id), P.serviceAccountEdit, proj)).toBe(false);
 
-    await w.services.access.deleteUserGroup(w.admin, w.accountScope, 'ops');
+    await w.services.userGroups.delete(w.admin, { scope: w.accountScope, identifier: 'ops' });
     expect(await w.services.access.can(principal(bob.id), P.serviceAccountEdit, proj)).toBe(false);
   });
 

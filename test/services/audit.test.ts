@@ -66,7 +66,7 @@ describeEachDb('audit', (kind) => {
         assignment = (await services.access.createAssignment(admin, w.accountScope, { roleIdentifier: '_account_viewer', principalType: 'USER', principalId: bobId })).identifier;
       }],
       ['roleassignment.delete', 'ROLEASSIGNMENT', () => assignment, w.accountScope, () => services.access.deleteAssignment(admin, w.accountScope, assignment)],
-      ['usergroup.create', 'USERGROUP', () => 'ops', w.accountScope, () => services.access.createUserGroup(admin, w.accountScope, { identifier: 'ops', name: 'ops', users: [bobId] })],
+      ['usergroup.create', 'USERGROUP', () => 'ops', w.accountScope, () => services.userGroups.create(admin, { scope: w.accountScope }, { identifier: 'ops', name: 'ops', users: [bobId] })],
       ['user.deactivate', 'USER', () => bobId, w.accountScope, () => services.users.update(admin, w.accountId, bobId, { active: false })],
     ];
 
