@@ -191,6 +191,8 @@ describe('console: My API Keys', () => {
   it('moves to the sign-in page when the session expires', async () => {
     const { page, k } = c;
     await signInWithPassword(c);
+    // Let the page's first reads finish before the session expires, so that the next request is ours.
+    await page.waitForLoadState('networkidle');
     k.clock.advance(61 * DAY);
     await page.getByRole('button', { name: '+ API Key' }).click();
     await page.getByRole('dialog', { name: 'New API key' }).getByLabel('Name').fill('after expiry');
