@@ -333,6 +333,18 @@ const m0005harnessCg: Migration = {
   },
 };
 
+/**
+ * A parent's keys (Harness NG `GET /apikey`, `/apikey/aggregate/{id}`) were found through the unique
+ * index, whose fourth column is lower(identifier): only its scope prefix applied, so every read
+ * scanned all of a scope's keys. This index serves the parent's list and a key by identifier.
+ */
+const m0007apiKeyParents: Migration = {
+  async up(db: Kysely<any>) {
+    await sql`create index api_keys_by_parent on api_keys
+      (account_id, org_id, project_id, api_key_type, parent_identifier, identifier)`.execute(db);
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_harness_resources': m0002,
@@ -340,6 +352,7 @@ export const migrations: Record<string, Migration> = {
   '0004_token_lists': m0004tokenLists,
   '0005_harness_cg': m0005harnessCg,
   '0006_console': m0006console,
+  '0007_api_key_parents': m0007apiKeyParents,
 };
 
 export const migrationProvider: MigrationProvider = {
