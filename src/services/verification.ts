@@ -163,8 +163,10 @@ export class VerificationService {
     if (rec.scheduledExpireAt !== null && now >= rec.scheduledExpireAt) return REJECTED.rotated_out;
     if (rec.validTo !== null && now >= rec.validTo) return REJECTED.expired;
     if (now < rec.validFrom) return REJECTED.not_yet_valid;
-    if (!rec.keyActive) return REJECTED.key_inactive;
+    // The principal before its key, as ZenML checks the service account first: with both inactive the
+    // answer names the account.
     if (!rec.principalActive) return REJECTED.principal_inactive;
+    if (!rec.keyActive) return REJECTED.key_inactive;
     this.usage?.record(rec.tokenId, now, meta.ip ?? null, meta.userAgent ?? null);
     return c.verified;
   }
@@ -249,8 +251,8 @@ export class VerificationService {
     const creds = lookup.credentials;
     if (creds.length === 0) return REJECTED[lookup.missReason];
     const current = creds.find((c) => c.record.scheduledExpireAt === null) ?? creds[0]!;
-    if (!current.record.keyActive) return REJECTED.key_inactive;
     if (!current.record.principalActive) return REJECTED.principal_inactive;
+    if (!current.record.keyActive) return REJECTED.key_inactive;
     return current.verified;
   }
 

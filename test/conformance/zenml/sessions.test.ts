@@ -170,6 +170,19 @@ describeEachDb('zenml conformance: login and sessions (spec 5, 6, 9.17-9.22)', (
     expect((await whoami(s.client)).status).toBe(200);
   });
 
+  it('checks the service account before the key, as ZenML does: with both inactive the message names the account', async () => {
+    const { sa, key, secret } = await accountWithKey(z, 'sess-both');
+    const s = await login(k.url, secret);
+    expect((await z.put(keyPath(sa.id), { name: null, description: null, active: false })).status).toBe(200);
+    await z.put(`/service_accounts/${sa.id}`, { active: false });
+    const message = `Authentication error: service account ${sa.id} associated with API key ${key.id} is not active`;
+    expectCredentialsNotValid(await loginRequest(k.url, { grant_type: 'zenml-api-key', password: secret }), message);
+    expectCredentialsNotValid(await whoami(s.client), message);
+    // The account back, the key still off: now the key is named.
+    await z.put(`/service_accounts/${sa.id}`, { active: true });
+    expectCredentialsNotValid(await whoami(s.client), `Authentication error: API key ${key.id} associated with service account ${sa.id} is not active`);
+  });
+
   it('9.20 deleted key → login 401; deleting while logged in → 401; a new key of the same name does not revive it', async () => {
     const { sa, key, secret } = await accountWithKey(z, 'sess-20');
     const s = await login(k.url, secret);
