@@ -203,8 +203,7 @@ export class ApiKeyService {
     const owner = normalizeOwner(ownerIn);
     const db = this.ctx.store.db;
     await this.authorizeOwner(db, caller, owner, false);
-    const page = await store.listApiKeys(db, owner, { offset: 0, limit: 1, identifiers: [identifier] });
-    const key = page.items[0];
+    const key = await store.getApiKeyWithTokenCount(db, owner, identifier);
     if (!key) throw this.notFound(owner, identifier);
     return key;
   }

@@ -78,6 +78,22 @@ export async function getApiKey(db: Db, p: KeyParent, identifier: string): Promi
   return r ? toApiKey(r) : null;
 }
 
+/** A key by exact identifier with its token count, in one query (the NG aggregate read). */
+export async function getApiKeyWithTokenCount(db: Db, p: KeyParent, identifier: string): Promise<(ApiKey & { tokensCount: number }) | null> {
+  const r = await parentQuery(db, p)
+    .selectAll('api_keys')
+    .select((eb) =>
+      eb
+        .selectFrom('tokens')
+        .whereRef('tokens.api_key_id', '=', 'api_keys.id')
+        .select((e2) => e2.fn.countAll<number>().as('c'))
+        .as('tokens_count'),
+    )
+    .where('identifier', '=', identifier)
+    .executeTakeFirst();
+  return r ? { ...toApiKey(r), tokensCount: Number(r.tokens_count ?? 0) } : null;
+}
+
 /** Case-insensitive lookup, for duplicate checks that match the unique index. */
 export async function findApiKeyCi(db: Db, p: KeyParent, identifier: string): Promise<ApiKey | null> {
   const r = await parentQuery(db, p)
