@@ -53,6 +53,20 @@ function render(v: VerifyResult) {
   };
 }
 
+/**
+ * The answer's JSON, made once per cached result: a cache hit returns the same frozen result object,
+ * so its body is a string already (the same bytes the response schema's serializer would write).
+ */
+const bodies = new WeakMap<VerifyResult, string>();
+function body(v: VerifyResult): string {
+  let json = bodies.get(v);
+  if (json === undefined) {
+    json = JSON.stringify(render(v));
+    bodies.set(v, json);
+  }
+  return json;
+}
+
 export function verifyRoutes(app: FastifyInstance, services: Services): void {
   app.post(
     '/v1/verify',
@@ -72,10 +86,12 @@ export function verifyRoutes(app: FastifyInstance, services: Services): void {
         response: { 200: verifiedSchema, 400: errorResponse },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { token } = req.body as { token: string };
       const ua = req.headers['user-agent'];
-      return render(await services.verification.verify(token, { ip: req.ip, userAgent: typeof ua === 'string' ? ua : null }));
+      const meta = { ip: req.ip, userAgent: typeof ua === 'string' ? ua : null };
+      const v = await services.verification.verify(token, meta);
+      return reply.type('application/json; charset=utf-8').send(body(v));
     },
   );
 
