@@ -1,8 +1,9 @@
+import type { ExpressionBuilder } from 'kysely';
 import type { Db } from './database.js';
 import type { ApiKey, ApiKeyFlavor } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
 import type { ApiKeyType } from '../domain/tokens.js';
-import type { ApiKeyRow } from './schema.js';
+import type { ApiKeyRow, Database } from './schema.js';
 import { bool, containsCi, int, parseTags, rowScope, scopeColumns, SORT_COLUMNS, type ListQuery, type ListResult } from './rows.js';
 
 export const toApiKey = (r: ApiKeyRow): ApiKey => ({
@@ -78,17 +79,19 @@ export async function getApiKey(db: Db, p: KeyParent, identifier: string): Promi
   return r ? toApiKey(r) : null;
 }
 
+/** A key's number of tokens, as a column of the key's row. */
+const tokensCount = (eb: ExpressionBuilder<Database, 'api_keys'>) =>
+  eb
+    .selectFrom('tokens')
+    .whereRef('tokens.api_key_id', '=', 'api_keys.id')
+    .select((e2) => e2.fn.countAll<number>().as('c'))
+    .as('tokens_count');
+
 /** A key by exact identifier with its token count, in one query (the NG aggregate read). */
 export async function getApiKeyWithTokenCount(db: Db, p: KeyParent, identifier: string): Promise<(ApiKey & { tokensCount: number }) | null> {
   const r = await parentQuery(db, p)
     .selectAll('api_keys')
-    .select((eb) =>
-      eb
-        .selectFrom('tokens')
-        .whereRef('tokens.api_key_id', '=', 'api_keys.id')
-        .select((e2) => e2.fn.countAll<number>().as('c'))
-        .as('tokens_count'),
-    )
+    .select(tokensCount)
     .where('identifier', '=', identifier)
     .executeTakeFirst();
   return r ? { ...toApiKey(r), tokensCount: Number(r.tokens_count ?? 0) } : null;
@@ -131,13 +134,7 @@ export async function listApiKeys(db: Db, p: KeyParent, q: ListQuery): Promise<L
   }
   let rows = base
     .selectAll('api_keys')
-    .select((eb) =>
-      eb
-        .selectFrom('tokens')
-        .whereRef('tokens.api_key_id', '=', 'api_keys.id')
-        .select((e2) => e2.fn.countAll<number>().as('c'))
-        .as('tokens_count'),
-    );
+    .select(tokensCount);
   for (const s of q.sort ?? [{ field: 'updatedAt', desc: true }]) {
     rows = rows.orderBy(`api_keys.${SORT_COLUMNS[s.field]}`, s.desc ? 'desc' : 'asc');
   }
