@@ -6,7 +6,7 @@
  */
 import { DUMMY_DIGEST, digestSecret, digestsEqual, parseToken, type ParsedToken } from '../domain/tokens.js';
 import type { Scope } from '../domain/scope.js';
-import { credentialByDigest, credentialsByKeyId, readCredentialByTokenId, type CredentialRecord } from '../store/credentials.js';
+import { credentialsByKeyId, readCredentialByTokenId, type CredentialRecord } from '../store/credentials.js';
 import { isTombstoned } from '../store/tokens.js';
 import { cgApiKeyByDigest, type CgApiKeyRecord } from '../store/cgApiKeys.js';
 import { getUser } from '../store/users.js';
@@ -101,8 +101,10 @@ export class VerificationService {
   /** Called with every outcome, for metrics. */
   onOutcome: (outcome: 'valid' | VerifyFailureReason) => void = () => undefined;
   readonly cache: VerificationCache<Lookup>;
-  /** Permissions by principal and scope, so a miss on one of a principal's tokens reads only the token. */
-  /** Principals' permissions per scope; AccessService checks outside transactions use it too. */
+  /**
+   * Permissions by principal and scope, so a miss on one of a principal's tokens reads only the token;
+   * AccessService's checks outside transactions use it too.
+   */
   readonly permissionCache: PermissionCache;
 
   constructor(
@@ -294,49 +296,36 @@ export class VerificationService {
     return { credentials, missReason };
   }
 
-  /** A CG key acts as itself, with exactly the permissions of its user groups (spec harness-ng.md section 4). */
-  private async buildCg(rec: CredentialRecord, scope: Scope): Promise<Verified> {
-    const permissions = [...(await effectivePermissions(this.ctx.store.db, { type: 'API_KEY', id: rec.apiKeyId, accountId: rec.accountId }, scope))].sort();
-    return Object.freeze({
-      valid: true as const,
-      tokenId: rec.tokenId,
-      apiKeyId: rec.apiKeyId,
-      apiKeyIdentifier: rec.apiKeyIdentifier,
-      apiKeyType: 'CG' as const,
-      format: rec.format,
-      accountId: rec.accountId,
-      scope,
-      principal: { type: 'API_KEY' as const, id: rec.apiKeyId, identifier: rec.apiKeyId, name: rec.principalName, email: '', scope, isOperator: false },
-      permissions,
-      validFrom: rec.validFrom,
-      expiresAt: null,
-    });
-  }
-
   private async build(rec: CredentialRecord): Promise<Verified> {
     const scope = scopeOf(rec.accountId, rec.orgId, rec.projectId);
-    if (rec.format === 'harness_cg') return this.buildCg(rec, scope);
-    const isUser = rec.userId !== null;
-    const principal: VerifiedPrincipal = {
-      type: isUser ? 'USER' : 'SERVICE_ACCOUNT',
-      id: (isUser ? rec.userId : rec.serviceAccountId)!,
-      identifier: rec.principalIdentifier,
-      name: rec.principalName,
-      email: rec.principalEmail,
-      scope: isUser ? scopeOf(rec.accountId, '', '') : scopeOf(rec.accountId, rec.principalOrgId, rec.principalProjectId),
-      isOperator: rec.principalIsOperator,
-    };
-    const asPrincipal: Principal =
-      principal.type === 'USER'
+    let principal: VerifiedPrincipal;
+    let asPrincipal: Principal;
+    if (rec.format === 'harness_cg') {
+      // A CG key acts as itself, with exactly the permissions of its user groups (spec harness-ng.md section 4).
+      principal = { type: 'API_KEY', id: rec.apiKeyId, identifier: rec.apiKeyId, name: rec.principalName, email: '', scope, isOperator: false };
+      asPrincipal = { type: 'API_KEY', id: rec.apiKeyId, accountId: rec.accountId };
+    } else {
+      const isUser = rec.userId !== null;
+      principal = {
+        type: isUser ? 'USER' : 'SERVICE_ACCOUNT',
+        id: (isUser ? rec.userId : rec.serviceAccountId)!,
+        identifier: rec.principalIdentifier,
+        name: rec.principalName,
+        email: rec.principalEmail,
+        scope: isUser ? scopeOf(rec.accountId, '', '') : scopeOf(rec.accountId, rec.principalOrgId, rec.principalProjectId),
+        isOperator: rec.principalIsOperator,
+      };
+      asPrincipal = isUser
         ? { type: 'USER', id: principal.id, accountId: rec.accountId }
         : { type: 'SERVICE_ACCOUNT', id: principal.id, identifier: principal.identifier, scope: principal.scope };
+    }
     const permissions = await this.permissionCache.get(asPrincipal, scope, () => effectivePermissions(this.ctx.store.db, asPrincipal, scope));
     return Object.freeze({
       valid: true as const,
       tokenId: rec.tokenId,
       apiKeyId: rec.apiKeyId,
       apiKeyIdentifier: rec.apiKeyIdentifier,
-      apiKeyType: rec.apiKeyType as 'USER' | 'SERVICE_ACCOUNT',
+      apiKeyType: rec.apiKeyType as Verified['apiKeyType'],
       format: rec.format,
       accountId: rec.accountId,
       scope,

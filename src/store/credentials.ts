@@ -106,11 +106,6 @@ export async function credentialsByKeyId(db: Db, apiKeyId: string): Promise<Cred
   return rows.map(toRecord);
 }
 
-export async function credentialByDigest(db: Db, digestHex: string): Promise<CredentialRecord | null> {
-  const r = await baseQuery(db).where('t.secret_digest', '=', digestHex).executeTakeFirst();
-  return r ? toRecord(r) : null;
-}
-
 /** The by-token-id read compiled once per SQLite handle, as a better-sqlite3 prepared statement. */
 const sqliteByTokenId = new WeakMap<BetterSqlite3.Database, BetterSqlite3.Statement>();
 /** The same read's text for PostgreSQL (the schema comes from search_path, so one text serves every pool). */
