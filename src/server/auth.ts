@@ -6,9 +6,8 @@
  * so the cookie alone (which a browser attaches by itself) authenticates nothing.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Actor } from '../domain/model.js';
 import type { Caller } from '../services/context.js';
-import type { VerificationService, Verified, VerifyResult } from '../services/verification.js';
+import { actorOf, type VerificationService, type Verified, type VerifyResult } from '../services/verification.js';
 
 /** The presented credential, or null when the request carries none. */
 export function presentedToken(req: FastifyRequest): string | null {
@@ -22,15 +21,6 @@ export function presentedToken(req: FastifyRequest): string | null {
   return null;
 }
 
-export function actorOf(v: Verified): Actor {
-  // A password-signed console session has no key or token ('').
-  const via = { apiKeyId: v.apiKeyId || null, tokenId: v.tokenId || null };
-  if (v.principal.type === 'USER') {
-    return { type: 'USER', id: v.principal.id, accountId: v.accountId, isOperator: v.principal.isOperator, via };
-  }
-  if (v.principal.type === 'API_KEY') return { type: 'API_KEY', id: v.principal.id, accountId: v.accountId, via };
-  return { type: 'SERVICE_ACCOUNT', id: v.principal.id, identifier: v.principal.identifier, scope: v.principal.scope, via };
-}
 
 export function callerOf(v: Verified, req: FastifyRequest): Caller {
   return { actor: actorOf(v), requestId: String(req.id) };

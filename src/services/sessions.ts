@@ -7,13 +7,12 @@ import { signJwt, verifyJwt, type JwtClaims } from '../domain/jwt.js';
 import { isUniqueViolation } from '../store/database.js';
 import { getSetting, insertSetting } from '../store/settings.js';
 import { UnauthenticatedError } from '../domain/errors.js';
-import type { Actor } from '../domain/model.js';
 import { makeScope } from '../domain/scope.js';
 import { endConsoleSession, getConsoleSession, insertConsoleSession, type ConsoleSessionRecord } from '../store/consoleSessions.js';
 import { mutate } from './audit.js';
 import type { Caller, ServiceContext } from './context.js';
 import type { UserService } from './users.js';
-import type { VerificationService, Verified, VerifyMeta, VerifyResult } from './verification.js';
+import { actorOf, type VerificationService, type Verified, type VerifyMeta, type VerifyResult } from './verification.js';
 
 export class SessionService {
   private identity: { serverId: string; secret: Buffer } | null = null;
@@ -105,7 +104,7 @@ export class ConsoleSessionService {
     const expiresAt = Math.min(now + ttlMs, verified.expiresAt ?? Number.POSITIVE_INFINITY);
     // 128 random bits: the row id is never guessable, though the JWT's signature already guards it.
     const id = randomBytes(16).toString('base64url');
-    const caller: Caller = { actor: actorFrom(verified), requestId: meta.requestId };
+    const caller: Caller = { actor: actorOf(verified), requestId: meta.requestId };
     const method = tokenId ? 'token' : 'password';
     await mutate(this.ctx, caller, { action: 'session.create', resourceType: SESSION_RESOURCE, resourceId: id, scope: makeScope(verified.accountId) }, async (tx) => {
       await insertConsoleSession(tx, { id, accountId: verified.accountId, userId: verified.principal.id, tokenId, createdAt: now, expiresAt, endedAt: null });
@@ -133,15 +132,10 @@ export class ConsoleSessionService {
     const { verified, session } = await this.resolve(jwt);
     if (!session) return;
     const now = this.ctx.clock.now();
-    const caller: Caller = { actor: verified.valid ? actorFrom(verified) : { type: 'SYSTEM', id: 'console' }, requestId };
+    const caller: Caller = { actor: verified.valid ? actorOf(verified) : { type: 'SYSTEM', id: 'console' }, requestId };
     await mutate(this.ctx, caller, { action: 'session.end', resourceType: SESSION_RESOURCE, resourceId: session.id, scope: makeScope(session.accountId) }, async (tx) => {
       await endConsoleSession(tx, session.id, now);
       return { result: undefined };
     });
   }
-}
-
-function actorFrom(v: Verified): Actor {
-  const via = { apiKeyId: v.apiKeyId || null, tokenId: v.tokenId || null };
-  return { type: 'USER', id: v.principal.id, accountId: v.accountId, isOperator: v.principal.isOperator, via };
 }

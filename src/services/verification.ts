@@ -5,6 +5,7 @@
  * principal's permissions are held parsed, and evicted by every mutation that can change them.
  */
 import { DUMMY_DIGEST, digestSecret, digestsEqual, parseToken, type ParsedToken } from '../domain/tokens.js';
+import type { Actor } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
 import { credentialsByKeyId, readCredentialByTokenId, type CredentialRecord } from '../store/credentials.js';
 import { isTombstoned } from '../store/tokens.js';
@@ -369,4 +370,15 @@ function cacheKey(p: ParsedToken, digest: Buffer): string {
   if (p.format === 'harness_ng') return `t:${p.tokenId}`;
   if (p.format === 'zenml') return `k:${p.keyId}`;
   return `d:${digest.toString('hex')}`;
+}
+
+/** Who acts, for permission checks and the audit log, when a request carries this verified credential. */
+export function actorOf(v: Verified): Actor {
+  // A password-signed console session has no key or token ('').
+  const via = { apiKeyId: v.apiKeyId || null, tokenId: v.tokenId || null };
+  if (v.principal.type === 'USER') {
+    return { type: 'USER', id: v.principal.id, accountId: v.accountId, isOperator: v.principal.isOperator, via };
+  }
+  if (v.principal.type === 'API_KEY') return { type: 'API_KEY', id: v.principal.id, accountId: v.accountId, via };
+  return { type: 'SERVICE_ACCOUNT', id: v.principal.id, identifier: v.principal.identifier, scope: v.principal.scope, via };
 }

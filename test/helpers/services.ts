@@ -8,7 +8,7 @@ import { ManualClock } from '../../src/domain/clock.js';
 import type { KeywardError } from '../../src/domain/errors.js';
 import type { ServiceAccount, User } from '../../src/domain/model.js';
 import { makeScope, type Scope } from '../../src/domain/scope.js';
-import { actorOf } from '../../src/server/auth.js';
+import { actorOf } from '../../src/services/verification.js';
 import type { KeyOwner } from '../../src/services/apiKeys.js';
 import { SYSTEM_CALLER, type Caller, type Limits } from '../../src/services/context.js';
 import { createServices, type Services } from '../../src/services/index.js';
