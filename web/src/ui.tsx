@@ -149,6 +149,23 @@ export function FormError({ error }: { error: string | null | undefined }) {
  * A modal <dialog>: the rest of the page is inert while it is open, Escape closes it, focus goes to
  * its first field (or `autoFocus`), and returns to the control that opened it.
  */
+/** A form's error line and its submit and Cancel buttons, at the foot of a dialog. */
+export function FormActions({ error, busy, submitLabel, onCancel }: { error: string | null | undefined; busy: boolean; submitLabel: string; onCancel: () => void }) {
+  return (
+    <>
+      <FormError error={error} />
+      <div className="dialog-actions">
+        <Button type="submit" variant="primary" busy={busy}>
+          {submitLabel}
+        </Button>
+        <Button variant="ghost" onClick={onCancel}>
+          Cancel
+        </Button>
+      </div>
+    </>
+  );
+}
+
 export function Dialog(props: { title: string; onClose: () => void; children: ReactNode; wide?: boolean; role?: 'dialog' | 'alertdialog'; describedBy?: string }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();

@@ -6,7 +6,7 @@
 import { useCallback, useState, type FormEvent } from 'react';
 import { api, ApiError, type ApiKey, type ApiKeyAggregate, type FieldErrors, type Owner, type TokenState, type TokenView } from '../api';
 import { clientName, formatDateInput, formatDay, formatTags, formatTime, identifierFromName, identifierProblem, parseDate, parseTags } from '../format';
-import { Button, ConfirmDialog, Dialog, EmptyState, Field, FormError, Loading, MoreMenu, Pager, SearchBox, TokenRevealDialog, useAsync, useToast } from '../ui';
+import { Button, ConfirmDialog, Dialog, EmptyState, Field, FormActions, FormError, Loading, MoreMenu, Pager, SearchBox, TokenRevealDialog, useAsync, useToast } from '../ui';
 
 const PAGE_SIZE = 10;
 
@@ -408,15 +408,7 @@ function KeyDialog({ owner, existing, onClose, onSaved }: { owner: Owner; existi
     <Dialog title={existing ? `Edit API key ${existing.name}` : 'New API key'} onClose={onClose}>
       <form onSubmit={submit} noValidate>
         <NamedFields form={form} identifierLocked={!!existing} what="key" />
-        <FormError error={form.error} />
-        <div className="dialog-actions">
-          <Button type="submit" variant="primary" busy={form.busy}>
-            Save
-          </Button>
-          <Button variant="ghost" onClick={onClose}>
-            Cancel
-          </Button>
-        </div>
+        <FormActions error={form.error} busy={form.busy} submitLabel="Save" onCancel={onClose} />
       </form>
     </Dialog>
   );
@@ -466,15 +458,7 @@ function TokenDialog(props: { owner: Owner; apiKey?: ApiKey; existing?: TokenVie
         ) : (
           <p className="hint">Without a date, the token expires after the key's default lifetime ({expiryDefault} days).</p>
         )}
-        <FormError error={form.error} />
-        <div className="dialog-actions">
-          <Button type="submit" variant="primary" busy={form.busy}>
-            {existing ? 'Save' : 'Generate Token'}
-          </Button>
-          <Button variant="ghost" onClick={props.onClose}>
-            Cancel
-          </Button>
-        </div>
+        <FormActions error={form.error} busy={form.busy} submitLabel={existing ? 'Save' : 'Generate Token'} onCancel={props.onClose} />
       </form>
     </Dialog>
   );
@@ -526,15 +510,7 @@ function RotateDialog({ owner, token, onClose, onRotated }: { owner: Owner; toke
         ) : (
           <p className="hint">The old token stops working as soon as you rotate.</p>
         )}
-        <FormError error={error} />
-        <div className="dialog-actions">
-          <Button type="submit" variant="primary" busy={busy}>
-            Rotate Token
-          </Button>
-          <Button variant="ghost" onClick={onClose}>
-            Cancel
-          </Button>
-        </div>
+        <FormActions error={error} busy={busy} submitLabel="Rotate Token" onCancel={onClose} />
       </form>
     </Dialog>
   );

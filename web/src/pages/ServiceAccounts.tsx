@@ -3,7 +3,7 @@ import { useCallback, useState, type FormEvent } from 'react';
 import { api, ApiError, type FieldErrors, type Scope, type ServiceAccount } from '../api';
 import { Link, navigate, scopeLabel, scopeLevel, withScope } from '../app';
 import { parseTags } from '../format';
-import { Button, ConfirmDialog, Dialog, EmptyState, Field, FormError, Loading, MoreMenu, Pager, SearchBox, useAsync, useToast } from '../ui';
+import { Button, ConfirmDialog, Dialog, EmptyState, Field, FormActions, FormError, Loading, MoreMenu, Pager, SearchBox, useAsync, useToast } from '../ui';
 import { ApiKeysPanel, localProblems, NamedFields, Tags, useNamedForm } from './ApiKeys';
 
 const PAGE_SIZE = 20;
@@ -176,15 +176,7 @@ function ServiceAccountDialog({ scope, existing, onClose, onSaved }: { scope: Sc
             />
           )}
         </Field>
-        <FormError error={form.error} />
-        <div className="dialog-actions">
-          <Button type="submit" variant="primary" busy={form.busy}>
-            Save
-          </Button>
-          <Button variant="ghost" onClick={onClose}>
-            Cancel
-          </Button>
-        </div>
+        <FormActions error={form.error} busy={form.busy} submitLabel="Save" onCancel={onClose} />
       </form>
     </Dialog>
   );
@@ -370,15 +362,7 @@ function RoleDialog({ scope, sa, taken, onClose, onAdded }: { scope: Scope; sa: 
             </select>
           )}
         </Field>
-        <FormError error={error} />
-        <div className="dialog-actions">
-          <Button type="submit" variant="primary" busy={busy}>
-            Add role
-          </Button>
-          <Button variant="ghost" onClick={onClose}>
-            Cancel
-          </Button>
-        </div>
+        <FormActions error={error} busy={busy} submitLabel="Add role" onCancel={onClose} />
       </form>
     </Dialog>
   );
