@@ -119,14 +119,14 @@ export class VerificationService {
   }
 
   async verify(raw: unknown, meta: VerifyMeta = {}): Promise<VerifyResult> {
-    const result = this.verifyCached(raw, meta) ?? (await this.check(raw, meta));
+    const result = await this.check(raw, meta);
     this.onOutcome(result.valid ? 'valid' : result.reason);
     return result;
   }
 
   /**
    * The answer when it needs no I/O (a malformed token, or a cache hit), synchronously; undefined
-   * when the store must be read. `verify` tries this first.
+   * when the store must be read (then call `verify`).
    */
   verifyCached(raw: unknown, meta: VerifyMeta = EMPTY_META): VerifyResult | undefined {
     const parsed = parseToken(raw);
@@ -137,6 +137,7 @@ export class VerificationService {
     return this.decide(parsed, digest, lookup, meta);
   }
 
+  /** Parse, hash and look up once; read the store only on a miss. */
   private async check(raw: unknown, meta: VerifyMeta): Promise<VerifyResult> {
     const parsed = parseToken(raw);
     if (!parsed.format) return REJECTED.malformed;

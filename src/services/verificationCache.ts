@@ -71,7 +71,7 @@ export class VerificationCache<V> {
     return slot.value;
   }
 
-  /** Caches a value (or a negative answer, `null`) read at `epoch`. */
+  /** Caches a value read at `epoch`; a negative answer (`null`, or a value with no `meta`: no credential) for the negative TTL. */
   set(key: string, value: V | null, meta: CacheEntryMeta | null, epoch: number): void {
     if (!this.enabled || epoch !== this.epochValue) return;
     if (this.map.has(key)) this.remove(key);
@@ -79,7 +79,8 @@ export class VerificationCache<V> {
       const oldest = this.map.keys().next();
       if (!oldest.done) this.remove(oldest.value);
     }
-    const ttl = value === null ? this.options.negativeTtlMs : this.options.ttlMs;
+    // A negative answer: null, or a value that names no credential (no invalidation meta to index).
+    const ttl = value === null || meta === null ? this.options.negativeTtlMs : this.options.ttlMs;
     this.map.set(key, { value, expiresAt: this.now() + ttl, meta });
     if (meta) {
       for (const id of meta.tokenIds) index(this.byToken, id, key);
