@@ -3,6 +3,7 @@
  * ManualClock, every service, and one provisioned account with its admin (user, Account Admin
  * role, personal key and token). No HTTP: tests call the services directly, as the protocols do.
  */
+import type { CacheOptions } from '../../src/services/verificationCache.js';
 import { expect } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import type { KeywardError } from '../../src/domain/errors.js';
@@ -34,10 +35,10 @@ export interface ServiceWorld {
   close(): Promise<void>;
 }
 
-export async function openServiceWorld(kind: DbKind, opts: { limits?: Partial<Limits> } = {}): Promise<ServiceWorld> {
+export async function openServiceWorld(kind: DbKind, opts: { limits?: Partial<Limits>; cache?: Partial<CacheOptions> } = {}): Promise<ServiceWorld> {
   const ts = await openTestStore(kind);
   const clock = new ManualClock(START);
-  const services = createServices({ store: ts.store, clock, ...(opts.limits ? { limits: opts.limits } : {}) });
+  const services = createServices({ store: ts.store, clock, ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.cache ? { cache: opts.cache } : {}) });
   const provisioned = await provisionAccount(services.ctx, SYSTEM_CALLER, {
     accountName: 'Acme',
     adminEmail: 'admin@acme.test',
