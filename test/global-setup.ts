@@ -86,6 +86,12 @@ async function throwawayCluster(): Promise<{ url: string; stop: () => void } | n
 }
 
 export default async function setup(project: TestProject) {
+  // `npm run test:fast`: SQLite only, nothing to build (its files run neither dist/ nor the console).
+  if (process.env.KEYWARD_TEST_FAST === '1') {
+    process.stderr.write('[keyward tests] test:fast: SQLite only; `npm test` runs PostgreSQL, the CLI, processes and the browser too\n');
+    project.provide('pgUrl', null);
+    return;
+  }
   // Tests that start Keyward as a process (CLI, two nodes, shutdown) run dist/: build it from the current source.
   execFileSync(process.execPath, [path.resolve('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
   // The browser tests (test/e2e) use the console the server serves from dist/web: build it from web/ too.

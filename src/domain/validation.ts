@@ -107,22 +107,22 @@ export function validate(checks: Array<[field: string, violation: string | null]
 /** What a NUL character in any request field is: PostgreSQL can neither store nor compare one. */
 export const NUL_RULE = 'must not contain a NUL character';
 
-/** The path of the first string (or object key) holding a NUL character, or null. */
+/**
+ * The path of the first string (or object key) holding a NUL character, or null. Iterative, so no
+ * input, however deeply nested, can overflow the stack.
+ */
 export function findNul(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
-  if (Array.isArray(value)) {
-    for (const item of value) {
-      const found = findNul(item, path);
-      if (found !== null) return found;
-    }
-    return null;
-  }
-  if (value !== null && typeof value === 'object') {
-    for (const [k, item] of Object.entries(value)) {
-      const at = path ? `${path}.${k}` : k;
-      if (k.includes('\u0000')) return at;
-      const found = findNul(item, at);
-      if (found !== null) return found;
+  const pending: Array<[unknown, string]> = [[value, path]];
+  while (pending.length > 0) {
+    const [item, at] = pending.pop()!;
+    if (typeof item === 'string') {
+      if (item.includes('\u0000')) return at;
+    } else if (Array.isArray(item)) {
+      for (let i = item.length - 1; i >= 0; i--) pending.push([item[i], at]);
+    } else if (item !== null && typeof item === 'object') {
+      const entries = Object.entries(item);
+      for (const [k] of entries) if (k.includes('\u0000')) return at ? `${at}.${k}` : k;
+      for (let i = entries.length - 1; i >= 0; i--) pending.push([entries[i]![1], at ? `${at}.${entries[i]![0]}` : entries[i]![0]]);
     }
   }
   return null;

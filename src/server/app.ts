@@ -15,6 +15,21 @@ import { redactPaths, requestIdFrom, serializers } from './logging.js';
 import { installValidators, keywardValidatorCompiler } from './validation.js';
 import { acceptConsoleSessions } from './auth.js';
 import { installConsole } from './console.js';
+import { installJsonBodyParser } from './bodies.js';
+
+/** One route as it was registered: the sweeps in test/ (empty bodies, fuzzing, isolation) walk these. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  schema: unknown;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route the app serves, in registration order (HEAD twins of GET routes left out). */
+    routeTable: RouteEntry[];
+  }
+}
 
 export interface AppOptions {
   services: Services;
@@ -48,6 +63,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     schemaController: { compilersFactory: { buildValidator: (() => validator) as never } },
   });
   installValidators(app, validator);
+  installJsonBodyParser(app);
+
+  const routeTable: RouteEntry[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue; // Fastify's automatic twin of a GET route
+      routeTable.push({ method, url: route.url, schema: route.schema });
+    }
+  });
 
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', String(req.id));
