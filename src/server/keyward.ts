@@ -13,6 +13,7 @@ import { buildApp } from './app.js';
 import { lazyKeyring } from './masterKey.js';
 import type { Config } from './config.js';
 import { VERSION } from '../version.js';
+import { isKeywardError } from '../domain/errors.js';
 
 export interface KeywardOptions {
   config: Config;
@@ -76,6 +77,16 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
   });
   // Master-key rotation: with older keys configured, re-seal every CG key under the current one at start.
   const resealed = config.masterKeyPrevious.length > 0 ? await services.cgApiKeys.reseal() : null;
+  // The session-signing secret: created sealed, moved off its old plain form, re-sealed after a
+  // master-key rotation. A secret this node cannot open leaves sessions refused (with a message
+  // saying why) rather than the server down: tokens still verify.
+  let sessionSecret: { outcome: string } | { error: string };
+  try {
+    sessionSecret = { outcome: await services.sessions.prepareSecret() };
+  } catch (e) {
+    if (!isKeywardError(e)) throw e;
+    sessionSecret = { error: e.message };
+  }
   const bootstrapped = await bootstrap(services.ctx, {
     token: config.bootstrapToken ?? null,
     adminEmail: config.bootstrapEmail,
@@ -123,6 +134,9 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     ...(opts.logStream ? { logStream: opts.logStream } : {}),
   });
   if (resealed) app.log.info(resealed, 'CG API keys re-sealed under the current master key');
+  if ('error' in sessionSecret) app.log.error(sessionSecret.error);
+  else if (sessionSecret.outcome === 'migrated') app.log.warn('the session-signing secret was stored in plain text: replaced by a new sealed secret; existing ZenML and console sessions have ended');
+  else if (sessionSecret.outcome === 'resealed') app.log.info('session-signing secret re-sealed under the current master key');
   services.usage.start();
 
   // Harness deletes expired tokens through a TTL index; Keyward keeps them listed for a retention period first.

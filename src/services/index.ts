@@ -44,7 +44,7 @@ export interface ServicesOptions {
   usageFlushMs?: number;
   cache?: Partial<CacheOptions>;
   onBackgroundError?: (e: unknown) => void;
-  /** Seals Harness CG keys; resolved on first use. Without one, creating or reading a CG key fails. */
+  /** Seals Harness CG keys and the session-signing secret; resolved on first use. Without one, CG keys and sessions fail. */
   keyring?: () => Keyring;
 }
 
@@ -65,7 +65,7 @@ export function createServices(opts: ServicesOptions): Services {
     throw new PreconditionFailedError('No master key is configured: set KEYWARD_MASTER_KEY');
   });
   const users = new UserService(ctx, access);
-  const sessions = new SessionService(ctx);
+  const sessions = new SessionService(ctx, keyring);
   const verification = new VerificationService(ctx, usage, { ...DEFAULT_CACHE_OPTIONS, ...opts.cache });
   access.usePermissionCache(verification.permissionCache);
   return {
