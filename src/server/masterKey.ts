@@ -24,7 +24,7 @@ export function readOrCreateKeyFile(file: string): Buffer {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
   let fd: number;
   try {
     fd = openSync(file, 'wx', 0o600);

@@ -76,7 +76,7 @@ export function createServices(opts: ServicesOptions): Services {
     serviceAccounts,
     apiKeys,
     tokens,
-    zenml: new ZenmlService(ctx, access, serviceAccounts, apiKeys, tokens),
+    zenml: new ZenmlService(ctx, access, serviceAccounts, apiKeys, tokens, users),
     sessions,
     consoleSessions: new ConsoleSessionService(ctx, sessions, users, verification),
     verification,

@@ -153,7 +153,8 @@ export class SessionService {
   }
 }
 
-export type ConsoleSignIn = { email: string; password: string } | { token: string };
+/** `accountId` picks the account when the email and password are a user's in several. */
+export type ConsoleSignIn = { email: string; password: string; accountId?: string | undefined } | { token: string };
 
 export interface ConsoleSession {
   /** The signed session JWT that goes in the cookie; never logged, never shown to scripts. */
@@ -194,7 +195,7 @@ export class ConsoleSessionService {
       verified = v;
       tokenId = v.tokenId;
     } else {
-      const user = await this.users.authenticate(input.email, input.password);
+      const user = await this.users.authenticate(input.email, input.password, { accountId: input.accountId, ip: meta.ip ?? null, userAgent: meta.userAgent ?? null, client: 'console', requestId: meta.requestId });
       const v = await this.verification.userSession(user.id);
       if (!v.valid) throw new UnauthenticatedError('Invalid email or password', 'invalid_credentials');
       verified = v;
