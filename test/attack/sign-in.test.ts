@@ -130,6 +130,10 @@ describeEachDb('attack: sign-in, user reads, email oracle, lockout, audit', (kin
     expect(events.find((e) => e.actorId === keyId && e.details.method === 'api_key' && e.details.ip === '192.0.2.12')).toMatchObject({ outcome: 'failure' });
     expect(log.text).not.toContain(wrong);
     expect(log.text).not.toContain('ab'.repeat(32));
+    // A sign-in naming no user writes nothing (no tenant would see it, and anyone could grow the database).
+    expect((await consoleSignIn({ email: 'no.such.user@nowhere.test', password: wrong })).status).toBe(401);
+    const stray = await k.keyward.store.db.selectFrom('audit_events').select('id').where('actor_id', '=', 'no.such.user@nowhere.test').execute();
+    expect(stray).toEqual([]);
     // B's log has B's own failures only: A's admin email failing in A is not shown to B.
     const bLog = await B.http.get(`/v1/accounts/${B.accountId}/audit`, { query: { action: 'session.signin', pageSize: 100 } });
     expect((bLog.body.items as Array<{ details: { ip: string } }>).some((e) => e.details.ip === '192.0.2.12')).toBe(false);
