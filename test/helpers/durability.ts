@@ -92,7 +92,12 @@ export async function runDurability(opts: DurabilityOptions): Promise<Durability
       const url = server.url;
       let stop = false;
       const loops = Array.from({ length: workers }, (_, w) => writer(url, token, accountId, `r${round}w${w}`, () => stop, acked, report));
-      await sleep(minLoad + Math.random() * (maxLoad - minLoad));
+      // Load for a random while, and at least until this round has had writes acknowledged (a
+      // loaded machine can take seconds for the first), so every kill lands among real writes.
+      const tokensBefore = acked.token.size + acked.rotations;
+      const until = performance.now() + minLoad + Math.random() * (maxLoad - minLoad);
+      const giveUp = performance.now() + 15_000;
+      while (performance.now() < giveUp && (performance.now() < until || acked.token.size + acked.rotations < tokensBefore + 2)) await sleep(25);
       // The kill lands in the middle of the load: requests in flight are cut off.
       await server.stop('SIGKILL');
       stop = true;
