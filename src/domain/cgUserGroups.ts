@@ -114,7 +114,7 @@ export function checkCgSettings(s: Partial<CgGroupSettings>): string | null {
     if (strings.some(tooLong)) return `notificationSettings: values are at most ${CG_LIMITS.stringChars} characters long`;
   }
   const sso = s.ssoSetting;
-  if (sso && [sso.ssoProviderId, sso.groupName, sso.type === 'LDAP' ? sso.groupDN : ''].some((v) => v.trim() === '' || tooLong(v))) {
+  if (sso && (sso.type === 'LDAP' ? [sso.ssoProviderId, sso.groupName, sso.groupDN] : [sso.ssoProviderId, sso.groupName]).some((v) => v.trim() === '' || tooLong(v))) {
     return 'ssoSetting: ssoProviderId, groupName (and groupDN for LDAP) must be non-blank and at most 2048 characters long';
   }
   const p = s.permissions;

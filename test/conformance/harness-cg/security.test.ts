@@ -147,7 +147,7 @@ describeEachDb('harness CG security', (kind) => {
     const aliases = Array.from({ length: 20 }, (_, i) => `a${i}: userGroups(limit: 100) { nodes { users(limit: 100) { nodes { id } } } }`).join(' ');
     const costly = await gql(a.http, a.acc, `{ ${aliases} }`);
     expect(costly.body.data).toBeUndefined();
-    expect(costly.body.errors[0].message).toMatch(/exceeds the maximum cost of 5000/);
+    expect(costly.body.errors[0].message).toMatch(/exceeds the maximum cost of 10000/);
     // A normal query well under the limits still runs.
     expect((await gql(a.http, a.acc, '{ userGroups(limit: 100) { nodes { users(limit: 10) { nodes { id } } } } }')).body.errors).toBeUndefined();
   });
