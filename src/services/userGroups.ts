@@ -157,6 +157,8 @@ export class UserGroupService {
         result: { group, members: await access.membersOf(tx, group.id) },
         resourceId: group.identifier,
         details: { id: group.id, name: group.name, users: input.users ?? [] },
+        // A new group's CG account permissions count for its members and keys at once.
+        invalidate: group.cg.permissions ? [{ kind: 'permissions', accountId: scope.accountId }] : [],
       };
     });
   }
