@@ -42,8 +42,8 @@ export const GRAPHQL_LIMITS = {
   /** Nesting depth; the standard introspection query needs 15. */
   depth: 15,
   /**
-   * Fields resolved, with list fields counted `limit` times (a variable's actual value). The largest
-   * query Harness's Go SDK sends (`cd.UserClient.ListUserGroups` at limit 100) costs 4,706.
+   * Fields resolved, with list fields counted `limit` times (a variable's actual value). Harness's Go
+   * SDK's `cd.UserClient.ListUserGroups` costs 531 at limit 10 and 5,301 at limit 100, the page cap.
    */
   cost: 10_000,
 } as const;
