@@ -92,6 +92,10 @@ describeEachDb('harness CG: user groups and users as the Go SDK uses them', (kin
       samlSettings: {},
     });
     expect((await gql(a.http, a.acc, byId(g.id))).body.data.userGroup).toEqual(g);
+    // NG shows the same group's SSO link in UserGroupDTO's own fields.
+    const ng = await a.http.get(`/ng/api/user-groups/${encodeURIComponent('Ops')}`, { query: { accountIdentifier: a.acc } });
+    expect(ng.status, ng.text).toBe(200);
+    expect(ng.body.data).toMatchObject({ isSsoLinked: true, linkedSsoId: 'ldap1', linkedSsoType: 'LDAP', ssoGroupId: 'cn=ops', ssoGroupName: 'ops', ssoLinked: true });
 
     // An update that leaves a setting out keeps it; null clears it.
     const upd = await gql(a.http, a.acc, UPDATE, { input: { userGroupId: g.id, name: 'Ops', notificationSettings: null } });
