@@ -4,7 +4,7 @@
  * API keys that name it. NG addresses a group by scope and identifier; CG by its id, at account
  * level, and names CG groups uniquely in the account (CG has no identifier: one is derived).
  */
-import { checkCgSettings, EMPTY_CG_SETTINGS, type CgGroupSettings, type CgPermissions } from '../domain/cgUserGroups.js';
+import { checkCgSettings, EMPTY_CG_SETTINGS, grantsOfAccountPermissions, type CgGroupSettings, type CgPermissions } from '../domain/cgUserGroups.js';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../domain/errors.js';
 import { newAccountId, randomAlphanumeric } from '../domain/ids.js';
 import type { User, UserGroup } from '../domain/model.js';
@@ -81,6 +81,18 @@ export class UserGroupService {
     return 'scope' in ref ? ref.identifier : ref.id;
   }
 
+  /**
+   * CG account permission types that Keyward honours grant permissions like a role assignment does,
+   * so adding to what a group grants takes what granting a role takes (`core_roleassignment_edit`),
+   * not just `core_usergroup_manage`: else managing groups would be a way to grant oneself more.
+   */
+  private async assertMayChangeGrants(caller: Caller, scope: Scope, before: CgPermissions | null, after: CgPermissions | null, db?: Db): Promise<void> {
+    const a = new Set(grantsOfAccountPermissions(before?.accountPermissionTypes ?? []));
+    const b = new Set(grantsOfAccountPermissions(after?.accountPermissionTypes ?? []));
+    if ([...b].every((p) => a.has(p))) return; // taking grants away escalates nothing
+    await this.access.require(caller, P.roleAssignmentEdit, { type: RESOURCE.roleAssignment, identifier: null }, scope, db);
+  }
+
   private async find(db: Db, ref: GroupRef): Promise<UserGroup> {
     let g: UserGroup | null;
     if ('scope' in ref) g = await access.getUserGroup(db, ref.scope, ref.identifier);
@@ -140,6 +152,7 @@ export class UserGroupService {
       updatedAt: now,
     };
     return mutate(this.ctx, caller, { action: 'usergroup.create', resourceType: RESOURCE.userGroup, resourceId: group.identifier, scope }, async (tx) => {
+      await this.assertMayChangeGrants(caller, scope, null, group.cg.permissions, tx);
       await assertScopeExists(tx, scope);
       if (cg) {
         await this.assertCgNameFree(tx, scope.accountId, group.name, null);
@@ -180,6 +193,7 @@ export class UserGroupService {
         cg: mergeCg(group.cg, patch.cg),
         updatedAt: now,
       };
+      await this.assertMayChangeGrants(caller, scope, group.cg.permissions, next.cg.permissions, tx);
       await access.updateUserGroup(tx, next);
       if (patch.users != null) await this.setMembers(tx, next, patch.users, now);
       return {
@@ -203,6 +217,7 @@ export class UserGroupService {
       const group = await this.find(tx, ref);
       const permissions = change(group.cg.permissions);
       validate([['permissions', checkCgSettings({ permissions })]]);
+      await this.assertMayChangeGrants(caller, scope, group.cg.permissions, permissions, tx);
       const next: UserGroup = { ...group, cg: { ...group.cg, permissions }, updatedAt: this.ctx.clock.now() };
       await access.updateUserGroup(tx, next);
       return {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDb } from '../../helpers/databases.js';
 import type { TestKeyward } from '../../helpers/keyward.js';
 import { issueUserToken } from '../../helpers/nativeApi.js';
-import { gql, messages, newAccount, startCg, type Account } from './support.js';
+import { customRole, gql, grantGroupRole, messages, newAccount, startCg, type Account } from './support.js';
 
 /** harness/cd/user_group.go's userGroupFields, as the SDK sends it. */
 const USER_GROUP_FIELDS = `
@@ -141,6 +141,32 @@ describeEachDb('harness CG: user groups and users as the Go SDK uses them', (kin
     // Taking the types away takes the grant away at once (the permission cache is evicted).
     await gql(a.http, a.acc, perms, { i: { userGroupId: g.id, permissions: { accountPermissions: { accountPermissionTypes: ['MANAGE_DELEGATES'] } } } });
     expect(messages(await asReader(LIST, { limit: 10 }))).toEqual(['User not authorized.']);
+  });
+
+  it('adding honoured account permissions takes core_roleassignment_edit, as granting a role does; stored-only ones do not', async () => {
+    const created = await a.http.post(`/v1/accounts/${a.acc}/users`, { email: `groupie-${kind}@example.com` });
+    const groupie = created.body.id as string;
+    const token = (await issueUserToken(k, a.acc, groupie)).token;
+    await customRole(k, a.acc, `groups_only_${kind}`, ['core_usergroup_view', 'core_usergroup_manage']);
+    const holder = (await gql(a.http, a.acc, CREATE, { input: { name: `Group managers ${kind}`, userIds: [groupie] } })).body.data.createUserGroup.userGroup.id as string;
+    await grantGroupRole(k, a.acc, holder, `groups_only_${kind}`);
+    const asGroupie = (q: string, v?: unknown) => gql(a.http, a.acc, q, v, { token });
+    // Stored-only types, notification settings and SSO links: group management is enough.
+    const plain = await asGroupie(CREATE, { input: { name: `delegates ${kind}`, permissions: { accountPermissions: { accountPermissionTypes: ['MANAGE_DELEGATES'] } } } });
+    expect(plain.body.errors, plain.text).toBeUndefined();
+    const id = plain.body.data.createUserGroup.userGroup.id as string;
+    // Granting oneself MANAGE_API_KEYS through a group is refused, by every route, and nothing changes.
+    const add = 'mutation($i: AddAccountPermissionInput!) { addAccountPermission(input: $i) { clientMutationId } }';
+    expect(messages(await asGroupie(add, { i: { userGroupId: holder, accountPermission: 'MANAGE_API_KEYS' } }))).toEqual(['User not authorized.']);
+    expect(messages(await asGroupie(UPDATE, { input: { userGroupId: id, permissions: { accountPermissions: { accountPermissionTypes: ['MANAGE_USER_AND_USER_GROUPS_AND_API_KEYS'] } } } }))).toEqual(['User not authorized.']);
+    expect(messages(await asGroupie(CREATE, { input: { name: `escalation ${kind}`, userIds: [groupie], permissions: { accountPermissions: { accountPermissionTypes: ['VIEW_AUDITS'] } } } }))).toEqual(['User not authorized.']);
+    expect(messages(await asGroupie('{ apiKeys(limit: 1) { nodes { name } } }'))).toEqual(['User not authorized.']);
+    const after = await gql(a.http, a.acc, byId(id));
+    expect(after.body.data.userGroup.permissions.accountPermissions.accountPermissionTypes).toEqual(['MANAGE_DELEGATES']);
+    // An Account Admin may; and taking grants away needs only group management.
+    expect((await gql(a.http, a.acc, add, { i: { userGroupId: id, accountPermission: 'VIEW_AUDITS' } })).body.errors).toBeUndefined();
+    const perms = 'mutation($i: UpdateUserGroupPermissionsInput) { updateUserGroupPermissions(input: $i) { clientMutationId } }';
+    expect((await asGroupie(perms, { i: { userGroupId: id, permissions: { accountPermissions: { accountPermissionTypes: [] } } } })).body.errors).toBeUndefined();
   });
 
   it("creates, finds, updates and deletes users as the SDK does; a deleted user's tokens stop working", async () => {
