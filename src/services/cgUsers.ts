@@ -8,6 +8,7 @@ import { InvalidArgumentError, NotFoundError } from '../domain/errors.js';
 import type { User } from '../domain/model.js';
 import { P, RESOURCE } from '../domain/permissions.js';
 import { makeScope } from '../domain/scope.js';
+import { validate } from '../domain/validation.js';
 import type { Db } from '../store/database.js';
 import { tombstoneTokens } from '../store/tokens.js';
 import * as store from '../store/users.js';
@@ -15,7 +16,7 @@ import type { AccessService } from './access.js';
 import { mutate } from './audit.js';
 import type { Caller, ServiceContext } from './context.js';
 import type { UserGroupService } from './userGroups.js';
-import type { UserService } from './users.js';
+import { checkUserName, type UserService } from './users.js';
 
 export class CgUserService {
   constructor(
@@ -45,8 +46,7 @@ export class CgUserService {
   /** Renames the user and, when `userGroupIds` is given, makes those their account-level groups. */
   async update(caller: Caller, accountId: string, id: string, patch: { name?: string | null; userGroupIds?: string[] | null }): Promise<User> {
     const scope = makeScope(accountId);
-    if (patch.name != null && patch.name.trim() === '') throw InvalidArgumentError.field('name', 'must not be blank');
-    if (patch.name != null && patch.name.length > 128) throw InvalidArgumentError.field('name', 'cannot be more than 128 characters long.');
+    validate([['name', checkUserName(patch.name)]]);
     await this.access.require(caller, P.userManage, { type: RESOURCE.user, identifier: id }, scope);
     return mutate(this.ctx, caller, { action: 'user.update', resourceType: RESOURCE.user, resourceId: id, scope }, async (tx) => {
       const u = await this.find(tx, accountId, id);

@@ -676,7 +676,9 @@ func runCG(uc *cd.UserClient, p string) cgResult {
 	if called("CreateUser (leaver)", err) {
 		err = uc.DeleteUser(u2.Id)
 		if called("DeleteUser", err) {
-			var d struct{ DeleteUser struct{ ClientMutationId *string } }
+			var d struct {
+				DeleteUser struct{ ClientMutationId *string }
+			}
 			gql("DeleteUser", &d)
 		}
 		gone, err := uc.GetUserById(u2.Id)
@@ -696,7 +698,9 @@ func runCG(uc *cd.UserClient, p string) cgResult {
 	notif := &graphql.NotificationSettings{GroupEmailAddresses: []string{"team@example.com"}, MicrosoftTeamsWebhookUrl: "https://teams.example.com/hook", SendMailToNewMembers: true, SendNotificationToMembers: true, SlackNotificationSetting: &graphql.SlackNotificationSetting{SlackChannelName: "#ops", SlackWebhookUrl: "https://hooks.slack.com/x"}}
 	g, err := uc.CreateUserGroup(&graphql.UserGroup{Name: name, Description: "made by the Go SDK", NotificationSettings: notif, Permissions: perms, SAMLSettings: &graphql.SAMLSettings{GroupName: "saml-ops", SSOProviderId: "sso1"}})
 	if called("CreateUserGroup", err) {
-		var d struct{ CreateUserGroup struct{ UserGroup graphql.UserGroup } }
+		var d struct {
+			CreateUserGroup struct{ UserGroup graphql.UserGroup }
+		}
 		gql("CreateUserGroup", &d)
 		check(g.Id != "", "CreateUserGroup: no id")
 		eq("CreateUserGroup name", g.Name, name)
@@ -745,7 +749,9 @@ func runCG(uc *cd.UserClient, p string) cgResult {
 	perms2 := &graphql.UserGroupPermissions{AccountPermissions: &graphql.AccountPermissions{AccountPermissionTypes: []graphql.AccountPermissionType{graphql.AccountPermissionTypes.MANAGE_USERS_AND_GROUPS, graphql.AccountPermissionTypes.MANAGE_API_KEYS}}}
 	up, err := uc.UpdateUserGroup(&graphql.UserGroup{Id: out.Group, Name: name, Description: "updated by the Go SDK", NotificationSettings: notif2, Permissions: perms2})
 	if called("UpdateUserGroup", err) {
-		var d struct{ UpdateUserGroup struct{ UserGroup graphql.UserGroup } }
+		var d struct {
+			UpdateUserGroup struct{ UserGroup graphql.UserGroup }
+		}
 		gql("UpdateUserGroup", &d)
 		eq("UpdateUserGroup description", up.Description, "updated by the Go SDK")
 		eq("UpdateUserGroup notificationSettings", up.NotificationSettings, notif2)
@@ -758,7 +764,9 @@ func runCG(uc *cd.UserClient, p string) cgResult {
 	// Membership.
 	ok, err := uc.AddUserToGroup(out.User, out.Group)
 	if called("AddUserToGroup", err) {
-		var d struct{ AddUserToUserGroup struct{ UserGroup graphql.UserGroup } }
+		var d struct {
+			AddUserToUserGroup struct{ UserGroup graphql.UserGroup }
+		}
 		gql("AddUserToGroup", &d)
 		check(ok, "AddUserToGroup returned false")
 	}
@@ -790,7 +798,9 @@ func runCG(uc *cd.UserClient, p string) cgResult {
 		called("AddUserToGroup (doomed)", err)
 		ok, err = uc.RemoveUserFromGroup(out.User, d2.Id)
 		if called("RemoveUserFromGroup", err) {
-			var d struct{ RemoveUserFromUserGroup struct{ UserGroup graphql.UserGroup } }
+			var d struct {
+				RemoveUserFromUserGroup struct{ UserGroup graphql.UserGroup }
+			}
 			gql("RemoveUserFromGroup", &d)
 			check(ok, "RemoveUserFromGroup returned false")
 		}
@@ -798,7 +808,9 @@ func runCG(uc *cd.UserClient, p string) cgResult {
 		check(err == nil && !in, "IsUserInGroup after RemoveUserFromGroup: %v, %v", in, err)
 		err = uc.DeleteUserGroup(d2.Id)
 		if called("DeleteUserGroup", err) {
-			var d struct{ DeleteUserGroup struct{ ClientMutationId *string } }
+			var d struct {
+				DeleteUserGroup struct{ ClientMutationId *string }
+			}
 			gql("DeleteUserGroup", &d)
 		}
 		gone, err := uc.GetUserGroupById(d2.Id)
