@@ -130,13 +130,27 @@ export function projectModel(ws: ZenmlWorkspace, hydrate: boolean) {
   };
 }
 
-/** ZenML's ComponentResponse: a workspace-scoped entity with no owner (`user` null), an empty configuration. */
+/**
+ * ZenML's ComponentResponse: a workspace-scoped entity with no owner (`user` null), an empty
+ * configuration. The body carries 0.58's `flavor` and the `flavor_name`, `integration`, `logo_url`
+ * and `user_id` of later versions: every ZenML model ignores fields it does not know.
+ */
 export function componentModel(c: ZenmlComponent, hydrate: boolean) {
   return {
     id: c.id,
     name: c.name,
     permission_denied: false,
-    body: { created: naiveUtc(c.workspace.createdAt), updated: naiveUtc(c.workspace.updatedAt), user: null, type: c.type, flavor: c.flavor },
+    body: {
+      created: naiveUtc(c.workspace.createdAt),
+      updated: naiveUtc(c.workspace.updatedAt),
+      user: null,
+      user_id: null,
+      type: c.type,
+      flavor: c.flavor,
+      flavor_name: c.flavor,
+      integration: null,
+      logo_url: null,
+    },
     metadata: hydrate
       ? { workspace: workspaceModel(c.workspace, false), configuration: {}, labels: null, component_spec_path: null, connector_resource_id: null, connector: null }
       : null,
@@ -152,7 +166,7 @@ export function stackModel(s: ZenmlStack, hydrate: boolean) {
     id: s.id,
     name: s.name,
     permission_denied: false,
-    body: { created: naiveUtc(s.workspace.createdAt), updated: naiveUtc(s.workspace.updatedAt), user: null },
+    body: { created: naiveUtc(s.workspace.createdAt), updated: naiveUtc(s.workspace.updatedAt), user: null, user_id: null },
     metadata: hydrate ? { workspace: workspaceModel(s.workspace, false), components, description: s.description, stack_spec_path: null } : null,
     resources: null,
   };

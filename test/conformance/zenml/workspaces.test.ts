@@ -112,7 +112,8 @@ describeEachDb('zenml conformance: /info, the default workspace, project and sta
     expect(stack.body.metadata.workspace.id).toBe(ws.id);
     const comps = stack.body.metadata.components;
     expect(Object.keys(comps).sort()).toEqual(['artifact_store', 'orchestrator']);
-    expect(comps.orchestrator[0]).toMatchObject({ name: 'default', body: { type: 'orchestrator', flavor: 'local' } });
+    // `flavor` (0.58) and `flavor_name` (later versions' ComponentResponseBody).
+    expect(comps.orchestrator[0]).toMatchObject({ name: 'default', body: { type: 'orchestrator', flavor: 'local', flavor_name: 'local' } });
 
     const orch = comps.orchestrator[0].id;
     const c = await bare.get(`/components/${orch}`);
