@@ -40,6 +40,7 @@ def apikey_phase():
     has(out, "Created service account 'zk-cli'", "Successfully created API key `default`")
     RESULT["cli_default_key"] = one_key(out, "service-account create")
     zenml("service-account create zk-cli-2 --create-api-key false")
+    has(zenml("service-account create zk-cli", expect_exit=1), "Found an existing service account with the same name")
 
     out = zenml("service-account list --name startswith:zk-cli")
     has(out, "zk-cli ", "zk-cli-2", "made by the cli", "`2` items found")
@@ -94,7 +95,7 @@ def password_phase():
     key = os.environ["ZK_CLI_DEFAULT_KEY"]
     zenml(f"connect --url {URL} --api-key {key}")
     has(zenml("status"), "The active user is: 'zk-cli'")
-    zenml("service-account list", expect_exit=1)
+    has(zenml("service-account list", expect_exit=1), "Missing permission core_serviceaccount_view")
 
     zenml(f"connect --url {URL} --username {ADMIN_EMAIL} --password {ADMIN_PASSWORD}")
     has(zenml("status"), f"The active user is: '{ADMIN_EMAIL}'")

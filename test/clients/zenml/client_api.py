@@ -6,7 +6,7 @@ import sys
 from zk_common import RESULT, URL, check, finish, raises, step
 
 from zenml.client import Client
-from zenml.exceptions import AuthorizationException, IllegalOperationError
+from zenml.exceptions import AuthorizationException, EntityExistsError, IllegalOperationError
 from zenml.zen_stores.rest_zen_store import RestZenStore, RestZenStoreConfiguration
 
 ADMIN_EMAIL = os.environ["ZK_ADMIN_EMAIL"]
@@ -89,6 +89,7 @@ def service_accounts():
     beta = c.create_service_account("zk-py-beta")
     gamma = c.create_service_account("zk-py-gamma", description="third")
     RESULT["alpha_id"] = str(alpha.id)
+    raises(lambda: c.create_service_account("zk-py-beta"), EntityExistsError, "a taken name is EntityExistsError (409)")
     check(alpha.active and alpha.description == "first account", "create: active, description kept")
 
     page = c.list_service_accounts(name="startswith:zk-py-")
@@ -125,6 +126,7 @@ def api_keys():
     k1 = c.create_api_key("zk-py-alpha", "k1", description="key one")
     k2 = c.create_api_key("zk-py-alpha", "k2")
     check(k1.key and k1.key.startswith("ZENKEY_"), "create returns the key value once", k1.key)
+    raises(lambda: c.create_api_key("zk-py-alpha", "k1"), EntityExistsError, "a taken key name is EntityExistsError (409)")
     check(k1.service_account.id == alpha.id and k1.active and k1.last_login is None and k1.last_rotated is None, "create: owner, active, never used")
 
     page = c.list_api_keys("zk-py-alpha")

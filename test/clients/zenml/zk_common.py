@@ -91,5 +91,9 @@ class Cli:
         print(f"$ zenml {line}  -> exit {res.exit_code}\n{res.output}", file=sys.stderr)
         if res.exit_code != expect_exit and res.exception is not None and not isinstance(res.exception, SystemExit):
             traceback.print_exception(type(res.exception), res.exception, res.exception.__traceback__)
-        check(res.exit_code == expect_exit, f"`zenml {line}` exit code", f"{res.exit_code} (wanted {expect_exit}); output: {res.output[-600:]}")
-        return res.output
+        out = res.output
+        if res.exception is not None and not isinstance(res.exception, SystemExit):
+            # An exception the command did not handle: `zenml` would print it as a traceback.
+            out += f"\n{type(res.exception).__name__}: {res.exception}"
+        check(res.exit_code == expect_exit, f"`zenml {line}` exit code", f"{res.exit_code} (wanted {expect_exit}); output: {out[-600:]}")
+        return out
