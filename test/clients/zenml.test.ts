@@ -117,6 +117,8 @@ const PUBLIC_URL = 'https://keyward.example.test';
           LANG: 'C.UTF-8',
           HOME: home,
           PYTHONPATH: [path.join(zenmlSrc, 'src'), STUBS].join(':'),
+          // Bytecode goes to the temp dir (shared by the runs, so zenml compiles once), never into the tree.
+          PYTHONPYCACHEPREFIX: path.join(tmp, 'pycache'),
           ZENML_CONFIG_PATH: configDir,
           ZENML_ANALYTICS_OPT_IN: 'false',
           // Keyward reports KEYWARD_ZENML_SERVER_VERSION (0.84.0 by default); the warning is noise here.
