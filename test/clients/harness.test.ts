@@ -15,14 +15,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDb, type DbKind } from '../helpers/databases.js';
 import { startKeyward, type TestKeyward } from '../helpers/keyward.js';
+import { repoRoot, sharedClients } from '../helpers/sharedClients.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-// ../shared/clients beside the repository (CI's layout); KEYWARD_CLIENTS_DIR overrides it (a worktree elsewhere).
-const tarball = path.resolve(process.env.KEYWARD_CLIENTS_DIR ?? path.resolve(repoRoot, '../shared/clients'), 'harness-go-sdk-src.tgz');
+const tarball = path.join(sharedClients(), 'harness-go-sdk-src.tgz');
 const gocode = '/usr/share/gocode/src';
 /** The Debian packages the SDK's imports come from. */
 const LIBRARIES = [
