@@ -10,7 +10,7 @@ import { withAccountPermission, withAppPermission } from '../../domain/cgUserGro
 import { InvalidArgumentError } from '../../domain/errors.js';
 import type { UserGroup } from '../../domain/model.js';
 import type { GqlContext } from './graphql.js';
-import { renderUser, type RenderedUser } from './users.js';
+import { renderUser } from './users.js';
 
 export const userGroupSchema = /* GraphQL */ `
 extend type Mutation {
@@ -613,4 +613,3 @@ export const userGroupResolvers = {
   },
 };
 
-export type { RenderedUser };
