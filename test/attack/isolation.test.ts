@@ -97,6 +97,12 @@ describeEachDb('attack: two-account isolation over the route table', (kind) => {
     ok(zkey);
     v.zkey = zkey.body.id;
     v.zkeyValue = zkey.body.body.key;
+    // ZenML's read-only default workspace, stack and components: ids derived from the account id,
+    // holding nothing; aimed at, not used as markers (A's no-role user rightly reads its own).
+    const stack = await k.keyward.services.zenml.defaultStack(A);
+    v.workspace = stack.workspace.id;
+    v.stack = stack.id;
+    v.component = stack.components[0]!.id;
     markers = [MARK, MARK.toLowerCase(), 'victim.user@victim.test', 'vsa@victim.test', v.userId!, userIdToUuid(v.userId!), v.groupId!, v.cgId!, v.zsa!, v.zkey!, v.cgValue!, v.zkeyValue!, v.satSecret!, k.admin.userId, k.admin.email];
 
     // ---- account B and every kind of credential it has ----
@@ -147,11 +153,17 @@ describeEachDb('attack: two-account isolation over the route table', (kind) => {
         case 'apiKeyId':
           return v.cgId!;
         case 'id':
+          if (before.includes('/stacks')) return v.stack!;
+          if (before.includes('/components')) return v.component!;
           return userIdToUuid(v.userId!);
         case 'sa':
           return v.zsa!;
+        case 'ws':
+          return v.workspace!;
         case 'nameOrId':
-          return before.endsWith('/api_keys/') ? v.zkey! : v.zsa!;
+          if (before.endsWith('/api_keys/')) return v.zkey!;
+          if (before.includes('/workspaces') || before.includes('/projects')) return v.workspace!;
+          return v.zsa!;
         case 'identifier':
           if (before.includes('/organizations')) return 'vorg';
           if (before.includes('/projects')) return 'vproj';
