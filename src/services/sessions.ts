@@ -55,11 +55,6 @@ export class SessionService {
     return this.serverIdValue;
   }
 
-  /** @deprecated kept for callers that only need the id: the secret is no longer handed out. */
-  async serverIdentity(): Promise<{ serverId: string }> {
-    return { serverId: await this.serverId() };
-  }
-
   /**
    * Run at start. Creates the sealed secret when there is none; removes a plain secret left by an
    * older Keyward (a new secret replaces it, not a sealed copy of it: whoever could read the database

@@ -29,7 +29,7 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
   async function respond(reply: FastifyReply, sub: string, extra: Record<string, unknown>) {
     const ttl = opts.jwtExpireMinutes === null ? null : opts.jwtExpireMinutes * 60_000;
     const jwt = await services.sessions.issue(sub, extra, ttl);
-    const { serverId } = await services.sessions.serverIdentity();
+    const serverId = await services.sessions.serverId();
     reply.header('set-cookie', `${cookieName(serverId)}=${jwt}; Path=/; HttpOnly; SameSite=Lax${ttl === null ? '' : `; Max-Age=${Math.floor(ttl / 1000)}`}`);
     reply.header('cache-control', 'no-store');
     return {
@@ -83,7 +83,7 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
   });
 
   app.post('/logout', { schema: { tags: t, summary: 'Log out: clears the session cookie' } }, async (_req, reply) => {
-    const { serverId } = await services.sessions.serverIdentity();
+    const serverId = await services.sessions.serverId();
     reply.header('set-cookie', `${cookieName(serverId)}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`);
     return null;
   });
@@ -121,7 +121,7 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
   });
 
   app.get('/info', { schema: { tags: t, summary: 'Server information (ZenML ServerModel)' } }, async () => {
-    const { serverId } = await services.sessions.serverIdentity();
+    const serverId = await services.sessions.serverId();
     return {
       id: serverId,
       version: opts.serverVersion,
