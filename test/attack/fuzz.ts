@@ -175,6 +175,15 @@ const BODY_NAMES = [
   'grant_type',
 ];
 
+/** encodeURIComponent, except that a lone surrogate becomes its (invalid UTF-8) bytes instead of throwing. */
+function enc(s: string): string {
+  try {
+    return encodeURIComponent(s);
+  } catch {
+    return encodeURIComponent(s.replace(/[\ud800-\udfff]/g, '')) + '%ED%A0%80';
+  }
+}
+
 function pick<T>(rand: () => number, xs: readonly T[]): T {
   return xs[Math.floor(rand() * xs.length)]!;
 }
@@ -270,15 +279,26 @@ function hostileBody(rand: () => number, fixture: FuzzFixture): { text: string; 
   return { text: JSON.stringify(o), type: pick(rand, ['application/json', 'application/json; charset=utf-8', 'text/plain']) };
 }
 
+/**
+ * What a request concentrates on. Every route gets every mode in turn, so each attack reaches each
+ * route even in a short run: `numbers` (every pagination and numeric parameter hostile, real ids
+ * elsewhere, with credentials), `nul` (a NUL or control character in one place), `paths` (hostile
+ * path segments), and `random` (anything).
+ */
+export const MODES = ['numbers', 'nul', 'paths', 'random', 'numbers', 'nul', 'random'] as const;
+export type FuzzMode = (typeof MODES)[number];
+
 /** One request for a route: parameters, query and body drawn from the seeded PRNG. */
-export function fuzzRequest(route: FuzzRoute, rand: () => number, fixture: FuzzFixture): FuzzRequest | null {
+export function fuzzRequest(route: FuzzRoute, rand: () => number, fixture: FuzzFixture, mode: FuzzMode = 'random'): FuzzRequest | null {
   if (route.url.includes('*')) return null;
+  if (mode === 'numbers') return numbersRequest(route, rand, fixture);
+  if (mode === 'nul') return nulRequest(route, rand, fixture);
   const segments: string[] = [];
   const path = route.url.replace(/:([A-Za-z_]+)/g, (_m, name: string) => {
-    const r = rand();
+    const r = mode === 'paths' ? 1 : rand();
     let v: string;
     if (/account/i.test(name) && r < 0.6) v = fixture.accountId;
-    else if (r < 0.45) v = encodeURIComponent(pick(rand, [fixture.userId, ...fixture.ids]));
+    else if (r < 0.45) v = enc(pick(rand, [fixture.userId, ...fixture.ids]));
     else v = pick(rand, HOSTILE_SEGMENTS);
     segments.push(`${name}=${v.slice(0, 24)}`);
     return v;
@@ -292,7 +312,7 @@ export function fuzzRequest(route: FuzzRoute, rand: () => number, fixture: FuzzF
     else {
       const name = pick(rand, QUERY_NAMES);
       const rr = rand();
-      const v = rr < 0.3 ? pick(rand, [fixture.accountId, fixture.userId, 'USER', 'SERVICE_ACCOUNT', ...fixture.ids]) : rr < 0.4 ? pick(rand, HOSTILE_SEGMENTS) : encodeURIComponent(hostileString(rand).slice(0, 3000));
+      const v = rr < 0.3 ? pick(rand, [fixture.accountId, fixture.userId, 'USER', 'SERVICE_ACCOUNT', ...fixture.ids]) : rr < 0.4 ? pick(rand, HOSTILE_SEGMENTS) : enc(hostileString(rand).slice(0, 3000));
       q.push(`${name}=${v}`);
     }
   }
@@ -309,6 +329,56 @@ export function fuzzRequest(route: FuzzRoute, rand: () => number, fixture: FuzzF
   const full = `${path}${q.length > 0 ? `?${q.join('&')}` : ''}`;
   const label = `${route.method} ${route.url} [${segments.join(', ')}] q=${q.join('&').slice(0, 160)} auth=${token ? 'admin' : 'none'} body=${body ? body.text.slice(0, 120) : '-'}`;
   return { method: route.method, path: full, headers, ...(body ? { body: body.text } : {}), label };
+}
+
+/** A path with real values for its parameters (the account where one is named, fixture ids elsewhere). */
+function realPath(route: FuzzRoute, rand: () => number, fixture: FuzzFixture): string {
+  return route.url.replace(/:([A-Za-z_]+)/g, (_m, name: string) => (/account/i.test(name) ? fixture.accountId : enc(pick(rand, [fixture.userId, ...fixture.ids]))));
+}
+
+const baseQuery = (fixture: FuzzFixture) => [`accountIdentifier=${fixture.accountId}`, `accountId=${fixture.accountId}`];
+
+/** Every pagination and schema-declared query parameter given one hostile number, with credentials. */
+function numbersRequest(route: FuzzRoute, rand: () => number, fixture: FuzzFixture): FuzzRequest {
+  const qs = (route.schema as { querystring?: { properties?: Record<string, unknown> } } | undefined)?.querystring?.properties ?? {};
+  const declared = Object.keys(qs).filter((n) => !/account/i.test(n));
+  // The route's own declared parameters first: they reach its schema's coercion and then the store.
+  const name = declared.length > 0 && rand() < 0.7 ? pick(rand, declared) : pick(rand, PAGINATION);
+  const value = rand() < 0.5 ? pick(rand, ['1e309', '99999999999999999999', '9007199254740993', '-1e309', '1e300']) : pick(rand, HOSTILE_NUMBERS);
+  const q = [...baseQuery(fixture), `apiKeyType=SERVICE_ACCOUNT`, `parentIdentifier=${enc(fixture.ids[0] ?? '')}`, `apiKeyIdentifier=${enc(fixture.ids[1] ?? '')}`, `${name}=${value === '%00' || value === '1%002' ? value : enc(value)}`];
+  const headers: Record<string, string> = { 'x-api-key': fixture.tokens.find((t) => t !== null) ?? '' };
+  const hasBody = route.method !== 'GET';
+  let body: string | undefined;
+  if (hasBody) {
+    headers['content-type'] = 'application/json';
+    const num = pick(rand, [1e308, -1e308, 2 ** 64, -(2 ** 63), 9007199254740993, 1.5, -1, 1e21]);
+    body = JSON.stringify({ [pick(rand, ['validFrom', 'validTo', 'defaultTimeToExpireToken', 'scheduledExpireTime', 'retain_period_minutes', 'rotateTimestamp', 'pageIndex'])]: num, identifier: 'fz_num', name: 'fz_num', apiKeyType: 'SERVICE_ACCOUNT', parentIdentifier: fixture.ids[0], apiKeyIdentifier: fixture.ids[1], accountIdentifier: fixture.accountId });
+  }
+  const path = `${realPath(route, rand, fixture)}?${q.join('&')}`;
+  return { method: route.method, path, headers, ...(body !== undefined ? { body } : {}), label: `numbers ${route.method} ${route.url} ${name}=${value} body=${body ?? '-'}` };
+}
+
+/** A NUL (or another control character) in the path, the query or the body, with credentials or without. */
+function nulRequest(route: FuzzRoute, rand: () => number, fixture: FuzzFixture): FuzzRequest {
+  const where = pick(rand, ['path', 'query', 'body', 'body'] as const);
+  const bad = pick(rand, ['a\u0000b', '\u0000', 'x\u0001\u001f']);
+  const params = route.url.match(/:[A-Za-z_]+/g) ?? [];
+  let path = realPath(route, rand, fixture);
+  if (where === 'path' && params.length > 0) {
+    const target = pick(rand, params);
+    path = route.url.replace(/:([A-Za-z_]+)/g, (m, name: string) => (m === target ? pick(rand, ['%00', 'a%00b', '%01']) : /account/i.test(name) ? fixture.accountId : enc(pick(rand, [fixture.userId, ...fixture.ids]))));
+  }
+  const q = [...baseQuery(fixture)];
+  if (where === 'query') q.push(`${pick(rand, [...QUERY_NAMES, ...PAGINATION])}=${pick(rand, ['a%00b', '%00', '%01%1f'])}`);
+  const token = pick(rand, fixture.tokens);
+  const headers: Record<string, string> = token ? { 'x-api-key': token } : {};
+  let body: string | undefined;
+  if (route.method !== 'GET' && (where === 'body' || rand() < 0.5)) {
+    headers['content-type'] = 'application/json';
+    const field = pick(rand, BODY_NAMES);
+    body = `{"name":"${where === 'body' ? bad : 'fz_nul'}","identifier":"fz_nul","${field}":"${bad}","accountIdentifier":"${fixture.accountId}","userGroupIds":[],"query":"{ __typename }","organization":{"identifier":"x${bad}","name":"n"}}`;
+  }
+  return { method: route.method, path: `${path}?${q.join('&')}`, headers, ...(body !== undefined ? { body } : {}), label: `nul(${where}) ${route.method} ${route.url} ${path} auth=${token ? 'admin' : 'none'} body=${body ?? '-'}` };
 }
 
 /** Sends one request with a deadline; a request that outlives it is a hang. */
@@ -347,7 +417,8 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
   const routes = opts.routes.filter((r) => !r.url.includes('*') && r.method !== 'OPTIONS');
   const planned: FuzzRequest[] = [];
   for (let i = 0; planned.length < opts.requests; i++) {
-    const req = fuzzRequest(routes[i % routes.length]!, rand, opts.fixture);
+    const mode = MODES[Math.floor(i / routes.length) % MODES.length]!;
+    const req = fuzzRequest(routes[i % routes.length]!, rand, opts.fixture, mode);
     if (req) planned.push(req);
   }
   const result: FuzzResult = { requests: 0, serverErrors: [], hangs: [], statuses: {} };
