@@ -16,6 +16,7 @@ import { installValidators, keywardValidatorCompiler } from './validation.js';
 import { acceptConsoleSessions } from './auth.js';
 import { installConsole } from './console.js';
 import { installJsonBodyParser } from './bodies.js';
+import { installNulRule } from './nul.js';
 
 /** One route as it was registered: the sweeps in test/ (empty bodies, fuzzing, isolation) walk these. */
 export interface RouteEntry {
@@ -64,6 +65,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   installValidators(app, validator);
   installJsonBodyParser(app);
+  installNulRule(app);
 
   const routeTable: RouteEntry[] = [];
   app.decorate('routeTable', routeTable);

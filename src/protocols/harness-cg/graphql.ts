@@ -22,7 +22,8 @@ import {
 import type { Services } from '../../services/index.js';
 import { apiKeyResolvers, apiKeySchema } from './apiKey.js';
 import { cgAuth, type CgContext } from './context.js';
-import { CgGraphQLHttpError, formatGqlError, gqlRequestError, invalidApiKey, type Classification } from './errors.js';
+import { isKeywardError } from '../../domain/errors.js';
+import { CgGraphQLHttpError, formatGqlError, gqlRefusal, gqlRequestError, invalidApiKey, type Classification } from './errors.js';
 import { MAX_PAGE, userGroupResolvers, userGroupSchema } from './userGroups.js';
 
 export interface GqlContext {
@@ -203,6 +204,11 @@ export async function graphqlRoutes(app: FastifyInstance, opts: { services: Serv
   };
 
   app.setErrorHandler((err: { code?: string; statusCode?: number }, req, reply) => {
+    // A domain refusal before the handler runs (the app-wide NUL rule): a request error, never a 500.
+    if (isKeywardError(err)) {
+      const refusal = gqlRefusal(err);
+      return reply.status(refusal.httpStatus).send(refusal.body);
+    }
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.status(413).send({ errors: [{ message: `Request body is larger than ${GRAPHQL_LIMITS.bodyBytes} bytes`, extensions: { classification: 'ValidationError' } }] });
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.status(415).send({ errors: [{ message: 'Send the request as application/json, application/graphql or text/plain', extensions: { classification: 'ValidationError' } }] });
     if (typeof err.statusCode === 'number' && err.statusCode < 500) {
