@@ -87,8 +87,9 @@ export async function mutate<T>(
  */
 function constraintRace(e: unknown, meta: MutationMeta): unknown {
   const what = `${meta.resourceType} [${meta.resourceId ?? ''}]`;
-  if (isUniqueViolation(e)) return new ConflictError(`${what} already exists`, meta.resourceType);
-  if (isForeignKeyViolation(e)) return new NotFoundError(`${what}: what it belongs to no longer exists`, meta.resourceType, meta.resourceId ?? '');
+  // The database's error stays the cause, so a caller that looks for the violation itself still finds it.
+  if (isUniqueViolation(e)) return Object.assign(new ConflictError(`${what} already exists`, meta.resourceType), { cause: e });
+  if (isForeignKeyViolation(e)) return Object.assign(new NotFoundError(`${what}: what it belongs to no longer exists`, meta.resourceType, meta.resourceId ?? ''), { cause: e });
   return e;
 }
 

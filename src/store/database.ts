@@ -176,10 +176,11 @@ function makeStore(
   };
 }
 
-/** True when the error is a unique-constraint violation, on either database. */
+/** True when the error is a unique-constraint violation (or was caused by one: see mutate), on either database. */
 export function isUniqueViolation(e: unknown): boolean {
-  const err = e as { code?: string } | null;
-  return err?.code === '23505' || err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  const err = e as { code?: string; cause?: unknown } | null;
+  if (err?.code === '23505' || err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return true;
+  return err?.cause !== undefined && err.cause !== e && isUniqueViolation(err.cause);
 }
 
 /** True when the error is a foreign-key violation (a row it names was deleted meanwhile), on either database. */
