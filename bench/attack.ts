@@ -50,7 +50,7 @@ async function run(kind: 'sqlite' | 'postgres'): Promise<DbRow> {
     const b = keyward.bootstrapped!;
     const admin = { baseUrl: url, token: b.token, accountId: b.account.id, userId: b.admin.id };
     const fixture = await makeFixture(admin);
-    const f = await fuzz({ baseUrl: url, routes: keyward.app.routeTable, fixture, seed: SEED, requests: REQUESTS, concurrency: CONCURRENCY, timeoutMs: 15_000 });
+    const f = await fuzz({ baseUrl: url, routes: keyward.app.routeTable, fixture, seed: SEED, requests: REQUESTS, concurrency: CONCURRENCY, timeoutMs: 15_000, refresh: () => makeFixture(admin).catch(() => fixture), refreshEvery: 5000 });
     for (const e of f.serverErrors.slice(0, 20)) console.error(`[${kind}] ${e.status} ${e.label} -> ${e.text}`);
     for (const h of f.hangs.slice(0, 20)) console.error(`[${kind}] hang ${h}`);
     const races: RaceOutcome[] = [];

@@ -409,33 +409,51 @@ export interface FuzzOptions {
   requests: number;
   concurrency?: number;
   timeoutMs?: number;
+  /** Makes a fresh fixture; called every `refreshEvery` requests (default 5,000) when given. */
+  refresh?: () => Promise<FuzzFixture>;
+  refreshEvery?: number;
 }
 
-/** Fuzzes every route round-robin until `requests` were sent; returns every 5xx and hang. */
+/**
+ * Fuzzes every route round-robin until `requests` were sent; returns every 5xx and hang. Requests are
+ * drawn one at a time in a fixed order from the seeded PRNG (so the same seed sends the same
+ * requests), and not held in memory beforehand. The fuzzer deletes what it can reach, so a long run
+ * renews its fixture every `refreshEvery` requests (`refresh` makes a new one).
+ */
 export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
   const rand = prng(opts.seed);
   const routes = opts.routes.filter((r) => !r.url.includes('*') && r.method !== 'OPTIONS');
-  const planned: FuzzRequest[] = [];
-  for (let i = 0; planned.length < opts.requests; i++) {
-    const mode = MODES[Math.floor(i / routes.length) % MODES.length]!;
-    const req = fuzzRequest(routes[i % routes.length]!, rand, opts.fixture, mode);
-    if (req) planned.push(req);
-  }
   const result: FuzzResult = { requests: 0, serverErrors: [], hangs: [], statuses: {} };
-  let next = 0;
-  const worker = async () => {
-    while (next < planned.length) {
-      const r = planned[next++]!;
-      const a = await send(opts.baseUrl, r, opts.timeoutMs ?? 10_000);
-      result.requests++;
-      if (a === 'hang') {
-        result.hangs.push(r.label);
-        continue;
-      }
-      result.statuses[a.status] = (result.statuses[a.status] ?? 0) + 1;
-      if (a.status >= 500) result.serverErrors.push({ label: r.label, status: a.status, text: a.text.slice(0, 300) });
+  let fixture = opts.fixture;
+  let drawn = 0;
+  let slot = 0;
+  const draw = (): FuzzRequest => {
+    for (;;) {
+      const i = slot++;
+      const mode = MODES[Math.floor(i / routes.length) % MODES.length]!;
+      const req = fuzzRequest(routes[i % routes.length]!, rand, fixture, mode);
+      if (req) return req;
     }
   };
-  await Promise.all(Array.from({ length: opts.concurrency ?? 4 }, worker));
+  const batch = opts.refresh ? Math.max(1, opts.refreshEvery ?? 5000) : opts.requests;
+  while (drawn < opts.requests) {
+    if (drawn > 0 && opts.refresh) fixture = await opts.refresh();
+    const end = Math.min(opts.requests, drawn + batch);
+    const worker = async () => {
+      while (drawn < end) {
+        drawn++;
+        const r = draw();
+        const a = await send(opts.baseUrl, r, opts.timeoutMs ?? 10_000);
+        result.requests++;
+        if (a === 'hang') {
+          result.hangs.push(r.label);
+          continue;
+        }
+        result.statuses[a.status] = (result.statuses[a.status] ?? 0) + 1;
+        if (a.status >= 500) result.serverErrors.push({ label: r.label, status: a.status, text: a.text.slice(0, 300) });
+      }
+    };
+    await Promise.all(Array.from({ length: opts.concurrency ?? 4 }, worker));
+  }
   return result;
 }
