@@ -23,6 +23,7 @@ describeEachDb('races', (kind) => {
   it.each(allRaces(DEFAULT_LIMITS))('%s (100 parallel requests)', { timeout: 120_000 }, async (_name, race) => {
     const o = await race(admin, N);
     expect(o.serverErrors, JSON.stringify(o.statuses)).toEqual([]);
+    expect(o.unexpected, `${o.name}: answers that are neither a win nor the protocol's refusal`).toEqual([]);
     expect(o.after, `${o.name}: objects afterwards (statuses ${JSON.stringify(o.statuses)})`).toBeLessThanOrEqual(o.limit);
     expect(o.wins, `${o.name}: winners (statuses ${JSON.stringify(o.statuses)})`).toBeGreaterThanOrEqual(o.expectedWins.min);
     expect(o.wins, `${o.name}: winners (statuses ${JSON.stringify(o.statuses)})`).toBeLessThanOrEqual(o.expectedWins.max);

@@ -46,13 +46,23 @@ export interface RaceOutcome {
   /** What "won" means for this race (created, deleted), and how many did. */
   wins: number;
   expectedWins: { min: number; max: number };
+  /** Answers that neither won nor were the protocol's own refusal for this race (a limit, a conflict, not found). */
+  unexpected: string[];
 }
 
 export function overrun(o: RaceOutcome): boolean {
   return o.after > o.limit || o.wins < o.expectedWins.min || o.wins > o.expectedWins.max;
 }
 
-function tally(name: string, answers: Answer[], won: (a: Answer) => boolean, after: number, limit: number, expectedWins: { min: number; max: number }): RaceOutcome {
+function tally(
+  name: string,
+  answers: Answer[],
+  won: (a: Answer) => boolean,
+  after: number,
+  limit: number,
+  expectedWins: { min: number; max: number },
+  refusal: (a: Answer) => boolean,
+): RaceOutcome {
   const statuses: Record<number, number> = {};
   for (const a of answers) statuses[a.status] = (statuses[a.status] ?? 0) + 1;
   return {
@@ -64,10 +74,21 @@ function tally(name: string, answers: Answer[], won: (a: Answer) => boolean, aft
     limit,
     wins: answers.filter(won).length,
     expectedWins,
+    unexpected: answers.filter((a) => !won(a) && !refusal(a)).map((a) => `${a.status} ${a.text.slice(0, 200)}`),
   };
 }
 
 const ngOk = (a: Answer) => a.status === 200 && a.body?.status === 'SUCCESS';
+// Each protocol's own refusals (src/protocols/*/errors.ts).
+const ngLimit = (a: Answer) => a.status === 400 && a.body?.code === 'INVALID_REQUEST' && /Maximum limit/.test(a.body?.message);
+const ngConflict = (a: Answer) => a.status === 400 && a.body?.code === 'DUPLICATE_FIELD';
+const ngNotFound = (a: Answer) => a.status === 404 && a.body?.code === 'ENTITY_NOT_FOUND';
+const ngSaMissing = (a: Answer) => a.status === 400 && a.body?.code === 'INVALID_REQUEST' && /doesn't exist/.test(a.body?.message);
+const zLimit = (a: Answer) => a.status === 403 && a.body?.detail?.[0] === 'IllegalOperationError';
+const zConflict = (a: Answer) => a.status === 409 && a.body?.detail?.[0] === 'EntityExistsError';
+const zNotFound = (a: Answer) => a.status === 404 && a.body?.detail?.[0] === 'KeyError';
+const cgConflict = (a: Answer) => a.status === 400 && a.body?.responseMessages?.[0]?.code === 'DUPLICATE_FIELD';
+const cgNotFound = (a: Answer) => a.status === 404 && a.body?.responseMessages?.[0]?.code === 'RESOURCE_NOT_FOUND';
 
 let seq = 0;
 const unique = (p: string) => `${p}_${Date.now().toString(36)}_${(seq++).toString(36)}`;
@@ -108,7 +129,7 @@ export async function raceNgApiKeyLimit(a: Admin, n: number, limit: number): Pro
       call(a, 'POST', '/ng/api/apikey', { identifier: `k${i}`, name: `k${i}`, apiKeyType: 'SERVICE_ACCOUNT', parentIdentifier: sa, accountIdentifier: a.accountId }, { accountIdentifier: a.accountId }),
     ),
   );
-  return tally('NG API keys per service account', answers, ngOk, await ngKeysOf(a, sa), limit, { min: limit, max: limit });
+  return tally('NG API keys per service account', answers, ngOk, await ngKeysOf(a, sa), limit, { min: limit, max: limit }, ngLimit);
 }
 
 /** NG: n parallel token creates under one key, each with its own identifier. */
@@ -120,7 +141,7 @@ export async function raceNgTokenLimit(a: Admin, n: number, limit: number): Prom
       call(a, 'POST', '/ng/api/token', { identifier: `t${i}`, name: `t${i}`, apiKeyType: 'SERVICE_ACCOUNT', parentIdentifier: sa, apiKeyIdentifier: key, accountIdentifier: a.accountId }, { accountIdentifier: a.accountId }),
     ),
   );
-  return tally('NG tokens per API key', answers, ngOk, await ngTokensOf(a, sa, key), limit, { min: limit, max: limit });
+  return tally('NG tokens per API key', answers, ngOk, await ngTokensOf(a, sa, key), limit, { min: limit, max: limit }, ngLimit);
 }
 
 /** NG: n parallel creates of one API key identifier: exactly one is made, the rest are DUPLICATE_FIELD. */
@@ -132,7 +153,7 @@ export async function raceNgApiKeyName(a: Admin, n: number): Promise<RaceOutcome
       call(a, 'POST', '/ng/api/apikey', { identifier: i % 2 ? 'same' : 'SAME', name: 'same', apiKeyType: 'SERVICE_ACCOUNT', parentIdentifier: sa, accountIdentifier: a.accountId }, { accountIdentifier: a.accountId }),
     ),
   );
-  return tally('NG one API key identifier', answers, ngOk, await ngKeysOf(a, sa), 1, { min: 1, max: 1 });
+  return tally('NG one API key identifier', answers, ngOk, await ngKeysOf(a, sa), 1, { min: 1, max: 1 }, ngConflict);
 }
 
 /** NG: n parallel creates of one token identifier under one key. */
@@ -144,7 +165,7 @@ export async function raceNgTokenName(a: Admin, n: number): Promise<RaceOutcome>
       call(a, 'POST', '/ng/api/token', { identifier: 'same', name: 'same', apiKeyType: 'SERVICE_ACCOUNT', parentIdentifier: sa, apiKeyIdentifier: key, accountIdentifier: a.accountId }, { accountIdentifier: a.accountId }),
     ),
   );
-  return tally('NG one token identifier', answers, ngOk, await ngTokensOf(a, sa, key), 1, { min: 1, max: 1 });
+  return tally('NG one token identifier', answers, ngOk, await ngTokensOf(a, sa, key), 1, { min: 1, max: 1 }, ngConflict);
 }
 
 /** NG: n parallel creates of one service account identifier. */
@@ -156,7 +177,7 @@ export async function raceNgServiceAccountName(a: Admin, n: number): Promise<Rac
     ),
   );
   const after = await call(a, 'GET', `/ng/api/serviceaccount/aggregate/${id}`, undefined, { accountIdentifier: a.accountId });
-  return tally('NG one service account identifier', answers, ngOk, after.status === 200 ? 1 : 0, 1, { min: 1, max: 1 });
+  return tally('NG one service account identifier', answers, ngOk, after.status === 200 ? 1 : 0, 1, { min: 1, max: 1 }, ngConflict);
 }
 
 /** NG: deleting a key while n tokens are being created under it. Never a 5xx; nothing left under the deleted key. */
@@ -169,7 +190,7 @@ export async function raceNgDeleteKeyWhileCreatingTokens(a: Admin, n: number): P
   const del = call(a, 'DELETE', `/ng/api/apikey/${key}`, undefined, keyQuery(a, sa));
   const answers = await Promise.all([...creates, del]);
   const deleteAnswer = answers[answers.length - 1]!;
-  return tally('NG delete a key while creating tokens under it', answers, (x) => x === deleteAnswer && ngOk(x), await ngKeysOf(a, sa), 0, { min: 1, max: 1 });
+  return tally('NG delete a key while creating tokens under it', answers, (x) => x === deleteAnswer && ngOk(x), await ngKeysOf(a, sa), 0, { min: 1, max: 1 }, (x) => ngOk(x) || ngLimit(x) || ngNotFound(x));
 }
 
 /** NG: rotating a token while its key is deleted: never a 5xx, the key is gone afterwards. */
@@ -181,7 +202,7 @@ export async function raceNgDeleteKeyWhileRotating(a: Admin, n: number): Promise
   const rotations = Array.from({ length: n }, () => call(a, 'POST', '/ng/api/token/rotate/rot', undefined, tokenQuery(a, sa, key)));
   const del = call(a, 'DELETE', `/ng/api/apikey/${key}`, undefined, keyQuery(a, sa));
   const answers = await Promise.all([...rotations, del]);
-  return tally('NG delete a key while rotating its token', answers, (x) => x === answers[answers.length - 1] && ngOk(x), await ngKeysOf(a, sa), 0, { min: 1, max: 1 });
+  return tally('NG delete a key while rotating its token', answers, (x) => x === answers[answers.length - 1] && ngOk(x), await ngKeysOf(a, sa), 0, { min: 1, max: 1 }, (x) => ngOk(x) || ngNotFound(x));
 }
 
 /** NG: n concurrent deletes of one token: exactly one answers 200, the rest not found. */
@@ -191,7 +212,7 @@ export async function raceNgDeleteToken(a: Admin, n: number): Promise<RaceOutcom
   const made = await call(a, 'POST', '/ng/api/token', { identifier: 'gone', name: 'gone', apiKeyType: 'SERVICE_ACCOUNT', parentIdentifier: sa, apiKeyIdentifier: key, accountIdentifier: a.accountId }, { accountIdentifier: a.accountId });
   if (made.status !== 200) throw new Error(`token: ${made.status} ${made.text}`);
   const answers = await Promise.all(Array.from({ length: n }, () => call(a, 'DELETE', '/ng/api/token/gone', undefined, tokenQuery(a, sa, key))));
-  return tally('NG concurrent deletes of one token', answers, ngOk, await ngTokensOf(a, sa, key), 0, { min: 1, max: 1 });
+  return tally('NG concurrent deletes of one token', answers, ngOk, await ngTokensOf(a, sa, key), 0, { min: 1, max: 1 }, ngNotFound);
 }
 
 /** NG: n concurrent deletes of one API key. */
@@ -199,7 +220,7 @@ export async function raceNgDeleteApiKey(a: Admin, n: number): Promise<RaceOutco
   const sa = await ngServiceAccount(a);
   const key = await ngApiKey(a, sa);
   const answers = await Promise.all(Array.from({ length: n }, () => call(a, 'DELETE', `/ng/api/apikey/${key}`, undefined, keyQuery(a, sa))));
-  return tally('NG concurrent deletes of one API key', answers, ngOk, await ngKeysOf(a, sa), 0, { min: 1, max: 1 });
+  return tally('NG concurrent deletes of one API key', answers, ngOk, await ngKeysOf(a, sa), 0, { min: 1, max: 1 }, ngNotFound);
 }
 
 /** NG: n concurrent deletes of one service account. */
@@ -207,7 +228,7 @@ export async function raceNgDeleteServiceAccount(a: Admin, n: number): Promise<R
   const sa = await ngServiceAccount(a);
   const answers = await Promise.all(Array.from({ length: n }, () => call(a, 'DELETE', `/ng/api/serviceaccount/${sa}`, undefined, { accountIdentifier: a.accountId })));
   const after = await call(a, 'GET', `/ng/api/serviceaccount/aggregate/${sa}`, undefined, { accountIdentifier: a.accountId });
-  return tally('NG concurrent deletes of one service account', answers, ngOk, after.status === 200 ? 1 : 0, 0, { min: 1, max: 1 });
+  return tally('NG concurrent deletes of one service account', answers, ngOk, after.status === 200 ? 1 : 0, 0, { min: 1, max: 1 }, ngSaMissing);
 }
 
 // ---- ZenML -------------------------------------------------------------------------------------------
@@ -230,14 +251,14 @@ const zOk = (x: Answer) => x.status === 200;
 export async function raceZenmlApiKeyLimit(a: Admin, n: number, limit: number): Promise<RaceOutcome> {
   const sa = await zenmlServiceAccount(a);
   const answers = await Promise.all(Array.from({ length: n }, (_, i) => call(a, 'POST', `/api/v1/service_accounts/${sa}/api_keys`, { name: `k${i}` })));
-  return tally('ZenML API keys per service account', answers, zOk, await zenmlKeysOf(a, sa), limit, { min: limit, max: limit });
+  return tally('ZenML API keys per service account', answers, zOk, await zenmlKeysOf(a, sa), limit, { min: limit, max: limit }, zLimit);
 }
 
 /** ZenML: n parallel creates of one key name. */
 export async function raceZenmlApiKeyName(a: Admin, n: number): Promise<RaceOutcome> {
   const sa = await zenmlServiceAccount(a);
   const answers = await Promise.all(Array.from({ length: n }, () => call(a, 'POST', `/api/v1/service_accounts/${sa}/api_keys`, { name: 'same' })));
-  return tally('ZenML one API key name', answers, zOk, await zenmlKeysOf(a, sa), 1, { min: 1, max: 1 });
+  return tally('ZenML one API key name', answers, zOk, await zenmlKeysOf(a, sa), 1, { min: 1, max: 1 }, zConflict);
 }
 
 /** ZenML: n parallel creates of one service account name. */
@@ -245,7 +266,7 @@ export async function raceZenmlServiceAccountName(a: Admin, n: number): Promise<
   const name = unique('race_same_zsa');
   const answers = await Promise.all(Array.from({ length: n }, () => call(a, 'POST', '/api/v1/service_accounts', { name, description: '', active: true })));
   const list = await call(a, 'GET', '/api/v1/service_accounts', undefined, { name, size: '1000' });
-  return tally('ZenML one service account name', answers, zOk, list.status === 200 ? (list.body.items as unknown[]).length : -1, 1, { min: 1, max: 1 });
+  return tally('ZenML one service account name', answers, zOk, list.status === 200 ? (list.body.items as unknown[]).length : -1, 1, { min: 1, max: 1 }, zConflict);
 }
 
 /** ZenML: n parallel rotations of one key: one current secret and at most one previous afterwards, as ZenML keeps. */
@@ -261,7 +282,7 @@ export async function raceZenmlRotate(a: Admin, n: number): Promise<RaceOutcome>
     const v = await fetch(new URL('/v1/verify', a.baseUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: s }) });
     if (((await v.json()) as { valid?: boolean }).valid === true) working++;
   }
-  return tally('ZenML concurrent rotations of one key (secrets still valid)', answers, zOk, working, 2, { min: 1, max: n });
+  return tally('ZenML concurrent rotations of one key (secrets still valid)', answers, zOk, working, 2, { min: 1, max: n }, () => false);
 }
 
 /** ZenML: n concurrent deletes of one key. */
@@ -270,7 +291,7 @@ export async function raceZenmlDeleteKey(a: Admin, n: number): Promise<RaceOutco
   const k = await call(a, 'POST', `/api/v1/service_accounts/${sa}/api_keys`, { name: 'gone' });
   if (k.status !== 200) throw new Error(`zenml key: ${k.status} ${k.text}`);
   const answers = await Promise.all(Array.from({ length: n }, () => call(a, 'DELETE', `/api/v1/service_accounts/${sa}/api_keys/gone`)));
-  return tally('ZenML concurrent deletes of one key', answers, zOk, await zenmlKeysOf(a, sa), 0, { min: 1, max: 1 });
+  return tally('ZenML concurrent deletes of one key', answers, zOk, await zenmlKeysOf(a, sa), 0, { min: 1, max: 1 }, zNotFound);
 }
 
 // ---- CG REST -----------------------------------------------------------------------------------------
@@ -281,7 +302,7 @@ export async function raceCgApiKeyName(a: Admin, n: number): Promise<RaceOutcome
   const answers = await Promise.all(Array.from({ length: n }, () => call(a, 'POST', '/api/api-keys', { name, userGroupIds: [] }, { accountId: a.accountId })));
   const list = await call(a, 'GET', '/api/api-keys', undefined, { accountId: a.accountId, limit: '1000' });
   const after = list.status === 200 ? (list.body.resource.response as Array<{ name: string }>).filter((k) => k.name === name).length : -1;
-  return tally('CG one API key name', answers, zOk, after, 1, { min: 1, max: 1 });
+  return tally('CG one API key name', answers, zOk, after, 1, { min: 1, max: 1 }, cgConflict);
 }
 
 /** CG REST: n concurrent deletes of one key. */
@@ -291,7 +312,7 @@ export async function raceCgDeleteKey(a: Admin, n: number): Promise<RaceOutcome>
   const id = made.body.resource.uuid as string;
   const answers = await Promise.all(Array.from({ length: n }, () => call(a, 'DELETE', `/api/api-keys/${id}`, undefined, { accountId: a.accountId })));
   const after = await call(a, 'GET', `/api/api-keys/${id}`, undefined, { accountId: a.accountId });
-  return tally('CG concurrent deletes of one key', answers, zOk, after.status === 200 ? 1 : 0, 0, { min: 1, max: 1 });
+  return tally('CG concurrent deletes of one key', answers, zOk, after.status === 200 ? 1 : 0, 0, { min: 1, max: 1 }, cgNotFound);
 }
 
 /** Every race, in order, with the limits the server runs with. */
