@@ -174,6 +174,7 @@ export class VerificationService {
    */
   private async loadOrStale(key: string, load: () => Promise<Lookup>): Promise<[Lookup, boolean]> {
     const epoch = this.cache.epoch;
+    const outOfStep = this.cache.staleSince !== null;
     let lookup: Lookup;
     try {
       lookup = await load();
@@ -187,8 +188,9 @@ export class VerificationService {
       this.staleAnswers++;
       return [kept, true];
     }
-    // Out of step yet the database answers: others can commit revocations this node will not hear.
-    if (this.cache.staleSince !== null) this.cache.dropStale();
+    // Out of step yet the database answers a read begun since: others can commit revocations this
+    // node will not hear. (A read begun before the listener dropped proves nothing about now.)
+    if (outOfStep) this.cache.dropStale();
     this.cacheLookup(key, lookup, epoch);
     return [lookup, false];
   }

@@ -139,6 +139,10 @@ async function openPostgres(databaseUrl: string, schema?: string, poolSize?: num
   const pool = new pg.Pool(config);
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  // Nor may a checked-out one (pg-pool listens only while a client is idle): a server that ends the
+  // connection between two statements of a transaction would emit an unhandled 'error'. The next
+  // statement on it fails instead ("not queryable"), which the store reports as unavailable.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const health = new DependencyHealth('postgresql');
   const db = new Kysely<Database>({ dialect: new OneSchemaPostgresDialect({ pool }, health) });
   return makeStore(db, 'postgres', null, pool, config, health);

@@ -69,7 +69,7 @@ function cgMessage(e: KeywardError): string {
  */
 export function gqlUnavailable(errors: readonly unknown[]): UnavailableError | null {
   for (const e of errors) {
-    const original = e instanceof GraphQLError ? e.originalError : e;
+    const original = (e as { originalError?: unknown } | null)?.originalError ?? e;
     if (original instanceof UnavailableError) return original;
   }
   return null;
