@@ -58,7 +58,15 @@ export class DependencyHealth {
   /** Connectivity failures since start (each failed query counts). */
   failures = 0;
 
-  constructor(readonly dependency: DependencyName) {}
+  /**
+   * Whether a read that works shows the database is back. Not on SQLite, where a lock stops writers
+   * but never readers: only a write that works ends a "busy" episode there.
+   */
+  readonly readsProveUp: boolean;
+
+  constructor(readonly dependency: DependencyName) {
+    this.readsProveUp = dependency !== 'sqlite';
+  }
 
   get isDown(): boolean {
     return this.downSince !== null;
@@ -95,11 +103,11 @@ export class DependencyHealth {
     return new UnavailableError(`${what}; try again shortly`, this.dependency);
   }
 
-  /** Runs one raw query: its success marks the dependency up, a connectivity failure becomes UnavailableError. */
+  /** Runs one raw read: its success marks the dependency up (where reads prove it), a connectivity failure becomes UnavailableError. */
   async run<T>(fn: () => Promise<T> | T): Promise<T> {
     try {
       const out = await fn();
-      this.ok();
+      if (this.readsProveUp) this.ok();
       return out;
     } catch (e) {
       throw this.translate(e);
@@ -117,7 +125,7 @@ class TranslatingConnection implements DatabaseConnection {
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     try {
       const out = await this.inner.executeQuery<R>(compiled);
-      this.health.ok();
+      if (this.health.readsProveUp || compiled.query.kind !== 'SelectQueryNode') this.health.ok();
       return out;
     } catch (e) {
       throw this.health.translate(e);
@@ -160,14 +168,16 @@ export class TranslatingDriver implements Driver {
   async acquireConnection(): Promise<DatabaseConnection> {
     return new TranslatingConnection(await this.guard(() => this.inner.acquireConnection()), this.health);
   }
+  // Transaction control runs on the dialect's own connection: translated when it fails, but a BEGIN or
+  // ROLLBACK that works proves nothing (SQLite grants both under another writer's lock).
   beginTransaction(c: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    return this.guard(() => this.inner.beginTransaction(c, settings));
+    return this.guard(() => this.inner.beginTransaction(unwrap(c), settings));
   }
   commitTransaction(c: DatabaseConnection): Promise<void> {
-    return this.guard(() => this.inner.commitTransaction(c));
+    return this.guard(() => this.inner.commitTransaction(unwrap(c)));
   }
   rollbackTransaction(c: DatabaseConnection): Promise<void> {
-    return this.guard(() => this.inner.rollbackTransaction(c));
+    return this.guard(() => this.inner.rollbackTransaction(unwrap(c)));
   }
   releaseConnection(c: DatabaseConnection): Promise<void> {
     return this.inner.releaseConnection(unwrap(c));
@@ -181,6 +191,6 @@ for (const m of ['savepoint', 'rollbackToSavepoint', 'releaseSavepoint'] as cons
   (TranslatingDriver.prototype as unknown as Record<string, unknown>)[m] = function (this: { inner: Driver; guard: (f: () => Promise<void>) => Promise<void> }, c: DatabaseConnection, name: string, compile: unknown) {
     const fn = this.inner[m] as ((c: DatabaseConnection, n: string, k: unknown) => Promise<void>) | undefined;
     if (!fn) throw new Error(`the driver does not support ${m}`);
-    return this.guard(() => fn.call(this.inner, c, name, compile));
+    return this.guard(() => fn.call(this.inner, unwrap(c), name, compile));
   };
 }
