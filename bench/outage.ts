@@ -1,18 +1,22 @@
 /**
  * Verification through a PostgreSQL outage (issue 18). One `keyward serve` process on a throwaway
  * PostgreSQL cluster of its own (never the shared server); a closed loop of POST /v1/verify with
- * BENCH_CONCURRENCY requests in flight over BENCH_TOKENS tokens, all cached. Phases, each
- * BENCH_PHASE_SECONDS long: before (the same-run baseline), during (the cluster stopped with
- * `pg_ctl -m fast`; answers come stale from the cache within KEYWARD_STALE_IF_ERROR_MS), and after
- * (the cluster started again). Also: the time from the cluster accepting connections again until
- * the node's cache is back on (`keyward_verification_cache_enabled 1`), with load running.
+ * BENCH_CONCURRENCY requests in flight over BENCH_TOKENS tokens, all cached. Each of BENCH_CYCLES
+ * cycles has three phases, each BENCH_PHASE_SECONDS long: before (the same-run baseline), during
+ * (the cluster stopped with `pg_ctl -m fast`; answers come stale from the cache within
+ * KEYWARD_STALE_IF_ERROR_MS), and after (the cluster started again, once the cache is back on).
+ * Also: the time from the cluster accepting connections again until the node's cache is back on
+ * (`keyward_verification_cache_enabled 1`), with load running. Ratios are to the same cycle's
+ * "before", and the table gives each measure's median over the cycles (a shared machine drifts).
  *   npm run bench:outage
- * Env: BENCH_PHASE_SECONDS (default 5), BENCH_CONCURRENCY (default 16), BENCH_TOKENS (default 100).
+ * Env: BENCH_CYCLES (default 3), BENCH_PHASE_SECONDS (default 4), BENCH_CONCURRENCY (default 16),
+ * BENCH_TOKENS (default 100).
  */
-import { buildDist, fmt, keywardRunsFrom, machine, percentile, request, startKeyward, table } from './lib.js';
+import { buildDist, fmt, keywardRunsFrom, machine, median, percentile, request, startKeyward, table } from './lib.js';
 import { createCluster } from '../test/helpers/pgCluster.js';
 
-const PHASE_MS = Number(process.env.BENCH_PHASE_SECONDS ?? 5) * 1000;
+const PHASE_MS = Number(process.env.BENCH_PHASE_SECONDS ?? 4) * 1000;
+const CYCLES = Number(process.env.BENCH_CYCLES ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 100);
 
@@ -90,39 +94,56 @@ async function main(): Promise<void> {
     for (const t of tokens) await request('POST', `${node.url}/v1/verify`, { body: { token: t } });
     await phase('warm-up', node.url, tokens, 1000);
 
-    const before = await phase('before (baseline)', node.url, tokens, PHASE_MS);
-
-    await cluster.stop('fast');
-    const during = await phase('during (PostgreSQL stopped)', node.url, tokens, PHASE_MS);
-    const staleAnswers = await metric(node.url, 'keyward_verification_stale_answers');
-
-    // Recovery, with the load running: from pg_ctl start returning (the server accepts connections)
-    // until the node's cache is on again.
-    let recoveredMs = NaN;
-    const load = phase('recovery (load running)', node.url, tokens, 4000);
-    const t0 = performance.now();
-    await cluster.start();
-    const accepting = performance.now();
-    for (;;) {
-      if ((await metric(node.url, 'keyward_verification_cache_enabled')) === 1) {
-        recoveredMs = performance.now() - accepting;
-        break;
+    const rows: PhaseResult[][] = [[], [], [], []];
+    const recoveries: number[] = [];
+    const staleCounts: number[] = [];
+    for (let c = 0; c < CYCLES; c++) {
+      const before = await phase('before (baseline)', node.url, tokens, PHASE_MS);
+      const stale0 = await metric(node.url, 'keyward_verification_stale_answers');
+      await cluster.stop('fast');
+      const during = await phase('during (PostgreSQL stopped)', node.url, tokens, PHASE_MS);
+      staleCounts.push((await metric(node.url, 'keyward_verification_stale_answers')) - stale0);
+      // Recovery, with the load running: from pg_ctl start returning (the server accepts
+      // connections) until the node's cache is on again.
+      const load = phase('recovery (load running)', node.url, tokens, 3000);
+      await cluster.start();
+      const accepting = performance.now();
+      let recoveredMs = NaN;
+      while (performance.now() - accepting < 30_000) {
+        if ((await metric(node.url, 'keyward_verification_cache_enabled')) === 1) {
+          recoveredMs = performance.now() - accepting;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 10));
       }
-      if (performance.now() - accepting > 30_000) break;
-      await new Promise((r) => setTimeout(r, 10));
+      recoveries.push(recoveredMs);
+      const recovery = await load;
+      const after = await phase('after (PostgreSQL back)', node.url, tokens, PHASE_MS);
+      [before, during, recovery, after].forEach((p, i) => rows[i]!.push(p));
     }
-    const startMs = accepting - t0;
-    const recovery = await load;
-    const after = await phase('after (PostgreSQL back)', node.url, tokens, PHASE_MS);
 
-    console.log(`\nMachine: ${machine()}\nKeyward runs from ${keywardRunsFrom()}; ${CONCURRENCY} requests in flight, ${TOKENS} cached tokens, ${PHASE_MS / 1000} s per phase.`);
+    console.log(`\nMachine: ${machine()}\nKeyward runs from ${keywardRunsFrom()}; ${CONCURRENCY} requests in flight, ${TOKENS} cached tokens, ${CYCLES} cycles of ${PHASE_MS / 1000} s phases; medians over the cycles.`);
+    const base = rows[0]!;
     table(
       'Verification throughput and latency around a PostgreSQL outage (one node)',
-      ['phase', 'requests', 'req/s', 'x before', 'p50 ms', 'p99 ms', 'valid', 'of which stale', '503', 'other'],
-      [before, during, recovery, after].map((p) => [p.name, p.n, fmt(p.opsPerSec), fmt(p.opsPerSec / before.opsPerSec, 2), fmt(p.p50, 2), fmt(p.p99, 2), p.valid, p.stale, p.s503, p.other]),
+      ['phase', 'req/s', 'x before (same cycle)', 'p50 ms', 'p99 ms', 'answers', 'stale', '503', 'other'],
+      rows.map((ps) => {
+        const sum = (f: (p: PhaseResult) => number) => ps.reduce((acc, p) => acc + f(p), 0);
+        return [
+          ps[0]!.name,
+          fmt(median(ps.map((p) => p.opsPerSec))),
+          fmt(median(ps.map((p, c) => p.opsPerSec / base[c]!.opsPerSec)), 2),
+          fmt(median(ps.map((p) => p.p50)), 2),
+          fmt(median(ps.map((p) => p.p99)), 2),
+          sum((p) => p.n),
+          sum((p) => p.stale),
+          sum((p) => p.s503),
+          sum((p) => p.other),
+        ];
+      }),
     );
-    console.log(`\npg_ctl start took ${fmt(startMs)} ms; cache back on ${fmt(recoveredMs)} ms after PostgreSQL accepted connections again.`);
-    console.log(`Stale answers counted in /metrics: ${staleAnswers}.`);
+    console.log(`\nCache back on after PostgreSQL accepted connections again: ${recoveries.map((r) => `${fmt(r)} ms`).join(', ')}.`);
+    console.log(`Stale answers counted in /metrics during each outage: ${staleCounts.join(', ')}.`);
   } finally {
     await node.stop();
     cluster.destroy();

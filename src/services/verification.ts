@@ -102,10 +102,18 @@ const REJECTED_STALE: Record<VerifyFailureReason, Rejected> = Object.fromEntries
   VERIFY_REASONS.map((r) => [r, Object.freeze({ valid: false as const, reason: r, stale: true as const })]),
 ) as Record<VerifyFailureReason, Rejected>;
 
+/** Stale twins of cached answers, made once each (so the HTTP layer's per-answer body cache works for them too). */
+const staleTwins = new WeakMap<Verified, Verified>();
+
 /** The same answer, flagged as served stale. */
 function asStale(v: VerifyResult): VerifyResult {
   if (!v.valid) return REJECTED_STALE[v.reason];
-  return Object.freeze({ ...v, stale: true as const });
+  let twin = staleTwins.get(v);
+  if (twin === undefined) {
+    twin = Object.freeze({ ...v, stale: true as const });
+    staleTwins.set(v, twin);
+  }
+  return twin;
 }
 
 function scopeOf(accountId: string, org: string, project: string): Scope {
@@ -175,6 +183,14 @@ export class VerificationService {
   private async loadOrStale(key: string, load: () => Promise<Lookup>): Promise<[Lookup, boolean]> {
     const epoch = this.cache.epoch;
     const outOfStep = this.cache.staleSince !== null;
+    // Known down, with a kept answer to give: most callers skip the doomed attempt; one probes.
+    if (outOfStep && this.ctx.store.health.isDown) {
+      const kept = this.cache.getStale(key);
+      if (kept !== undefined && kept !== null && !this.ctx.store.health.shouldProbe()) {
+        this.staleAnswers++;
+        return [kept, true];
+      }
+    }
     let lookup: Lookup;
     try {
       lookup = await load();

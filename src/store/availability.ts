@@ -72,6 +72,22 @@ export class DependencyHealth {
     return this.downSince !== null;
   }
 
+  private lastProbe = 0;
+
+  /**
+   * Whether a caller that has an answer of its own to fall back on (a stale cached verification)
+   * should try the database now: always while it is up; while it is down, one caller per
+   * `intervalMs` (the probe that notices it is back), so the others answer at once instead of each
+   * paying for a failed connection attempt.
+   */
+  shouldProbe(intervalMs = 200): boolean {
+    if (this.downSince === null) return true;
+    const now = Date.now();
+    if (now - this.lastProbe < intervalMs) return false;
+    this.lastProbe = now;
+    return true;
+  }
+
   on(l: Partial<HealthEvents>): void {
     this.listeners.push(l);
   }
