@@ -249,6 +249,8 @@ d('a PostgreSQL outage under load, two nodes', () => {
       expect(n.logs.filter((l) => l.includes('"level":50') && l.includes('unhandled'))).toEqual([]);
     }
     expect(recoveredMs).toBeLessThan(5000);
+    expect((await a.http.get('/readyz')).status).toBe(200);
+    expect((await a.http.get('/metrics')).text).toMatch(/^keyward_database_reachable 1$/m);
 
     // ---- the cache is back and caching; what was buffered is written --------------------------
     expect((await verify(b, kept)).body).toMatchObject({ valid: true });

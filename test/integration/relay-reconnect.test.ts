@@ -57,6 +57,9 @@ d('invalidation listener loss', () => {
     const after = await B.post('/v1/verify', { token });
     expect(after.body.reason).toBe('deleted');
     expect(after.body.stale).toBeUndefined();
+    // The database answered while B was out of step: what B kept can no longer be trusted, even stale.
+    expect(cache.staleSince).toBeNull();
+    expect(cache.getStale(`t:${token.split('.')[2]}`)).toBeUndefined();
 
     await until(() => second.relay!.connected && cache.enabled);
     expect((await B.post('/v1/verify', { token: k.admin.token })).body.valid).toBe(true);
