@@ -18,6 +18,7 @@ import { VerificationService } from './verification.js';
 import { DEFAULT_CACHE_OPTIONS, type CacheOptions } from './verificationCache.js';
 import { UserGroupService } from './userGroups.js';
 import { CgApiKeyService } from './cgApiKeys.js';
+import { CgUserService } from './cgUsers.js';
 import type { Keyring } from '../domain/masterKey.js';
 
 export interface Services {
@@ -36,6 +37,7 @@ export interface Services {
   usage: UsageRecorder;
   userGroups: UserGroupService;
   cgApiKeys: CgApiKeyService;
+  cgUsers: CgUserService;
 }
 
 export interface ServicesOptions {
@@ -94,6 +96,7 @@ export function createServices(opts: ServicesOptions): Services {
     usage,
     userGroups,
     cgApiKeys: new CgApiKeyService(ctx, access, userGroups, keyring),
+    cgUsers: new CgUserService(ctx, access, users, userGroups),
   };
 }
 
