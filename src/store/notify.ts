@@ -34,8 +34,6 @@ export class PgRelay<M> {
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   connected = false;
-  /** Reconnections since start (for tests and metrics). */
-  reconnects = 0;
 
   constructor(
     private readonly config: pg.ClientConfig,
@@ -86,7 +84,6 @@ export class PgRelay<M> {
     this.client = client;
     this.connected = true;
     this.attempt = 0;
-    if (this.reportedDown) this.reconnects++;
     this.reportedDown = false;
     this.handlers.up();
   }
