@@ -1,6 +1,9 @@
 /**
  * Last-used data (time, IP, user agent per token) is buffered in memory and written in batches, so
- * verification never writes to the database. A crash loses at most one interval of this data.
+ * verification never writes to the database. A crash loses at most one interval of this data. While
+ * the database cannot be reached a failed batch is put back (newer uses win) and written once it
+ * answers again; the buffer holds one entry per token, bounded by `maxPending` (past it, uses of
+ * further tokens are counted in `dropped` until a batch is written).
  */
 import type { Store } from '../store/database.js';
 import { recordTokenUsage, type TokenUsage } from '../store/tokens.js';
@@ -12,12 +15,20 @@ export class UsageRecorder {
   private logins = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
+  /** Uses not buffered because the buffer was full (database unreachable for long, many tokens). */
+  dropped = 0;
 
   constructor(
     private readonly store: Store,
     private readonly intervalMs = 5000,
     private readonly onError: (e: unknown) => void = () => undefined,
+    readonly maxPending = 100_000,
   ) {}
+
+  /** Tokens whose last use waits to be written. */
+  get pendingCount(): number {
+    return this.pending.size + this.logins.size;
+  }
 
   /** Called on every successful verification: updates the pending entry in place when there is one. */
   record(tokenId: string, at: number, ip: string | null, userAgent: string | null): void {
@@ -30,11 +41,19 @@ export class UsageRecorder {
       prev.userAgent = ua;
       return;
     }
+    if (this.pending.size >= this.maxPending) {
+      this.dropped++;
+      return;
+    }
     this.pending.set(tokenId, { tokenId, at, ip, userAgent: ua });
   }
 
   recordKeyLogin(apiKeyId: string, at: number): void {
     const prev = this.logins.get(apiKeyId);
+    if (prev === undefined && this.logins.size >= this.maxPending) {
+      this.dropped++;
+      return;
+    }
     if (prev === undefined || prev < at) this.logins.set(apiKeyId, at);
   }
 
