@@ -301,6 +301,27 @@ export const api = {
         validTo: patch.validTo ?? t.validTo,
       },
     }),
+  /** Native: an owner's token by its id (the 24 hex digits after the account in the token), in any key. */
+  findToken: (o: Owner, tokenId: string) =>
+    request<{ items: TokenView[]; total: number }>('GET', `/v1/accounts/${encodeURIComponent(o.scope.accountId)}/tokens`, {
+      query: { orgIdentifier: o.scope.org, projectIdentifier: o.scope.project, apiKeyType: o.type, parentIdentifier: o.parentIdentifier, tokenId, pageSize: 10 },
+    }),
+  /** After a rotation: the new token (it has the old one's identifier) gets its own expiry. */
+  setTokenExpiry: (o: Owner, old: TokenView, validTo: number) =>
+    request<unknown>('PUT', `/ng/api/token/${encodeURIComponent(old.identifier)}`, {
+      query: { accountIdentifier: o.scope.accountId },
+      body: {
+        identifier: old.identifier,
+        apiKeyIdentifier: old.apiKeyIdentifier,
+        apiKeyType: o.type,
+        parentIdentifier: o.parentIdentifier,
+        ...scopeBody(o.scope),
+        name: old.name,
+        description: old.description,
+        tags: old.tags,
+        validTo,
+      },
+    }),
   rotateToken: (o: Owner, t: TokenView, keepUntil: number | null) =>
     request<string>('POST', `/ng/api/token/rotate/${encodeURIComponent(t.identifier)}`, {
       // Without a timestamp Keyward ends the old token now, on the server's clock.

@@ -26,6 +26,22 @@ export function navigate(path: string, replace = false): void {
   setLocationGlobal?.(current());
 }
 
+/** The current query string's value of `name`. */
+export function param(name: string): string | null {
+  return new URLSearchParams(window.location.search).get(name);
+}
+
+/** Sets (or, with null or '', removes) query parameters of the current page, keeping the others. */
+export function setParams(updates: Record<string, string | null>, replace = false): void {
+  const q = new URLSearchParams(window.location.search);
+  for (const [k, v] of Object.entries(updates)) {
+    if (v === null || v === '') q.delete(k);
+    else q.set(k, v);
+  }
+  const s = q.toString();
+  navigate(`${window.location.pathname}${s ? `?${s}` : ''}`, replace);
+}
+
 /** A link that routes in the page, and still opens in a new tab with a modifier key. */
 export function Link({ to, children, className, current: isCurrent }: { to: string; children: ReactNode; className?: string; current?: boolean }) {
   return (
