@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * What a new user tripped over in the console (issue 16), each in Chromium: focus after a dialog
  * from a ⋮ menu, Delete not focused in confirmations, a visible focus ring, a warning before an
@@ -310,6 +311,8 @@ describe('console: first use, at phone width', () => {
   beforeAll(async () => {
     c = await openConsole({ width: 390, height: 844, config: { maxApiKeysPerParent: 30 } });
     for (let i = 1; i <= 11; i++) await createKey(c.k, `key_${String(i).padStart(2, '0')}`);
+    // Newest first: the long name on the first page.
+    c.k.clock.advance(1000);
     await createKey(c.k, 'long', 'x'.repeat(80));
     await signInWithPassword(c);
   }, 60_000);

@@ -319,8 +319,8 @@ export function TokenRevealDialog({ token, title, onClose, note }: { token: stri
             onCopy={() => setCopied('yes')}
             data-testid="new-token"
           />
-          <Button variant="primary" onClick={copy} label="Copy token">
-            {copied === 'yes' ? 'Copied' : 'Copy'}
+          <Button variant="primary" onClick={copy}>
+            {copied === 'yes' ? 'Copied' : 'Copy token'}
           </Button>
         </div>
         <div className="hint" aria-live="polite">

@@ -223,8 +223,8 @@ export function AuditLog({ session, scope }: { session: Session; scope: Scope })
                           {typeof e.details.reason === 'string' && <div className="small">{e.details.reason}</div>}
                         </td>
                         <td className="cell-actions">
-                          <Button small expanded={open} controls={detailId} label={`Details of ${actionLabel(e.action)} at ${formatTime(e.at)}`} onClick={() => setOpenId(open ? null : e.id)}>
-                            {open ? 'Hide' : 'Details'}
+                          <Button small expanded={open} controls={detailId} label={`${open ? 'Hide details' : 'Details'} of ${actionLabel(e.action)} at ${formatTime(e.at)}`} onClick={() => setOpenId(open ? null : e.id)}>
+                            {open ? 'Hide details' : 'Details'}
                           </Button>
                         </td>
                       </tr>
