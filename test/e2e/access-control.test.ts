@@ -6,7 +6,7 @@
  * with a member and a role that reaches the member's token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { menu, openConsole, signInWithPassword, verify, type Console } from './browser.js';
+import { menu, openConsole, screenshot, signInWithPassword, verify, type Console } from './browser.js';
 
 describe('console: organizations, projects, users and user groups', () => {
   let c: Console;
@@ -29,6 +29,7 @@ describe('console: organizations, projects, users and user groups', () => {
     await od.waitFor({ state: 'detached' });
     await page.getByRole('link', { name: 'Payments' }).waitFor();
     await expect.poll(orgOptions).toContain('Org: Payments');
+    await screenshot(page, 'organizations');
 
     await page.getByRole('link', { name: 'Payments' }).click();
     await page.getByRole('heading', { name: 'Payments', level: 1 }).waitFor();
@@ -152,6 +153,7 @@ describe('console: organizations, projects, users and user groups', () => {
     await rd.getByLabel('Role').selectOption('_account_viewer');
     await rd.getByRole('button', { name: 'Add role' }).click();
     await page.getByRole('list', { name: 'Role assignments' }).getByText('Account Viewer').waitFor();
+    await screenshot(page, 'user-group');
     await expect.poll(async () => (await verify(k, danaToken)).permissions.length).toBeGreaterThan(before.permissions.length);
 
     await page.getByRole('button', { name: 'Remove role Account Viewer' }).click();

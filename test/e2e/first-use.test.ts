@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page, Request } from 'playwright-core';
-import { closeTokenDialog, menu, openConsole, readNewToken, signInWithPassword, verify, type Console } from './browser.js';
+import { closeTokenDialog, menu, openConsole, readNewToken, screenshot, signInWithPassword, verify, type Console } from './browser.js';
 import type { TestKeyward } from '../helpers/keyward.js';
 
 async function createKey(k: TestKeyward, identifier: string, name = identifier): Promise<void> {
@@ -245,6 +245,7 @@ describe('console: first use, at desktop width', () => {
     await rd.getByLabel('The old token').selectOption('7d');
     expect(await rd.getByLabel('New token expires').inputValue()).toBe('2026-12-31');
     await rd.getByLabel('New token expires').fill('2027-06-30');
+    await screenshot(page, 'rotate-dialog');
     await rd.getByRole('button', { name: 'Rotate Token' }).click();
     const rotated = await readNewToken(page, 'Token rotated');
     await closeTokenDialog(page);

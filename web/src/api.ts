@@ -238,6 +238,16 @@ export interface AuditEvent {
   details: Record<string, unknown>;
 }
 
+export type UsageOutcome = 'valid' | 'expired' | 'rotated_out' | 'not_yet_valid' | 'key_inactive' | 'principal_inactive';
+
+export interface Usage {
+  from: number;
+  to: number;
+  outcomes: UsageOutcome[];
+  hours: Array<{ hour: number } & Record<UsageOutcome, number>>;
+  totals: Record<UsageOutcome, number>;
+}
+
 export interface Organization {
   identifier: string;
   name: string;
@@ -371,6 +381,11 @@ export const api = {
         ...patch,
         validTo: patch.validTo ?? t.validTo,
       },
+    }),
+  /** Native: verifications of a key's tokens (or one token) per hour and outcome. */
+  usage: (o: Owner, apiKeyIdentifier: string, days: 7 | 30, tokenId?: string) =>
+    request<Usage>('GET', `/v1/accounts/${encodeURIComponent(o.scope.accountId)}/usage`, {
+      query: { orgIdentifier: o.scope.org, projectIdentifier: o.scope.project, apiKeyType: o.type, parentIdentifier: o.parentIdentifier, apiKeyIdentifier, days, tokenId },
     }),
   /** Native: an owner's token by its id (the 24 hex digits after the account in the token), in any key. */
   findToken: (o: Owner, tokenId: string) =>

@@ -22,6 +22,7 @@ import {
   parseDateTime,
   parseTags,
 } from '../format';
+import { UsagePanel } from './Usage';
 import { Button, ConfirmDialog, Dialog, EmptyState, Field, FormActions, FormError, Loading, MoreMenu, Pager, TokenRevealDialog, useAsync, useToast } from '../ui';
 
 const PAGE_SIZE = 10;
@@ -284,6 +285,7 @@ export function ApiKeysPanel({ owner, heading, headingLevel = 1 }: { owner: Owne
 function KeyCard({ owner, agg, version, onModal, foundId }: { owner: Owner; agg: ApiKeyAggregate; version: number; onModal: (m: Modal) => void; foundId: string | null }) {
   const k = agg.apiKey;
   const [open, setOpen] = useState(true);
+  const [showUsage, setShowUsage] = useState(false);
   const tokens = useAsync(() => api.listTokens(owner, k.identifier), [version, k.identifier]);
   const count = tokens.data?.total ?? agg.tokensCount;
   const tokensId = `tokens-${k.identifier}`;
@@ -300,6 +302,9 @@ function KeyCard({ owner, agg, version, onModal, foundId }: { owner: Owner; agg:
         <span className="muted mono key-id">{k.identifier}</span>
         <span className="count">{count === 1 ? '1 token' : `${count} tokens`}</span>
         <div className="key-actions">
+          <Button small variant="ghost" expanded={showUsage} controls={`usage-${k.identifier}`} onClick={() => setShowUsage((v) => !v)} label={`Usage of ${k.name}`}>
+            Usage
+          </Button>
           <Button small onClick={() => onModal({ kind: 'createToken', key: k, live })} label={`Add a token to ${k.name}`}>
             + Token
           </Button>
@@ -326,6 +331,11 @@ function KeyCard({ owner, agg, version, onModal, foundId }: { owner: Owner; agg:
           <p className="empty-inline">
             No tokens yet. Select <strong>+ Token</strong> to generate one; it is shown once.
           </p>
+        )}
+        {showUsage && (
+          <div id={`usage-${k.identifier}`}>
+            <UsagePanel owner={owner} apiKeyIdentifier={k.identifier} keyName={k.name} tokens={tokens.data?.items ?? []} />
+          </div>
         )}
         {tokens.data && tokens.data.items.length > 0 && <TokenTable tokens={tokens.data.items} onModal={onModal} keyName={k.name} accountId={owner.scope.accountId} foundId={foundId} live={live} />}
       </div>
