@@ -66,12 +66,13 @@ export class UsageRecorder {
    * Map lookup and an increment; a new hour allocates one small array per token.
    */
   count(tokenId: string, at: number, outcome: number): void {
-    const hour = at - (at % HOUR_MS);
     const e = this.hourly.get(tokenId);
-    if (e !== undefined && e.hour === hour) {
+    // Two comparisons, no division, on the common path.
+    if (e !== undefined && at >= e.hour && at < e.hour + HOUR_MS) {
       e.counts[outcome]!++;
       return;
     }
+    const hour = at - (at % HOUR_MS);
     const next: HourCounts = { tokenId, hour, counts: new Uint32Array(USAGE_OUTCOMES.length) };
     next.counts[outcome] = 1;
     if (e !== undefined) {
