@@ -47,7 +47,9 @@ export const ACTION_LABELS: Record<string, string> = {
   'project.delete': 'Project deleted',
 };
 
-export function actionLabel(a: string): string {
+export function actionLabel(a: string, outcome: 'success' | 'failure' = 'success'): string {
+  // A failed sign-in reads as one, whichever action records it.
+  if (outcome === 'failure' && (a === 'sign_in' || a === 'session.create')) return 'Sign-in failed';
   return ACTION_LABELS[a] ?? a.replace(/[._]/g, ' ').replace(/^./, (c) => c.toUpperCase());
 }
 
@@ -211,7 +213,7 @@ export function AuditLog({ session, scope }: { session: Session; scope: Scope })
                         <td data-label="When">{formatTime(e.at)}</td>
                         <td data-label="Who">{who(e)}</td>
                         <td data-label="Action">
-                          {actionLabel(e.action)}
+                          {actionLabel(e.action, e.outcome)}
                           <div className="muted mono small">{e.action}</div>
                         </td>
                         <td data-label="Resource">
@@ -223,7 +225,7 @@ export function AuditLog({ session, scope }: { session: Session; scope: Scope })
                           {typeof e.details.reason === 'string' && <div className="small">{e.details.reason}</div>}
                         </td>
                         <td className="cell-actions">
-                          <Button small expanded={open} controls={detailId} label={`${open ? 'Hide details' : 'Details'} of ${actionLabel(e.action)} at ${formatTime(e.at)}`} onClick={() => setOpenId(open ? null : e.id)}>
+                          <Button small expanded={open} controls={detailId} label={`${open ? 'Hide details' : 'Details'} of ${actionLabel(e.action, e.outcome)} at ${formatTime(e.at)}`} onClick={() => setOpenId(open ? null : e.id)}>
                             {open ? 'Hide details' : 'Details'}
                           </Button>
                         </td>
