@@ -72,6 +72,18 @@ describeEachDb('verifications per hour and outcome', (kind) => {
     expect((await usage({ days: 30 })).totals).toMatchObject({ valid: 6, expired: 1 });
   });
 
+  it('finds one token by the id in its prefix (what the console searches by), in any of the owner\'s keys', async () => {
+    const t = await issueUserToken(k, k.admin.accountId, k.admin.userId);
+    const list = (q: Record<string, string>) => k.http.get(`/v1/accounts/${k.admin.accountId}/tokens`, { query: { apiKeyType: 'USER', parentIdentifier: k.admin.userId, ...q } });
+    const r = await list({ tokenId: t.tokenId });
+    expect(r.status, r.text).toBe(200);
+    expect(r.body.items.map((x: { id: string }) => x.id)).toEqual([t.tokenId]);
+    expect(r.body.total).toBe(1);
+    expect((await list({ tokenId: 'f'.repeat(24) })).body.items).toEqual([]);
+    // Never the secret: only 24 hex digits are taken.
+    expect((await list({ tokenId: t.token })).status).toBe(400);
+  });
+
   it('answers only those who may list the tokens, and refuses a bad period', async () => {
     const other = await k.keyward.services.users.create(SYSTEM_CALLER, k.admin.accountId, { email: 'nosy@example.com', password: 'nosy password 1' });
     expect((await k.anon.get(`/v1/accounts/${k.admin.accountId}/usage`, { query: { apiKeyType: 'USER', parentIdentifier: k.admin.userId, apiKeyIdentifier: 'personal' } })).status).toBe(401);
