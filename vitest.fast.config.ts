@@ -3,15 +3,14 @@
  * SQLite only, without building dist/ or the console, and without the CLI, process, two-node and
  * browser tests. `npm test` runs everything, on both databases, as CI does.
  */
-import { defineConfig, mergeConfig } from 'vitest/config';
+import { defineConfig } from 'vitest/config';
 import base from './vitest.config.js';
 
-export default mergeConfig(
-  base,
-  defineConfig({
-    test: {
-      include: ['test/{domain,services,store,protocols,conformance,server}/**/*.test.ts'],
-      exclude: ['test/server/process.test.ts'],
-    },
-  }),
-);
+export default defineConfig({
+  ...base,
+  test: {
+    ...base.test,
+    include: ['test/{domain,services,store,protocols,conformance,server}/**/*.test.ts'],
+    exclude: ['test/server/process.test.ts', 'node_modules/**'],
+  },
+});

@@ -23,6 +23,8 @@ export interface Config {
   cacheMaxEntries: number;
   cacheTtlMs: number;
   negativeCacheTtlMs: number;
+  /** Keyward's public base URL (what clients reach it at); ZenML's /api/v1/info reports it as server_url. */
+  publicUrl: string | null;
   /** The version ZenML's /api/v1/info reports. */
   zenmlServerVersion: string;
   /** ZenML session lifetime in minutes; unset: sessions do not expire, as in ZenML. */
@@ -50,6 +52,19 @@ function masterKey(raw: string | undefined, name: string): string | undefined {
   return raw.trim();
 }
 
+/** An absolute http(s) URL without a trailing slash, refused at start otherwise; unset or blank: null. */
+function publicUrl(raw: string | undefined): string | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  let u: URL;
+  try {
+    u = new URL(raw.trim());
+  } catch {
+    throw new Error(`KEYWARD_PUBLIC_URL must be an absolute http(s) URL, got "${raw}"`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`KEYWARD_PUBLIC_URL must be an absolute http(s) URL, got "${raw}"`);
+  return raw.trim().replace(/\/+$/, '');
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const base: Config = {
     port: int(env, 'KEYWARD_PORT', 8080),
@@ -70,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     cacheMaxEntries: int(env, 'KEYWARD_CACHE_MAX_ENTRIES', 100_000),
     cacheTtlMs: int(env, 'KEYWARD_CACHE_TTL_MS', 5 * 60_000),
     negativeCacheTtlMs: int(env, 'KEYWARD_NEGATIVE_CACHE_TTL_MS', 5_000),
+    publicUrl: publicUrl(env.KEYWARD_PUBLIC_URL),
     zenmlServerVersion: env.KEYWARD_ZENML_SERVER_VERSION || '0.84.0',
     zenmlJwtExpireMinutes: env.KEYWARD_ZENML_JWT_EXPIRE_MINUTES ? int(env, 'KEYWARD_ZENML_JWT_EXPIRE_MINUTES', 0) : null,
     masterKey: masterKey(env.KEYWARD_MASTER_KEY, 'KEYWARD_MASTER_KEY'),

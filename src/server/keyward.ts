@@ -118,7 +118,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     logLevel: config.logLevel,
     trustProxy: config.trustProxy,
     version: VERSION,
-    zenml: { serverVersion: config.zenmlServerVersion, jwtExpireMinutes: config.zenmlJwtExpireMinutes },
+    zenml: { serverVersion: config.zenmlServerVersion, jwtExpireMinutes: config.zenmlJwtExpireMinutes, publicUrl: config.publicUrl },
     console: { sessionTtlMs: Math.max(1, config.consoleSessionMinutes) * 60_000 },
     ...(opts.logStream ? { logStream: opts.logStream } : {}),
   });

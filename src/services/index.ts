@@ -17,6 +17,7 @@ import { VerificationService } from './verification.js';
 import { DEFAULT_CACHE_OPTIONS, type CacheOptions } from './verificationCache.js';
 import { UserGroupService } from './userGroups.js';
 import { CgApiKeyService } from './cgApiKeys.js';
+import { CgUserService } from './cgUsers.js';
 import type { Keyring } from '../domain/masterKey.js';
 
 export interface Services {
@@ -35,6 +36,7 @@ export interface Services {
   usage: UsageRecorder;
   userGroups: UserGroupService;
   cgApiKeys: CgApiKeyService;
+  cgUsers: CgUserService;
 }
 
 export interface ServicesOptions {
@@ -84,6 +86,7 @@ export function createServices(opts: ServicesOptions): Services {
     usage,
     userGroups,
     cgApiKeys: new CgApiKeyService(ctx, access, userGroups, keyring),
+    cgUsers: new CgUserService(ctx, access, users, userGroups),
   };
 }
 

@@ -10,6 +10,8 @@ import type { ApiKey, ServiceAccount } from '../domain/model.js';
 import { P, RESOURCE } from '../domain/permissions.js';
 import { makeScope, type Scope } from '../domain/scope.js';
 import { validate } from '../domain/validation.js';
+import { createHash } from 'node:crypto';
+import { getAccount } from '../store/accounts.js';
 import { isUniqueViolation, type Db } from '../store/database.js';
 import * as keys from '../store/apiKeys.js';
 import * as sas from '../store/serviceAccounts.js';
@@ -38,6 +40,48 @@ function checkText(v: unknown): string | null {
   if (v.length > TEXT_MAX) return `ensure this value has at most ${TEXT_MAX} characters`;
   return null;
 }
+
+/**
+ * A stable UUID named by `parts` (SHA-256, shaped as an RFC 9562 version 8 UUID): the same on every
+ * node and every start, so the default workspace and stack need no rows of their own.
+ */
+export function namedUuid(...parts: string[]): string {
+  const h = createHash('sha256').update(['keyward-zenml', ...parts].join('\u0000')).digest();
+  h[6] = (h[6]! & 0x0f) | 0x80; // version 8
+  h[8] = (h[8]! & 0x3f) | 0x80; // RFC 9562 variant
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+/** The one ZenML workspace (a project in ZenML 0.80 and later) of a Keyward account: the account itself. */
+export interface ZenmlWorkspace {
+  id: string;
+  name: string;
+  description: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type ZenmlComponentType = 'orchestrator' | 'artifact_store';
+
+export interface ZenmlComponent {
+  id: string;
+  name: string;
+  type: ZenmlComponentType;
+  flavor: string;
+  workspace: ZenmlWorkspace;
+}
+
+/** The default stack every ZenML workspace has: a local orchestrator and a local artifact store. */
+export interface ZenmlStack {
+  id: string;
+  name: string;
+  description: string;
+  workspace: ZenmlWorkspace;
+  components: ZenmlComponent[];
+}
+
+export const ZENML_DEFAULT_NAME = 'default';
 
 export interface ZenmlKey {
   key: ApiKey;
@@ -296,5 +340,38 @@ export class ZenmlService {
     const stored = key.lastLoginAt ?? null;
     if (pending === undefined) return stored;
     return stored === null || pending > stored ? pending : stored;
+  }
+
+  // ---- the default workspace and stack (read-only) ----
+
+  /**
+   * ZenML's client asks for the default workspace and its default stack before it does anything
+   * else (BaseZenStore.validate_active_config). A Keyward account is one ZenML tenant, so it has
+   * exactly one workspace, named `default`, with one `default` stack; their ids are derived from the
+   * account id. Any authenticated caller of the account may read them, as in ZenML: a service
+   * account with no role must still be able to start the client.
+   */
+  async defaultWorkspace(accountId: string): Promise<ZenmlWorkspace> {
+    const account = await getAccount(this.ctx.store.db, accountId);
+    if (!account) throw new NotFoundError(`No account '${accountId}'`, 'account', accountId);
+    return {
+      id: namedUuid('workspace', accountId),
+      name: ZENML_DEFAULT_NAME,
+      description: `The Keyward account ${account.name}.`,
+      createdAt: account.createdAt,
+      updatedAt: account.createdAt,
+    };
+  }
+
+  async defaultStack(accountId: string): Promise<ZenmlStack> {
+    const workspace = await this.defaultWorkspace(accountId);
+    const component = (type: ZenmlComponentType): ZenmlComponent => ({ id: namedUuid('component', type, accountId), name: ZENML_DEFAULT_NAME, type, flavor: 'local', workspace });
+    return {
+      id: namedUuid('stack', accountId),
+      name: ZENML_DEFAULT_NAME,
+      description: '',
+      workspace,
+      components: [component('orchestrator'), component('artifact_store')],
+    };
   }
 }

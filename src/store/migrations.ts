@@ -364,6 +364,18 @@ const m0010tokenUsageHourly: Migration = {
   },
 };
 
+/**
+ * Harness CG user groups carry notification settings, an SSO link and CG permissions
+ * (harness-core userGroup.graphql, permissions.graphql); stored as JSON so that they read back.
+ */
+const m0013cgUserGroups: Migration = {
+  async up(db: Kysely<any>) {
+    for (const column of ['cg_notification_settings', 'cg_sso_setting', 'cg_permissions']) {
+      await db.schema.alterTable('user_groups').addColumn(column, text).execute();
+    }
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_harness_resources': m0002,
@@ -373,6 +385,7 @@ export const migrations: Record<string, Migration> = {
   '0006_console': m0006console,
   '0007_api_key_parents': m0007apiKeyParents,
   '0010_token_usage_hourly': m0010tokenUsageHourly,
+  '0013_cg_user_groups': m0013cgUserGroups,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -6,7 +6,7 @@
  */
 import type { FastifyError, FastifyRequest } from 'fastify';
 import { GraphQLError } from 'graphql';
-import { isKeywardError, type KeywardError } from '../../domain/errors.js';
+import { isKeywardError, NotFoundError, type KeywardError } from '../../domain/errors.js';
 
 // ---- GraphQL -------------------------------------------------------------------------------------
 
@@ -54,9 +54,16 @@ function harnessCode(e: KeywardError): string {
   }
 }
 
-/** What Harness's data fetchers say for a refusal: access denied says no more than that. */
+/**
+ * What Harness's data fetchers say for a refusal: access denied says no more than that, and a
+ * missing user group or user is said in Harness's words, the only ones the Go SDK takes for "gone"
+ * (`harness/helpers/errors.go`: USER_GROUP_NOT_FOUND "No User Group exists", USER_NOT_FOUND "User
+ * does not exist"; harness-core's data fetchers throw InvalidRequestException, hence the prefix).
+ */
 function cgMessage(e: KeywardError): string {
   if (e.kind === 'permission_denied') return 'User not authorized.';
+  if (e instanceof NotFoundError && e.resourceType === 'usergroup') return 'Invalid request: No User Group exists';
+  if (e instanceof NotFoundError && e.resourceType === 'user') return 'Invalid request: User does not exist';
   return e.message;
 }
 

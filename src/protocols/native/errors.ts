@@ -48,14 +48,17 @@ export function sendNativeError(err: unknown, req: FastifyRequest, reply: Fastif
   }
   const fe = err as FastifyError;
   if (fe.validation) {
+    // An empty body arrives as no body (src/server/bodies.ts); say so rather than "body must be object".
+    if (fe.validationContext === 'body' && req.body === undefined) {
+      return reply.status(400).send(nativeError(req, 'INVALID_ARGUMENT', 'The request body is empty; send a JSON object', [{ field: 'body', message: 'is empty' }]));
+    }
     const fields = validationFields(fe);
     const message = fields.map((f) => `${f.field}: ${f.message}`).join(', ');
     return reply.status(400).send(nativeError(req, 'INVALID_ARGUMENT', message, fields));
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     const code = fe.statusCode === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : fe.statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : 'INVALID_ARGUMENT';
-    const message = fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The request body is empty; send a JSON object' : fe.message;
-    return reply.status(fe.statusCode).send(nativeError(req, code, message));
+    return reply.status(fe.statusCode).send(nativeError(req, code, fe.message));
   }
   req.log.error({ err }, 'unhandled error');
   return reply.status(500).send(nativeError(req, 'INTERNAL', 'Internal server error'));

@@ -8,6 +8,7 @@ import { rejectNul } from '../../domain/validation.js';
 import { plain, requestInvalid, sendZenml } from './errors.js';
 import { resourceRoutes } from './resources.js';
 import { sessionRoutes, type ZenmlOptions } from './session.js';
+import { workspaceRoutes } from './workspaces.js';
 
 async function zenmlApi(app: FastifyInstance, opts: { services: Services; zenml: ZenmlOptions }): Promise<void> {
   // Older clients send the JSON body without a Content-Type header: parse any body as JSON. That
@@ -40,6 +41,7 @@ async function zenmlApi(app: FastifyInstance, opts: { services: Services; zenml:
   app.setNotFoundHandler((req, reply) => sendZenml(plain(404, 'Not Found'), req, reply));
   sessionRoutes(app, opts.services, opts.zenml);
   resourceRoutes(app, opts.services);
+  workspaceRoutes(app, opts.services);
 }
 
 export async function zenmlProtocol(app: FastifyInstance, opts: { services: Services; zenml: ZenmlOptions }): Promise<void> {

@@ -1,5 +1,6 @@
 /** Keyward entities rendered as ZenML response models (spec zenml.md section 3.2). */
 import type { ApiKey, ServiceAccount, User } from '../../domain/model.js';
+import type { ZenmlComponent, ZenmlStack, ZenmlWorkspace } from '../../services/zenml.js';
 
 /** Naive UTC with microseconds and no offset, as ZenML's utc_now() serializes: 2025-05-01T10:20:30.123000. */
 export function naiveUtc(ms: number | null): string | null {
@@ -103,4 +104,70 @@ export interface PageModel<T> {
   total_pages: number;
   total: number;
   items: T[];
+}
+
+/** ZenML's WorkspaceResponse (0.58: models/v2/core/workspace.py). */
+export function workspaceModel(ws: ZenmlWorkspace, hydrate: boolean) {
+  return {
+    id: ws.id,
+    name: ws.name,
+    permission_denied: false,
+    body: { created: naiveUtc(ws.createdAt), updated: naiveUtc(ws.updatedAt) },
+    metadata: hydrate ? { description: ws.description } : null,
+    resources: null,
+  };
+}
+
+/** ZenML 0.80's ProjectResponse: the workspace renamed, with a display name (models/v2/core/project.py). */
+export function projectModel(ws: ZenmlWorkspace, hydrate: boolean) {
+  return {
+    id: ws.id,
+    name: ws.name,
+    permission_denied: false,
+    body: { created: naiveUtc(ws.createdAt), updated: naiveUtc(ws.updatedAt), display_name: 'Default' },
+    metadata: hydrate ? { description: ws.description } : null,
+    resources: null,
+  };
+}
+
+/**
+ * ZenML's ComponentResponse: a workspace-scoped entity with no owner (`user` null), an empty
+ * configuration. The body carries 0.58's `flavor` and the `flavor_name`, `integration`, `logo_url`
+ * and `user_id` of later versions: every ZenML model ignores fields it does not know.
+ */
+export function componentModel(c: ZenmlComponent, hydrate: boolean) {
+  return {
+    id: c.id,
+    name: c.name,
+    permission_denied: false,
+    body: {
+      created: naiveUtc(c.workspace.createdAt),
+      updated: naiveUtc(c.workspace.updatedAt),
+      user: null,
+      user_id: null,
+      type: c.type,
+      flavor: c.flavor,
+      flavor_name: c.flavor,
+      integration: null,
+      logo_url: null,
+    },
+    metadata: hydrate
+      ? { workspace: workspaceModel(c.workspace, false), configuration: {}, labels: null, component_spec_path: null, connector_resource_id: null, connector: null }
+      : null,
+    resources: null,
+  };
+}
+
+/** ZenML's StackResponse: components grouped by type, as ZenML's server sends them. */
+export function stackModel(s: ZenmlStack, hydrate: boolean) {
+  const components: Record<string, ReturnType<typeof componentModel>[]> = {};
+  for (const c of s.components) (components[c.type] ??= []).push(componentModel(c, false));
+  return {
+    id: s.id,
+    name: s.name,
+    permission_denied: false,
+    body: { created: naiveUtc(s.workspace.createdAt), updated: naiveUtc(s.workspace.updatedAt), user: null, user_id: null },
+    metadata: hydrate ? { workspace: workspaceModel(s.workspace, false), components, description: s.description, stack_spec_path: null } : null,
+    resources: null,
+  };
 }

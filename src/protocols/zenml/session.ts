@@ -17,6 +17,8 @@ export interface ZenmlOptions {
   serverVersion: string;
   /** Session lifetime; null: sessions do not expire (ZenML's default). */
   jwtExpireMinutes: number | null;
+  /** Keyward's public URL (KEYWARD_PUBLIC_URL); /info reports it as server_url and dashboard_url, else "". */
+  publicUrl?: string | null;
 }
 
 const GRANTS = ['password', 'urn:ietf:params:oauth:grant-type:device_code', 'zenml-external', 'zenml-api-key'];
@@ -118,8 +120,9 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
       database_type: services.ctx.store.dialect === 'sqlite' ? 'sqlite' : 'mysql',
       secrets_store_type: 'none',
       auth_scheme: 'OAUTH2_PASSWORD_BEARER',
-      server_url: null,
-      dashboard_url: null,
+      // ZenML's ServerModel declares both as str (its server sends `server_url or ""`): never null.
+      server_url: opts.publicUrl ?? '',
+      dashboard_url: opts.publicUrl ?? '',
       analytics_enabled: false,
       metadata: { server: 'keyward' },
       use_legacy_dashboard: false,
