@@ -14,7 +14,7 @@ import { cgApiKeyByDigest, type CgApiKeyRecord } from '../store/cgApiKeys.js';
 import { getUser } from '../store/users.js';
 import { effectivePermissions, type Principal } from './access.js';
 import type { ServiceContext } from './context.js';
-import type { UsageRecorder } from './usage.js';
+import { OUTCOME_INDEX, type UsageRecorder } from './usage.js';
 import { DEFAULT_CACHE_OPTIONS, VerificationCache, type CacheOptions } from './verificationCache.js';
 import { PermissionCache } from './permissionCache.js';
 
@@ -223,14 +223,34 @@ export class VerificationService {
   private usable(c: Credential, meta: VerifyMeta): VerifyResult {
     const rec = c.record;
     const now = this.ctx.clock.now();
-    if (rec.scheduledExpireAt !== null && now >= rec.scheduledExpireAt) return REJECTED.rotated_out;
-    if (rec.validTo !== null && now >= rec.validTo) return REJECTED.expired;
-    if (now < rec.validFrom) return REJECTED.not_yet_valid;
+    const usage = this.usage;
+    // Each outcome is counted per token and hour in memory (src/services/usage.ts), written in batches.
+    if (rec.scheduledExpireAt !== null && now >= rec.scheduledExpireAt) {
+      usage?.count(rec.tokenId, now, OUTCOME_INDEX.rotated_out);
+      return REJECTED.rotated_out;
+    }
+    if (rec.validTo !== null && now >= rec.validTo) {
+      usage?.count(rec.tokenId, now, OUTCOME_INDEX.expired);
+      return REJECTED.expired;
+    }
+    if (now < rec.validFrom) {
+      usage?.count(rec.tokenId, now, OUTCOME_INDEX.not_yet_valid);
+      return REJECTED.not_yet_valid;
+    }
     // The principal before its key, as ZenML checks the service account first: with both inactive the
     // answer names the account.
-    if (!rec.principalActive) return REJECTED.principal_inactive;
-    if (!rec.keyActive) return REJECTED.key_inactive;
-    this.usage?.record(rec.tokenId, now, meta.ip ?? null, meta.userAgent ?? null);
+    if (!rec.principalActive) {
+      usage?.count(rec.tokenId, now, OUTCOME_INDEX.principal_inactive);
+      return REJECTED.principal_inactive;
+    }
+    if (!rec.keyActive) {
+      usage?.count(rec.tokenId, now, OUTCOME_INDEX.key_inactive);
+      return REJECTED.key_inactive;
+    }
+    if (usage) {
+      usage.count(rec.tokenId, now, OUTCOME_INDEX.valid);
+      usage.record(rec.tokenId, now, meta.ip ?? null, meta.userAgent ?? null);
+    }
     return c.verified;
   }
 
