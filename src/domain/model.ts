@@ -2,6 +2,7 @@
 import type { Scope, ScopeLevel } from './scope.js';
 import type { ApiKeyType, TokenFormat } from './tokens.js';
 import type { PrincipalType } from './permissions.js';
+import type { CgGroupSettings } from './cgUserGroups.js';
 
 export type Tags = Record<string, string>;
 
@@ -156,6 +157,8 @@ export interface UserGroup {
   name: string;
   description: string;
   tags: Tags;
+  /** Harness CG's notification settings, SSO link and permissions (account-level groups; null when never set). */
+  cg: CgGroupSettings;
   createdAt: number;
   updatedAt: number;
 }

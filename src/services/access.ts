@@ -14,6 +14,7 @@ import * as access from '../store/access.js';
 import { getServiceAccount, getServiceAccountById } from '../store/serviceAccounts.js';
 import { getUser } from '../store/users.js';
 import { groupsOfCgApiKey } from '../store/cgApiKeys.js';
+import { grantsOfAccountPermissions } from '../domain/cgUserGroups.js';
 import type { ListQuery, ListResult } from '../store/rows.js';
 import { mutate } from './audit.js';
 import type { PermissionCache } from './permissionCache.js';
@@ -64,6 +65,9 @@ export async function effectivePermissions(db: Db, principal: Principal, scope: 
   if (principal.type !== 'API_KEY') holders.push({ type: principal.type, id: principal.id });
   if (principal.type === 'USER') for (const g of await access.groupsOfUser(db, principal.id)) holders.push({ type: 'USER_GROUP', id: g });
   if (principal.type === 'API_KEY') for (const g of await groupsOfCgApiKey(db, principal.id)) holders.push({ type: 'USER_GROUP', id: g });
+  // Harness CG account permissions on the principal's groups grant what they name in Keyward, account-wide.
+  const groups = holders.filter((h) => h.type === 'USER_GROUP').map((h) => h.id);
+  for (const p of grantsOfAccountPermissions(await access.cgAccountPermissionTypesOfGroups(db, groups))) out.add(p);
   const assignments = (await access.assignmentsOfPrincipals(db, accountId, holders)).filter((a) => scopeContains(a.scope, scope));
   if (assignments.length === 0) return out;
   const needsCustom = assignments.some((a) => !BUILT_IN_ROLE_BY_ID.has(a.roleIdentifier));

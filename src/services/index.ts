@@ -5,7 +5,8 @@ import type { Store } from '../store/database.js';
 import { AccessService } from './access.js';
 import { ApiKeyService } from './apiKeys.js';
 import { AuditService } from './audit.js';
-import { DEFAULT_LIMITS, InvalidationBus, type Limits, type ServiceContext } from './context.js';
+import { AuditOutbox, DEFAULT_LIMITS, InvalidationBus, type Limits, type ServiceContext } from './context.js';
+import { insertAuditEvent } from '../store/audit.js';
 import { ScopeService } from './scopes.js';
 import { ServiceAccountService } from './serviceAccounts.js';
 import { TokenService } from './tokens.js';
@@ -17,6 +18,7 @@ import { VerificationService } from './verification.js';
 import { DEFAULT_CACHE_OPTIONS, type CacheOptions } from './verificationCache.js';
 import { UserGroupService } from './userGroups.js';
 import { CgApiKeyService } from './cgApiKeys.js';
+import { CgUserService } from './cgUsers.js';
 import type { Keyring } from '../domain/masterKey.js';
 
 export interface Services {
@@ -35,6 +37,7 @@ export interface Services {
   usage: UsageRecorder;
   userGroups: UserGroupService;
   cgApiKeys: CgApiKeyService;
+  cgUsers: CgUserService;
 }
 
 export interface ServicesOptions {
@@ -44,6 +47,8 @@ export interface ServicesOptions {
   usageFlushMs?: number;
   cache?: Partial<CacheOptions>;
   onBackgroundError?: (e: unknown) => void;
+  /** Audit events of failed requests kept while the database is unreachable. */
+  auditOutboxMax?: number;
   /** Seals Harness CG keys; resolved on first use. Without one, creating or reading a CG key fails. */
   keyring?: () => Keyring;
 }
@@ -54,6 +59,13 @@ export function createServices(opts: ServicesOptions): Services {
     clock: opts.clock,
     limits: { ...DEFAULT_LIMITS, ...opts.limits },
     bus: new InvalidationBus(),
+    auditOutbox: new AuditOutbox(
+      (events) => opts.store.transaction(async (tx) => {
+        for (const e of events) await insertAuditEvent(tx, e);
+      }),
+      opts.auditOutboxMax ?? 10_000,
+      () => opts.onBackgroundError?.(new Error('audit outbox full: further audit events of failed requests are dropped until the database is back')),
+    ),
   };
   const access = new AccessService(ctx);
   const apiKeys = new ApiKeyService(ctx, access);
@@ -84,6 +96,7 @@ export function createServices(opts: ServicesOptions): Services {
     usage,
     userGroups,
     cgApiKeys: new CgApiKeyService(ctx, access, userGroups, keyring),
+    cgUsers: new CgUserService(ctx, access, users, userGroups),
   };
 }
 

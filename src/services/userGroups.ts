@@ -4,9 +4,10 @@
  * API keys that name it. NG addresses a group by scope and identifier; CG by its id, at account
  * level, and names CG groups uniquely in the account (CG has no identifier: one is derived).
  */
+import { checkCgSettings, EMPTY_CG_SETTINGS, grantsOfAccountPermissions, type CgGroupSettings, type CgPermissions } from '../domain/cgUserGroups.js';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../domain/errors.js';
 import { newAccountId, randomAlphanumeric } from '../domain/ids.js';
-import type { UserGroup } from '../domain/model.js';
+import type { User, UserGroup } from '../domain/model.js';
 import { P, RESOURCE } from '../domain/permissions.js';
 import { makeScope, type Scope } from '../domain/scope.js';
 import { checkDescription, checkIdentifier, checkName, checkTags, normalizeTags, validate } from '../domain/validation.js';
@@ -31,6 +32,18 @@ export interface GroupInput {
   tags?: Record<string, string> | null;
   /** User ids; on update, null keeps the members and a list replaces them. */
   users?: string[] | null;
+  /** CG settings; a key left out (or undefined) keeps what is stored, null clears it. */
+  cg?: Partial<CgGroupSettings>;
+}
+
+/** Applies the CG settings a caller gave over the stored ones: undefined keeps, anything else replaces. */
+function mergeCg(current: CgGroupSettings, patch: Partial<CgGroupSettings> | undefined): CgGroupSettings {
+  if (!patch) return current;
+  return {
+    notificationSettings: patch.notificationSettings === undefined ? current.notificationSettings : patch.notificationSettings,
+    ssoSetting: patch.ssoSetting === undefined ? current.ssoSetting : patch.ssoSetting,
+    permissions: patch.permissions === undefined ? current.permissions : patch.permissions,
+  };
 }
 
 export interface GroupView {
@@ -66,6 +79,18 @@ export class UserGroupService {
 
   private refId(ref: GroupRef): string {
     return 'scope' in ref ? ref.identifier : ref.id;
+  }
+
+  /**
+   * CG account permission types that Keyward honours grant permissions like a role assignment does,
+   * so adding to what a group grants takes what granting a role takes (`core_roleassignment_edit`),
+   * not just `core_usergroup_manage`: else managing groups would be a way to grant oneself more.
+   */
+  private async assertMayChangeGrants(caller: Caller, scope: Scope, before: CgPermissions | null, after: CgPermissions | null, db?: Db): Promise<void> {
+    const a = new Set(grantsOfAccountPermissions(before?.accountPermissionTypes ?? []));
+    const b = new Set(grantsOfAccountPermissions(after?.accountPermissionTypes ?? []));
+    if ([...b].every((p) => a.has(p))) return; // taking grants away escalates nothing
+    await this.access.require(caller, P.roleAssignmentEdit, { type: RESOURCE.roleAssignment, identifier: null }, scope, db);
   }
 
   private async find(db: Db, ref: GroupRef): Promise<UserGroup> {
@@ -105,6 +130,7 @@ export class UserGroupService {
       ['name', cg ? (create || input.name != null ? checkCgName(input.name, 'user group') : null) : create || input.name != null ? checkName(input.name) : null],
       ['description', checkDescription(input.description)],
       ['tags', checkTags(input.tags)],
+      ['cg', input.cg ? checkCgSettings(input.cg) : null],
     ]);
   }
 
@@ -121,10 +147,12 @@ export class UserGroupService {
       name: input.name,
       description: input.description ?? '',
       tags: normalizeTags(input.tags),
+      cg: mergeCg(EMPTY_CG_SETTINGS, input.cg),
       createdAt: now,
       updatedAt: now,
     };
     return mutate(this.ctx, caller, { action: 'usergroup.create', resourceType: RESOURCE.userGroup, resourceId: group.identifier, scope }, async (tx) => {
+      await this.assertMayChangeGrants(caller, scope, null, group.cg.permissions, tx);
       await assertScopeExists(tx, scope);
       if (cg) {
         await this.assertCgNameFree(tx, scope.accountId, group.name, null);
@@ -142,6 +170,8 @@ export class UserGroupService {
         result: { group, members: await access.membersOf(tx, group.id) },
         resourceId: group.identifier,
         details: { id: group.id, name: group.name, users: input.users ?? [] },
+        // A new group's CG account permissions count for its members and keys at once.
+        invalidate: group.cg.permissions ? [{ kind: 'permissions', accountId: scope.accountId }] : [],
       };
     });
   }
@@ -160,8 +190,10 @@ export class UserGroupService {
         name: patch.name ?? group.name,
         description: patch.description === undefined ? group.description : (patch.description ?? ''),
         tags: patch.tags === undefined ? group.tags : normalizeTags(patch.tags),
+        cg: mergeCg(group.cg, patch.cg),
         updatedAt: now,
       };
+      await this.assertMayChangeGrants(caller, scope, group.cg.permissions, next.cg.permissions, tx);
       await access.updateUserGroup(tx, next);
       if (patch.users != null) await this.setMembers(tx, next, patch.users, now);
       return {
@@ -171,6 +203,68 @@ export class UserGroupService {
         invalidate: [{ kind: 'permissions', accountId: scope.accountId }],
       };
     });
+  }
+
+  /**
+   * Changes a CG group's permissions from what is stored (CG's updateUserGroupPermissions,
+   * addAccountPermission, addAppPermission). The account permission types Keyward honours change
+   * what the group's members and CG keys may do, so every permission answer of the account is evicted.
+   */
+  async changeCgPermissions(caller: Caller, ref: { accountId: string; id: string }, change: (current: CgPermissions | null) => CgPermissions): Promise<GroupView> {
+    const scope = makeScope(ref.accountId);
+    await this.access.require(caller, P.userGroupManage, { type: RESOURCE.userGroup, identifier: ref.id }, scope);
+    return mutate(this.ctx, caller, { action: 'usergroup.permissions.update', resourceType: RESOURCE.userGroup, resourceId: ref.id, scope }, async (tx) => {
+      const group = await this.find(tx, ref);
+      const permissions = change(group.cg.permissions);
+      validate([['permissions', checkCgSettings({ permissions })]]);
+      await this.assertMayChangeGrants(caller, scope, group.cg.permissions, permissions, tx);
+      const next: UserGroup = { ...group, cg: { ...group.cg, permissions }, updatedAt: this.ctx.clock.now() };
+      await access.updateUserGroup(tx, next);
+      return {
+        result: { group: next, members: await access.membersOf(tx, group.id) },
+        resourceId: group.identifier,
+        details: { id: group.id, accountPermissionTypes: permissions.accountPermissionTypes, appPermissions: permissions.appPermissions.length },
+        invalidate: [{ kind: 'permissions', accountId: scope.accountId }],
+      };
+    });
+  }
+
+  /** A page of a group's members, as users (CG's `UserGroup.users`). */
+  async membersPage(caller: Caller, ref: GroupRef, page: { offset: number; limit: number }): Promise<ListResult<User>> {
+    const { members } = await this.get(caller, ref);
+    const items: User[] = [];
+    for (const id of members.slice(page.offset, page.offset + page.limit)) {
+      const u = await getUser(this.ctx.store.db, id);
+      if (u) items.push(u);
+    }
+    return { items, total: members.length };
+  }
+
+  /** The account-level groups a user of the account belongs to, paged (CG's `User.userGroups`). */
+  async groupsOfUser(caller: Caller, accountId: string, userId: string, page: { offset: number; limit: number }): Promise<ListResult<UserGroup>> {
+    const scope = makeScope(accountId);
+    await this.access.require(caller, P.userGroupView, { type: RESOURCE.userGroup, identifier: null }, scope);
+    const db = this.ctx.store.db;
+    const u = await getUser(db, userId);
+    if (!u || u.accountId !== accountId) throw new NotFoundError(`User [${userId}] does not exist in account [${accountId}]`, 'user', userId);
+    return access.listGroupsOfUser(db, scope, userId, page);
+  }
+
+  /**
+   * Makes the user a member of exactly these account-level groups (CG's createUser and updateUser
+   * with `userGroupIds`), inside the caller's transaction. Unknown groups are refused.
+   */
+  async setGroupsOfUser(tx: Db, accountId: string, userId: string, groupIds: string[]): Promise<void> {
+    const wanted = await this.resolveCgGroups(tx, accountId, groupIds);
+    const current = (await access.groupsOfUser(tx, userId)).filter((g) => !wanted.includes(g));
+    for (const g of current) {
+      const group = await access.getUserGroupById(tx, g);
+      // Only account-level groups are CG's to change; org and project memberships stay.
+      if (group && group.scope.orgId === null && group.scope.projectId === null) await access.removeMember(tx, g, userId);
+    }
+    const now = this.ctx.clock.now();
+    const have = await access.groupsOfUser(tx, userId);
+    for (const g of wanted) if (!have.includes(g)) await access.addMember(tx, g, userId, now);
   }
 
   async delete(caller: Caller, ref: GroupRef): Promise<GroupView> {

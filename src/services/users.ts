@@ -20,7 +20,7 @@ export interface CreateUserInput {
   isOperator?: boolean;
 }
 
-function checkUserName(v: unknown): string | null {
+export function checkUserName(v: unknown): string | null {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'string') return 'must be a string';
   if (v.length > 128) return 'cannot be more than 128 characters long.';

@@ -150,8 +150,23 @@ const toUserGroup = (r: UserGroupRow): UserGroup => ({
   name: r.name,
   description: r.description,
   tags: parseTags(r.tags),
+  cg: {
+    notificationSettings: parseJson(r.cg_notification_settings),
+    ssoSetting: parseJson(r.cg_sso_setting),
+    permissions: parseJson(r.cg_permissions),
+  },
   createdAt: r.created_at,
   updatedAt: r.updated_at,
+});
+
+function parseJson<T>(v: string | null): T | null {
+  return v === null ? null : (JSON.parse(v) as T);
+}
+
+const cgColumns = (g: UserGroup) => ({
+  cg_notification_settings: g.cg.notificationSettings === null ? null : JSON.stringify(g.cg.notificationSettings),
+  cg_sso_setting: g.cg.ssoSetting === null ? null : JSON.stringify(g.cg.ssoSetting),
+  cg_permissions: g.cg.permissions === null ? null : JSON.stringify(g.cg.permissions),
 });
 
 export async function insertUserGroup(db: Db, g: UserGroup): Promise<void> {
@@ -164,6 +179,7 @@ export async function insertUserGroup(db: Db, g: UserGroup): Promise<void> {
       name: g.name,
       description: g.description,
       tags: JSON.stringify(g.tags),
+      ...cgColumns(g),
       created_at: g.createdAt,
       updated_at: g.updatedAt,
     })
@@ -208,7 +224,7 @@ function sorted<QB extends { orderBy: (...args: any[]) => QB }>(q: QB, sort: Sor
 export async function updateUserGroup(db: Db, g: UserGroup): Promise<void> {
   await db
     .updateTable('user_groups')
-    .set({ name: g.name, description: g.description, tags: JSON.stringify(g.tags), updated_at: g.updatedAt })
+    .set({ name: g.name, description: g.description, tags: JSON.stringify(g.tags), ...cgColumns(g), updated_at: g.updatedAt })
     .where('id', '=', g.id)
     .execute();
 }
@@ -228,6 +244,25 @@ export async function removeMember(db: Db, groupId: string, userId: string): Pro
 export async function membersOf(db: Db, groupId: string): Promise<string[]> {
   const rows = await db.selectFrom('user_group_members').select('user_id').where('user_group_id', '=', groupId).orderBy('user_id').execute();
   return rows.map((r) => r.user_id);
+}
+
+/** The CG account permission types held by these groups (those that have any). */
+export async function cgAccountPermissionTypesOfGroups(db: Db, groupIds: string[]): Promise<string[]> {
+  if (groupIds.length === 0) return [];
+  const rows = await db.selectFrom('user_groups').select('cg_permissions').where('id', 'in', groupIds).where('cg_permissions', 'is not', null).execute();
+  const out = new Set<string>();
+  for (const r of rows) for (const t of parseJson<{ accountPermissionTypes?: string[] }>(r.cg_permissions)?.accountPermissionTypes ?? []) out.add(t);
+  return [...out];
+}
+
+/** The groups of one scope that a user belongs to, oldest first, paged (CG's User.userGroups). */
+export async function listGroupsOfUser(db: Db, scope: Scope, userId: string, page: { offset: number; limit: number }): Promise<ListResult<UserGroup>> {
+  const base = inScope(db.selectFrom('user_groups').innerJoin('user_group_members', 'user_group_members.user_group_id', 'user_groups.id'), scope).where('user_group_members.user_id', '=', userId);
+  const [rows, count] = await Promise.all([
+    base.selectAll('user_groups').orderBy('user_groups.created_at').orderBy('user_groups.id').offset(page.offset).limit(page.limit).execute(),
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { items: rows.map(toUserGroup), total: Number(count.n) };
 }
 
 export async function groupsOfUser(db: Db, userId: string): Promise<string[]> {

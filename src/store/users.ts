@@ -84,3 +84,19 @@ export async function updateUser(
     .where('id', '=', id)
     .execute();
 }
+
+/** Users of the account with exactly this name, oldest first (CG's userByName). */
+export async function getUsersByName(db: Db, accountId: string, name: string): Promise<User[]> {
+  const rows = await db.selectFrom('users').selectAll().where('account_id', '=', accountId).where('name', '=', name).orderBy('created_at').orderBy('id').execute();
+  return rows.map(toUser);
+}
+
+/** Deletes the user; their memberships, API keys (and so tokens) and console sessions go with them (foreign keys cascade). */
+export async function deleteUser(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('role_assignments').where('principal_type', '=', 'USER').where('principal_id', '=', id).execute();
+  await db.deleteFrom('users').where('id', '=', id).execute();
+}
+
+export async function apiKeyIdsOfUser(db: Db, id: string): Promise<string[]> {
+  return (await db.selectFrom('api_keys').select('id').where('user_id', '=', id).execute()).map((r) => r.id);
+}

@@ -16,24 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDb } from '../helpers/databases.js';
 import { startKeyward, type TestKeyward } from '../helpers/keyward.js';
+import { sharedClients } from '../helpers/sharedClients.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../..');
-
-/**
- * ../shared/clients beside the clone (CI). A git worktree lives elsewhere: there it is beside the
- * main checkout, found through git's common directory.
- */
-function sharedClients(): string {
-  const beside = path.resolve(repoRoot, '../shared/clients');
-  if (existsSync(beside)) return beside;
-  const common = spawnSync('git', ['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd: repoRoot, encoding: 'utf8' });
-  if (common.status === 0) {
-    const main = path.resolve(path.dirname(common.stdout.trim()), '../shared/clients');
-    if (existsSync(main)) return main;
-  }
-  return beside;
-}
 
 const TARBALL = path.join(sharedClients(), 'zenml-0.58.0-src.tgz');
 const SCRIPTS = path.join(here, 'zenml');

@@ -12,7 +12,7 @@ const meta = (id: string): CacheEntryMeta => ({ tokenIds: [id], apiKeyIds: [], p
 describe('verification cache: negative entries', () => {
   const make = (maxEntries = 100) => {
     let now = 1_000;
-    const cache = new VerificationCache<string>({ maxEntries, ttlMs: 60_000, negativeTtlMs: 2_000 }, () => now);
+    const cache = new VerificationCache<string>({ maxEntries, ttlMs: 60_000, negativeTtlMs: 2_000, staleIfErrorMs: 0 }, () => now);
     return { cache, advance: (ms: number) => (now += ms) };
   };
 

@@ -4,7 +4,8 @@
  * itself) and `text/plain` (either), as harness-core's GraphQLResource takes them. Answers are
  * graphql-java's spec map: `errors` (only when there are errors) then `data`; never
  * `responseMessages`. Limits: body size, query length and tokens, depth (15, the standard
- * introspection query's) and a cost that multiplies list fields by their `limit`.
+ * introspection query's) and a cost that multiplies list fields by their `limit` (a variable's
+ * actual value), checked before the query runs.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import mercurius from 'mercurius';
@@ -13,18 +14,19 @@ import {
   GraphQLScalarType,
   Kind,
   parse,
-  type ASTVisitor,
+  type DocumentNode,
   type FragmentDefinitionNode,
+  type OperationDefinitionNode,
   type SelectionSetNode,
-  type ValidationContext,
   type ValueNode,
 } from 'graphql';
 import type { Services } from '../../services/index.js';
 import { apiKeyResolvers, apiKeySchema } from './apiKey.js';
 import { cgAuth, type CgContext } from './context.js';
-import { isKeywardError } from '../../domain/errors.js';
-import { CgGraphQLHttpError, formatGqlError, gqlRefusal, gqlRequestError, invalidApiKey, type Classification } from './errors.js';
+import { isKeywardError, UnavailableError } from '../../domain/errors.js';
+import { CgGraphQLHttpError, formatGqlError, gqlRefusal, gqlRequestError, gqlUnavailable, invalidApiKey, sendGqlUnavailable, type Classification } from './errors.js';
 import { MAX_PAGE, userGroupResolvers, userGroupSchema } from './userGroups.js';
+import { userResolvers, userSchema } from './users.js';
 
 export interface GqlContext {
   services: Services;
@@ -40,8 +42,11 @@ export const GRAPHQL_LIMITS = {
   queryTokens: 4000,
   /** Nesting depth; the standard introspection query needs 15. */
   depth: 15,
-  /** Fields resolved, with list fields counted `limit` times (a variable limit counts as the maximum). */
-  cost: 5000,
+  /**
+   * Fields resolved, with list fields counted `limit` times (a variable's actual value). Harness's Go
+   * SDK's `cd.UserClient.ListUserGroups` costs 531 at limit 10 and 5,301 at limit 100, the page cap.
+   */
+  cost: 10_000,
 } as const;
 
 const baseSchema = /* GraphQL */ `
@@ -71,24 +76,45 @@ const DateTime = new GraphQLScalarType({
   parseValue: (v) => (typeof v === 'number' ? v : null),
 });
 
-function limitOf(args: readonly { name: { value: string }; value: ValueNode }[] | undefined): number | null {
+/** A `limit` argument's value: a literal, or the variable's actual value (else its default), capped at a page; absent: null. */
+function limitOf(args: readonly { name: { value: string }; value: ValueNode }[] | undefined, vars: Readonly<Record<string, unknown>>, defaults: ReadonlyMap<string, ValueNode>): number | null {
   const a = args?.find((x) => x.name.value === 'limit');
   if (!a) return null;
-  if (a.value.kind === Kind.INT) return Math.min(Math.max(Number(a.value.value), 0), MAX_PAGE);
-  return MAX_PAGE;
+  let v: unknown = MAX_PAGE;
+  if (a.value.kind === Kind.INT) v = Number(a.value.value);
+  else if (a.value.kind === Kind.VARIABLE) {
+    const name = a.value.name.value;
+    const d = defaults.get(name);
+    v = name in vars ? vars[name] : d?.kind === Kind.INT ? Number(d.value) : MAX_PAGE;
+  }
+  return typeof v === 'number' && Number.isFinite(v) ? Math.min(Math.max(Math.trunc(v), 0), MAX_PAGE) : MAX_PAGE;
 }
 
-/** Cost: every field counts once per time it can be resolved; a field with `limit` multiplies its children. */
-export function costRule(max: number) {
-  return (context: ValidationContext): ASTVisitor => {
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const d of context.getDocument().definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+/**
+ * What a query can return, counted before it runs: every field counts once per time it can be
+ * resolved, and a field with `limit` multiplies its children by that limit, a variable's actual
+ * value included (Harness's clients pass `limit` as a variable). The operation that would run is
+ * priced (every operation when the name matches none). Returns the cost, or a number over `max`.
+ */
+export function queryCost(doc: DocumentNode, variables: Readonly<Record<string, unknown>> | undefined, operationName: string | undefined, max: number): number {
+  const vars = variables ?? {};
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  const ops: OperationDefinitionNode[] = [];
+  for (const d of doc.definitions) {
+    if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+    else if (d.kind === Kind.OPERATION_DEFINITION) ops.push(d);
+  }
+  const chosen = ops.filter((o) => operationName === undefined || o.name?.value === operationName);
+  let worst = 0;
+  for (const op of chosen.length > 0 ? chosen : ops) {
+    const defaults = new Map<string, ValueNode>();
+    for (const v of op.variableDefinitions ?? []) if (v.defaultValue) defaults.set(v.variable.name.value, v.defaultValue);
     const cost = (set: SelectionSetNode | undefined, seen: Set<string>): number => {
       if (!set) return 0;
       let total = 0;
       for (const s of set.selections) {
         if (s.kind === Kind.FIELD) {
-          const n = limitOf(s.arguments);
+          const n = limitOf(s.arguments, vars, defaults);
           total += 1 + (n === null ? 1 : Math.max(n, 1)) * cost(s.selectionSet, seen);
         } else if (s.kind === Kind.INLINE_FRAGMENT) total += cost(s.selectionSet, seen);
         else {
@@ -99,13 +125,10 @@ export function costRule(max: number) {
       }
       return total;
     };
-    return {
-      OperationDefinition(node) {
-        const c = cost(node.selectionSet, new Set());
-        if (c > max) context.reportError(new GraphQLError(`Query cost ${c > max * 10 ? `over ${max * 10}` : c} exceeds the maximum cost of ${max}`, { nodes: [node] }));
-      },
-    };
-  };
+    worst = Math.max(worst, cost(op.selectionSet, new Set()));
+    if (worst > max) return worst;
+  }
+  return worst;
 }
 
 interface GraphQLBody {
@@ -155,12 +178,11 @@ function specMap(errors: Array<ReturnType<typeof formatGqlError>> | undefined, d
 export async function graphqlRoutes(app: FastifyInstance, opts: { services: Services }): Promise<void> {
   const { services } = opts;
   await app.register(mercurius, {
-    schema: [baseSchema, apiKeySchema, userGroupSchema],
-    resolvers: { DateTime, ...merge(apiKeyResolvers, userGroupResolvers) } as never,
+    schema: [baseSchema, apiKeySchema, userGroupSchema, userSchema],
+    resolvers: { DateTime, ...merge(apiKeyResolvers, userGroupResolvers, userResolvers) } as never,
     routes: false,
     graphiql: false,
     queryDepth: GRAPHQL_LIMITS.depth,
-    validationRules: [costRule(GRAPHQL_LIMITS.cost)],
     graphql: { parseOptions: { maxTokens: GRAPHQL_LIMITS.queryTokens } },
     // Errors are shaped here, as graphql-java does, not by mercurius.
     errorFormatter: (execution) => ({ statusCode: 200, response: execution }),
@@ -177,15 +199,24 @@ export async function graphqlRoutes(app: FastifyInstance, opts: { services: Serv
         throw gqlRequestError(413, `Query is ${body.query.length} characters long; the maximum is ${GRAPHQL_LIMITS.queryChars}`);
       }
       // Parse here first: mercurius would try an unparseable query as a JSON AST.
+      let doc: DocumentNode;
       try {
-        parse(body.query, { maxTokens: GRAPHQL_LIMITS.queryTokens });
+        doc = parse(body.query, { maxTokens: GRAPHQL_LIMITS.queryTokens });
       } catch (e) {
         const err = e instanceof GraphQLError ? e : new GraphQLError(String(e));
         return reply.status(200).send(specMap([formatGqlError(err, 'InvalidSyntax')], null, false));
       }
+      const cost = queryCost(doc, body.variables, body.operationName, GRAPHQL_LIMITS.cost);
+      if (cost > GRAPHQL_LIMITS.cost) {
+        const c = GRAPHQL_LIMITS.cost;
+        const err = new GraphQLError(`Query cost ${cost > c * 10 ? `over ${c * 10}` : cost} exceeds the maximum cost of ${c}`);
+        return reply.status(200).send(specMap([formatGqlError(err, 'ValidationError')], null, false));
+      }
       const context: GqlContext = { services, cg };
       try {
         const result = await app.graphql(body.query, context as never, body.variables, body.operationName);
+        const down = gqlUnavailable(result.errors ?? []);
+        if (down) return sendGqlUnavailable(reply, down);
         const errors = (result.errors ?? []).map((e) => formatGqlError(e as GraphQLError, 'DataFetchingException'));
         return reply.status(200).send(specMap(errors, result.data ?? null, true));
       } catch (e) {
@@ -198,12 +229,14 @@ export async function graphqlRoutes(app: FastifyInstance, opts: { services: Serv
       }
     } catch (e) {
       if (e instanceof CgGraphQLHttpError) return reply.status(e.httpStatus).send(e.body);
+      if (e instanceof UnavailableError) return sendGqlUnavailable(reply, e);
       req.log.error({ err: e }, 'graphql request failed');
       return reply.status(500).send({ errors: [{ message: 'Internal server error', extensions: { classification: 'ExecutionAborted' } }] });
     }
   };
 
   app.setErrorHandler((err: { code?: string; statusCode?: number }, req, reply) => {
+    if (err instanceof UnavailableError) return sendGqlUnavailable(reply, err);
     // A domain refusal before the handler runs (the app-wide NUL rule): a request error, never a 500.
     if (isKeywardError(err)) {
       const refusal = gqlRefusal(err);

@@ -4,7 +4,7 @@
  * NG_ACCESS_DENIED with failedPermissionChecks; Dropwizard's shape for unparseable JSON.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { isKeywardError, type FailedPermissionCheck, type FieldViolation } from '../../domain/errors.js';
+import { isKeywardError, UnavailableError, type FailedPermissionCheck, type FieldViolation } from '../../domain/errors.js';
 import { presentedToken } from '../../server/auth.js';
 import { NUL_RULE } from '../../domain/validation.js';
 
@@ -102,6 +102,9 @@ export function toNg(err: unknown, req: FastifyRequest): [number, unknown] {
         const e = err as import('../../domain/errors.js').PermissionDeniedError;
         return [403, accessDenied(e.message, e.failedChecks)];
       }
+      case 'unavailable':
+        // Harness's clients (go-retryablehttp) retry a 503; `sendNg` adds Retry-After.
+        return [503, errorBody(req, 'SERVICE_UNAVAILABLE', err.message)];
     }
   }
   const fe = err as FastifyError;
@@ -121,5 +124,6 @@ export function toNg(err: unknown, req: FastifyRequest): [number, unknown] {
 
 export function sendNg(err: unknown, req: FastifyRequest, reply: FastifyReply) {
   const [status, body] = toNg(err, req);
+  if (err instanceof UnavailableError) reply.header('retry-after', String(err.retryAfterSeconds));
   return reply.status(status).send(body);
 }

@@ -15,6 +15,8 @@ import { NgError, ngFailure, ngInvalidRequest, success } from './errors.js';
 /** UserGroupDTO, fields in declaration order; null fields left out (@JsonInclude(NON_NULL)). */
 export function userGroupDto(v: GroupView) {
   const g = v.group;
+  // A CG group's SSO link (docs/compat/harness-cg.md): LDAP groups are identified by their DN, SAML ones by name.
+  const sso = g.cg.ssoSetting;
   return {
     accountIdentifier: g.scope.accountId,
     ...(g.scope.orgId ? { orgIdentifier: g.scope.orgId } : {}),
@@ -23,12 +25,13 @@ export function userGroupDto(v: GroupView) {
     name: g.name,
     users: v.members,
     notificationConfigs: [],
-    isSsoLinked: false,
+    isSsoLinked: sso !== null,
+    ...(sso ? { linkedSsoId: sso.ssoProviderId, linkedSsoType: sso.type, ssoGroupId: sso.type === 'LDAP' ? sso.groupDN : sso.groupName, ssoGroupName: sso.groupName } : {}),
     externallyManaged: false,
     ...(g.description !== '' ? { description: g.description } : {}),
     tags: g.tags,
     harnessManaged: false,
-    ssoLinked: false,
+    ssoLinked: sso !== null,
   };
 }
 
