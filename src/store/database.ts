@@ -6,9 +6,10 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type DatabaseIntrospector, type TableMetadata, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type DatabaseIntrospector, type TableMetadata, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations.js';
+import { DependencyHealth, TranslatingDriver } from './availability.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -35,6 +36,11 @@ export interface Store {
   /** The pg pool (PostgreSQL only), for LISTEN/NOTIFY. */
   readonly pgPool: pg.Pool | null;
   readonly pgConfig: pg.PoolConfig | null;
+  /**
+   * Whether the database can be reached: every query reports to it, and a connectivity failure is
+   * thrown as UnavailableError. Raw queries outside Kysely go through `health.run`.
+   */
+  readonly health: DependencyHealth;
   migrate(): Promise<string[]>;
   ping(): Promise<void>;
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
@@ -50,7 +56,15 @@ const pgTypes = {
 };
 
 export function pgPoolConfig(databaseUrl: string, schema?: string, poolSize = 10): pg.PoolConfig {
-  const config: pg.PoolConfig = { connectionString: databaseUrl, max: poolSize, types: pgTypes as pg.CustomTypesConfig };
+  const config: pg.PoolConfig = {
+    connectionString: databaseUrl,
+    max: poolSize,
+    types: pgTypes as pg.CustomTypesConfig,
+    // A server that does not answer must fail a request (503) rather than hold it forever, and a
+    // peer that vanished without closing the connection must be noticed.
+    connectionTimeoutMillis: 5000,
+    keepAlive: true,
+  };
   if (schema) config.options = `-c search_path=${schema}`;
   return config;
 }
@@ -90,8 +104,21 @@ function openSqlite(file: string): Store {
   raw.pragma('synchronous = NORMAL');
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
-  return makeStore(db, 'sqlite', raw, null, null);
+  const health = new DependencyHealth('sqlite');
+  const db = new Kysely<Database>({ dialect: new TranslatingSqliteDialect({ database: withStatementCache(raw) }, health) });
+  return makeStore(db, 'sqlite', raw, null, null, health);
+}
+
+class TranslatingSqliteDialect extends SqliteDialect {
+  constructor(
+    config: ConstructorParameters<typeof SqliteDialect>[0],
+    private readonly health: DependencyHealth,
+  ) {
+    super(config);
+  }
+  override createDriver() {
+    return new TranslatingDriver(super.createDriver(), this.health);
+  }
 }
 
 /**
@@ -134,8 +161,13 @@ async function openPostgres(databaseUrl: string, schema?: string, poolSize?: num
   const pool = new pg.Pool(config);
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new OneSchemaPostgresDialect({ pool }) });
-  return makeStore(db, 'postgres', null, pool, config);
+  // Nor may a checked-out one (pg-pool listens only while a client is idle): a server that ends the
+  // connection between two statements of a transaction would emit an unhandled 'error'. The next
+  // statement on it fails instead ("not queryable"), which the store reports as unavailable.
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  const health = new DependencyHealth('postgresql');
+  const db = new Kysely<Database>({ dialect: new OneSchemaPostgresDialect({ pool }, health) });
+  return makeStore(db, 'postgres', null, pool, config, health);
 }
 
 /**
@@ -144,6 +176,15 @@ async function openPostgres(databaseUrl: string, schema?: string, poolSize?: num
  * needs the tables of the schema it runs in, read from pg_catalog without touching other schemas.
  */
 class OneSchemaPostgresDialect extends PostgresDialect {
+  constructor(
+    config: ConstructorParameters<typeof PostgresDialect>[0],
+    private readonly health: DependencyHealth,
+  ) {
+    super(config);
+  }
+  override createDriver() {
+    return new TranslatingDriver(super.createDriver(), this.health);
+  }
   override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
     const getTables = async (): Promise<TableMetadata[]> => {
       const { rows } = await sql<{ name: string; schema: string; kind: string }>`
@@ -166,6 +207,7 @@ function makeStore(
   sqlite: BetterSqlite3.Database | null,
   pgPool: pg.Pool | null,
   pgConfig: pg.PoolConfig | null,
+  health: DependencyHealth,
 ): Store {
   let closed = false;
   return {
@@ -174,6 +216,7 @@ function makeStore(
     sqlite,
     pgPool,
     pgConfig,
+    health,
     async migrate() {
       // Unless told the schema, Kysely takes its migration tables in ANY schema of the database as
       // ours, skips creating them, and then fails to find them: name the schema we run in.
@@ -198,8 +241,27 @@ function makeStore(
   };
 }
 
-/** True when the error is a unique-constraint violation, on either database. */
+/** True when the error is a unique-constraint violation (or was caused by one: see mutate), on either database. */
 export function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string; cause?: unknown } | null;
+  if (err?.code === '23505' || err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return true;
+  return err?.cause !== undefined && err.cause !== e && isUniqueViolation(err.cause);
+}
+
+/** True when the error is a foreign-key violation (a row it names was deleted meanwhile), on either database. */
+export function isForeignKeyViolation(e: unknown): boolean {
   const err = e as { code?: string } | null;
-  return err?.code === '23505' || err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  return err?.code === '23503' || err?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}
+
+/**
+ * `SELECT ... FOR UPDATE` on PostgreSQL: the row stays locked until the transaction ends, so two
+ * transactions that lock the same row run one after the other, and the second reads what the first
+ * committed (nothing, if the first deleted it). SQLite needs no lock: Keyward's SQLite connection
+ * runs one transaction at a time (Kysely's SQLite driver holds its one connection for the whole
+ * transaction), and SQLite has no FOR UPDATE. Outside a transaction a lock would end at once, so
+ * none is taken.
+ */
+export function forUpdate<QB extends { forUpdate(): QB }>(db: Db, qb: QB): QB {
+  return db.isTransaction && db.getExecutor().adapter instanceof PostgresAdapter ? qb.forUpdate() : qb;
 }

@@ -23,7 +23,8 @@ import {
 import type { Services } from '../../services/index.js';
 import { apiKeyResolvers, apiKeySchema } from './apiKey.js';
 import { cgAuth, type CgContext } from './context.js';
-import { CgGraphQLHttpError, formatGqlError, gqlRequestError, invalidApiKey, type Classification } from './errors.js';
+import { isKeywardError, UnavailableError } from '../../domain/errors.js';
+import { CgGraphQLHttpError, formatGqlError, gqlRefusal, gqlRequestError, gqlUnavailable, invalidApiKey, sendGqlUnavailable, type Classification } from './errors.js';
 import { MAX_PAGE, userGroupResolvers, userGroupSchema } from './userGroups.js';
 import { userResolvers, userSchema } from './users.js';
 
@@ -214,6 +215,8 @@ export async function graphqlRoutes(app: FastifyInstance, opts: { services: Serv
       const context: GqlContext = { services, cg };
       try {
         const result = await app.graphql(body.query, context as never, body.variables, body.operationName);
+        const down = gqlUnavailable(result.errors ?? []);
+        if (down) return sendGqlUnavailable(reply, down);
         const errors = (result.errors ?? []).map((e) => formatGqlError(e as GraphQLError, 'DataFetchingException'));
         return reply.status(200).send(specMap(errors, result.data ?? null, true));
       } catch (e) {
@@ -226,12 +229,19 @@ export async function graphqlRoutes(app: FastifyInstance, opts: { services: Serv
       }
     } catch (e) {
       if (e instanceof CgGraphQLHttpError) return reply.status(e.httpStatus).send(e.body);
+      if (e instanceof UnavailableError) return sendGqlUnavailable(reply, e);
       req.log.error({ err: e }, 'graphql request failed');
       return reply.status(500).send({ errors: [{ message: 'Internal server error', extensions: { classification: 'ExecutionAborted' } }] });
     }
   };
 
   app.setErrorHandler((err: { code?: string; statusCode?: number }, req, reply) => {
+    if (err instanceof UnavailableError) return sendGqlUnavailable(reply, err);
+    // A domain refusal before the handler runs (the app-wide NUL rule): a request error, never a 500.
+    if (isKeywardError(err)) {
+      const refusal = gqlRefusal(err);
+      return reply.status(refusal.httpStatus).send(refusal.body);
+    }
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.status(413).send({ errors: [{ message: `Request body is larger than ${GRAPHQL_LIMITS.bodyBytes} bytes`, extensions: { classification: 'ValidationError' } }] });
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.status(415).send({ errors: [{ message: 'Send the request as application/json, application/graphql or text/plain', extensions: { classification: 'ValidationError' } }] });
     if (typeof err.statusCode === 'number' && err.statusCode < 500) {

@@ -4,8 +4,9 @@
  * NG_ACCESS_DENIED with failedPermissionChecks; Dropwizard's shape for unparseable JSON.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { isKeywardError, type FailedPermissionCheck, type FieldViolation } from '../../domain/errors.js';
+import { isKeywardError, UnavailableError, type FailedPermissionCheck, type FieldViolation } from '../../domain/errors.js';
 import { presentedToken } from '../../server/auth.js';
+import { NUL_RULE } from '../../domain/validation.js';
 
 /** Harness's CorrelationFilter takes `X-requestId` (not `X-Request-Id`, which becomes req.id); else the request id. */
 export function correlationId(req: FastifyRequest): string {
@@ -79,6 +80,9 @@ export function toNg(err: unknown, req: FastifyRequest): [number, unknown] {
     switch (err.kind) {
       case 'invalid_argument': {
         const e = err as import('../../domain/errors.js').InvalidArgumentError;
+        // The app-wide NUL rule (src/server/nul.ts) runs before the handler authenticates; Harness's
+        // auth filter runs before anything reads the request, so with no credential it is still a 401.
+        if (e.violations.some((v) => v.message === NUL_RULE) && presentedToken(req) === null) return [401, errorBody(req, 'INVALID_TOKEN', 'Token is not valid.')];
         if (e.reason === 'field' && e.violations.length > 0) return [400, ngFailure(req, e.violations).body];
         if (e.reason === 'scope_missing') return [400, errorBody(req, 'INVALID_ARGUMENT', `Invalid argument(s): ${e.message}`)];
         return [400, errorBody(req, 'INVALID_REQUEST', `Invalid request: ${e.message}`)];
@@ -98,6 +102,9 @@ export function toNg(err: unknown, req: FastifyRequest): [number, unknown] {
         const e = err as import('../../domain/errors.js').PermissionDeniedError;
         return [403, accessDenied(e.message, e.failedChecks)];
       }
+      case 'unavailable':
+        // Harness's clients (go-retryablehttp) retry a 503; `sendNg` adds Retry-After.
+        return [503, errorBody(req, 'SERVICE_UNAVAILABLE', err.message)];
     }
   }
   const fe = err as FastifyError;
@@ -117,5 +124,6 @@ export function toNg(err: unknown, req: FastifyRequest): [number, unknown] {
 
 export function sendNg(err: unknown, req: FastifyRequest, reply: FastifyReply) {
   const [status, body] = toNg(err, req);
+  if (err instanceof UnavailableError) reply.header('retry-after', String(err.retryAfterSeconds));
   return reply.status(status).send(body);
 }

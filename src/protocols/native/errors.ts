@@ -3,8 +3,7 @@
  * `{"error":{"code","message","fields"?},"requestId"}`.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isKeywardError, type KeywardError } from '../../domain/errors.js';
-import { rejectNul } from '../../domain/validation.js';
+import { isKeywardError, UnavailableError, type KeywardError } from '../../domain/errors.js';
 
 const STATUS: Record<KeywardError['kind'], [number, string]> = {
   not_found: [404, 'NOT_FOUND'],
@@ -14,6 +13,7 @@ const STATUS: Record<KeywardError['kind'], [number, string]> = {
   permission_denied: [403, 'PERMISSION_DENIED'],
   limit_exceeded: [400, 'LIMIT_EXCEEDED'],
   precondition_failed: [412, 'FAILED_PRECONDITION'],
+  unavailable: [503, 'UNAVAILABLE'],
 };
 
 export interface NativeErrorBody {
@@ -43,6 +43,7 @@ function validationFields(err: FastifyError): Array<{ field: string; message: st
 export function sendNativeError(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (isKeywardError(err)) {
     const [status, code] = STATUS[err.kind];
+    if (err instanceof UnavailableError) reply.header('retry-after', String(err.retryAfterSeconds));
     const fields = 'violations' in err ? (err as { violations: Array<{ field: string; message: string }> }).violations : undefined;
     return reply.status(status).send(nativeError(req, code, err.message, fields));
   }
@@ -66,8 +67,4 @@ export function sendNativeError(err: unknown, req: FastifyRequest, reply: Fastif
 
 export function installNativeErrors(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => sendNativeError(err, req, reply));
-  // A NUL character is no valid value anywhere (and PostgreSQL cannot hold one): 400 naming the field.
-  app.addHook('preValidation', async (req) => {
-    if ((req.routeOptions.config as { nulAllowed?: boolean } | undefined)?.nulAllowed !== true) rejectNul(req);
-  });
 }
