@@ -37,7 +37,8 @@ const REQUIRE = {
   project: 'x-keyward-require-project',
 } as const;
 
-const NAME = '^[0-9A-Za-z_$.:-]{1,128}$';
+// Empty means "not required", so a proxy can fill one URL from a variable that is empty in some locations.
+const NAME = '^[0-9A-Za-z_$.:-]{0,128}$';
 const requirementProps = (names: { permission: string; account: string; org: string; project: string }) => ({
   [names.permission]: { type: 'string', pattern: NAME, description: 'A permission the token must hold (at the required scope, else at its key\'s scope); without it, 403.' },
   [names.account]: { type: 'string', pattern: NAME, description: 'The account the token must act in (default: its own).' },
