@@ -20,6 +20,7 @@ import { SYSTEM_CALLER } from '../../src/services/context.js';
 import { describeEachDb, type DbKind } from '../helpers/databases.js';
 import { startKeyward, type TestKeyward } from '../helpers/keyward.js';
 import { userWithToken } from '../helpers/nativeApi.js';
+import { repoRoot } from '../helpers/sharedClients.js';
 
 const NGINX = process.env.KEYWARD_NGINX ?? '/usr/sbin/nginx';
 
@@ -116,11 +117,13 @@ http {
       auth_request /_keyward_verify;
       auth_request_set $keyward_principal_type $upstream_http_x_keyward_principal_type;
       auth_request_set $keyward_principal_id $upstream_http_x_keyward_principal_id;
+      auth_request_set $keyward_principal_identifier $upstream_http_x_keyward_principal_identifier;
       auth_request_set $keyward_account_id $upstream_http_x_keyward_account_id;
       auth_request_set $keyward_expires_at $upstream_http_x_keyward_expires_at;
       # Set, never passed through: a client cannot name its own principal.
       proxy_set_header X-Keyward-Principal-Type $keyward_principal_type;
       proxy_set_header X-Keyward-Principal-Id $keyward_principal_id;
+      proxy_set_header X-Keyward-Principal-Identifier $keyward_principal_identifier;
       proxy_set_header X-Keyward-Account-Id $keyward_account_id;
       proxy_set_header X-Keyward-Expires-At $keyward_expires_at;
       proxy_pass http://app;
@@ -129,13 +132,35 @@ http {
     location /admin/ {
       set $keyward_permission core_user_manage;
       auth_request /_keyward_verify;
+      auth_request_set $keyward_principal_type $upstream_http_x_keyward_principal_type;
       auth_request_set $keyward_principal_id $upstream_http_x_keyward_principal_id;
+      auth_request_set $keyward_principal_identifier $upstream_http_x_keyward_principal_identifier;
+      auth_request_set $keyward_account_id $upstream_http_x_keyward_account_id;
+      auth_request_set $keyward_expires_at $upstream_http_x_keyward_expires_at;
+      # Set, never passed through: a client cannot name its own principal.
+      proxy_set_header X-Keyward-Principal-Type $keyward_principal_type;
       proxy_set_header X-Keyward-Principal-Id $keyward_principal_id;
+      proxy_set_header X-Keyward-Principal-Identifier $keyward_principal_identifier;
+      proxy_set_header X-Keyward-Account-Id $keyward_account_id;
+      proxy_set_header X-Keyward-Expires-At $keyward_expires_at;
       proxy_pass http://app;
     }
   }
 }
 `;
+}
+
+/** The server part of `nginxConf` as docs/integrations.md prints it: its addresses, two spaces less indent. */
+function asDocumented(conf: string, ports: { nginx: number; keyward: number; app: number }): string {
+  const part = conf.slice(conf.indexOf('  upstream keyward {'), conf.lastIndexOf('\n}'));
+  return part
+    .replace(`listen 127.0.0.1:${ports.nginx};`, 'listen 80;')
+    .replace(`127.0.0.1:${ports.keyward};`, '127.0.0.1:8080;')
+    .replace(`upstream app { server 127.0.0.1:${ports.app}; }`, 'upstream app     { server 127.0.0.1:9000; }')
+    .split('\n')
+    .map((l) => (l.startsWith('  ') ? l.slice(2) : l))
+    .join('\n')
+    .trimEnd();
 }
 
 interface Seen {
@@ -207,14 +232,24 @@ suite('Keyward behind nginx auth_request', (kind) => {
     return { status: res.status, text, headers: res.headers, upstreamSaw: seen.length > before ? seen[seen.length - 1]! : null };
   }
 
+  it('runs the configuration docs/integrations.md shows', () => {
+    const ports = { nginx: 1, keyward: 2, app: 3 };
+    const docs = readFileSync(path.join(repoRoot, 'docs/integrations.md'), 'utf8');
+    const block = /```nginx\n([\s\S]*?)```/.exec(docs)?.[1]?.trimEnd();
+    expect(block).toBe(asDocumented(nginxConf('/x', ports), ports));
+  });
+
   it('lets a valid token through, with the principal in headers the client cannot forge', async () => {
-    const r = await call('/api/things?x=1', { headers: { 'x-api-key': k.admin.token, 'x-keyward-principal-id': 'forged' } });
+    const r = await call('/api/things?x=1', {
+      headers: { 'x-api-key': k.admin.token, 'x-keyward-principal-id': 'forged', 'x-keyward-principal-identifier': 'forged', 'x-keyward-account-id': 'forged' },
+    });
     expect(r.status, r.text).toBe(200);
     expect(JSON.parse(r.text)).toEqual({ upstream: true });
     expect(r.upstreamSaw).toMatchObject({ method: 'GET', url: '/api/things?x=1' });
     const h = r.upstreamSaw!.headers;
     expect(h['x-keyward-principal-type']).toBe('USER');
     expect(h['x-keyward-principal-id']).toBe(k.admin.userId);
+    expect(h['x-keyward-principal-identifier']).toBe(k.admin.userId);
     expect(h['x-keyward-account-id']).toBe(k.admin.accountId);
     expect(h['x-keyward-expires-at']).toBe(String(k.bootstrap.tokenRecord.validTo));
 

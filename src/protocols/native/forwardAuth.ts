@@ -51,7 +51,7 @@ const principalHeaders = {
   [FORWARD_AUTH_HEADERS.principalId]: { type: 'string', description: "The principal's id (user id, service account UUID, CG key id)." },
   [FORWARD_AUTH_HEADERS.principalIdentifier]: { type: 'string', description: "The principal's identifier (a service account's identifier; else its id)." },
   [FORWARD_AUTH_HEADERS.accountId]: { type: 'string' },
-  [FORWARD_AUTH_HEADERS.expiresAt]: { type: 'string', description: 'When the token expires, in milliseconds since the epoch; absent when it does not.' },
+  [FORWARD_AUTH_HEADERS.expiresAt]: { type: 'string', description: 'When the token expires, in milliseconds since the epoch; empty when it does not.' },
 } as const;
 
 const compactPrincipal = {
@@ -102,16 +102,17 @@ interface Answer {
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 function principalFacts(v: Verified): Record<string, string> {
-  const h: Record<string, string> = {
+  return {
     'content-type': JSON_TYPE,
     'cache-control': 'no-store',
     [FORWARD_AUTH_HEADERS.principalType]: v.principal.type,
     [FORWARD_AUTH_HEADERS.principalId]: v.principal.id,
     [FORWARD_AUTH_HEADERS.principalIdentifier]: v.principal.identifier,
     [FORWARD_AUTH_HEADERS.accountId]: v.accountId,
+    // Always present (empty when the token does not expire), so a proxy that copies Keyward's headers
+    // over the client's replaces a client-sent one.
+    [FORWARD_AUTH_HEADERS.expiresAt]: v.expiresAt === null ? '' : String(v.expiresAt),
   };
-  if (v.expiresAt !== null) h[FORWARD_AUTH_HEADERS.expiresAt] = String(v.expiresAt);
-  return h;
 }
 
 function compact(v: Verified) {
