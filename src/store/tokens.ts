@@ -128,7 +128,8 @@ export async function listTokens(db: Db, f: TokenFilter, q: ListQuery): Promise<
   if (q.identifiers && q.identifiers.length > 0) base = base.where('identifier', 'in', q.identifiers);
   if (q.search) {
     const t = q.search;
-    base = base.where((eb) => eb.or([containsCi('name', t), containsCi('identifier', t)]));
+    // A token id (the 24 hex digits after the account in a token) matches exactly.
+    base = base.where((eb) => eb.or([containsCi('name', t), containsCi('identifier', t), eb('id', '=', t)]));
   }
   let rows = base.selectAll();
   for (const s of q.sort ?? [{ field: 'updatedAt', desc: true }]) rows = rows.orderBy(SORT_COLUMNS[s.field], s.desc ? 'desc' : 'asc');
