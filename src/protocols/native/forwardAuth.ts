@@ -16,6 +16,7 @@ import type { Grant } from '../../services/access.js';
 import { VERIFY_REASONS, type Verified, type VerifyResult } from '../../services/verification.js';
 import { presentedToken } from '../../server/auth.js';
 import { errorResponse, secured } from './context.js';
+import { STALE_HEADER } from './verify.js';
 
 /** The reason given when the request carries no token at all. */
 const NO_TOKEN = 'no_token';
@@ -54,6 +55,11 @@ const principalHeaders = {
   [FORWARD_AUTH_HEADERS.expiresAt]: { type: 'string', description: 'When the token expires, in milliseconds since the epoch; empty when it does not.' },
 } as const;
 
+const STALE_FIELD = {
+  type: 'boolean',
+  description: 'Present (true) only when the answer came from the cache while the database could not be reached (with the `Keyward-Stale: true` header).',
+} as const;
+
 const compactPrincipal = {
   type: 'object',
   properties: { type: { type: 'string', enum: ['USER', 'SERVICE_ACCOUNT', 'API_KEY'] }, id: { type: 'string' }, identifier: { type: 'string' } },
@@ -68,6 +74,7 @@ const allowedSchema = {
     principal: compactPrincipal,
     accountId: { type: 'string' },
     expiresAt: { type: ['integer', 'null'] },
+    stale: STALE_FIELD,
   },
 } as const;
 
@@ -78,7 +85,7 @@ const rejectedSchema = {
     'www-authenticate': { type: 'string' },
     [FORWARD_AUTH_HEADERS.reason]: { type: 'string' },
   },
-  properties: { valid: { type: 'boolean', enum: [false] }, reason: { type: 'string', enum: [...VERIFY_REASONS, NO_TOKEN] } },
+  properties: { valid: { type: 'boolean', enum: [false] }, reason: { type: 'string', enum: [...VERIFY_REASONS, NO_TOKEN] }, stale: STALE_FIELD },
 } as const;
 
 const deniedSchema = {
@@ -112,15 +119,18 @@ function principalFacts(v: Verified): Record<string, string> {
     // Always present (empty when the token does not expire), so a proxy that copies Keyward's headers
     // over the client's replaces a client-sent one.
     [FORWARD_AUTH_HEADERS.expiresAt]: v.expiresAt === null ? '' : String(v.expiresAt),
+    // Answered from the cache while the database could not be reached (stale-if-error), as POST /v1/verify says it.
+    ...(v.stale ? { [STALE_HEADER]: 'true' } : {}),
   };
 }
 
 function compact(v: Verified) {
-  return { valid: true, principal: { type: v.principal.type, id: v.principal.id, identifier: v.principal.identifier }, accountId: v.accountId, expiresAt: v.expiresAt };
+  const out = { valid: true, principal: { type: v.principal.type, id: v.principal.id, identifier: v.principal.identifier }, accountId: v.accountId, expiresAt: v.expiresAt };
+  return v.stale ? { ...out, stale: true } : out;
 }
 
-function rejection(reason: string): Answer {
-  return {
+function rejection(reason: string, stale = false): Answer {
+  const a: Answer = {
     status: 401,
     headers: {
       'content-type': JSON_TYPE,
@@ -129,8 +139,10 @@ function rejection(reason: string): Answer {
       'www-authenticate': reason === NO_TOKEN ? 'Bearer realm="keyward"' : 'Bearer realm="keyward", error="invalid_token"',
       [FORWARD_AUTH_HEADERS.reason]: reason,
     },
-    body: JSON.stringify({ valid: false, reason }),
+    body: JSON.stringify(stale ? { valid: false, reason, stale: true } : { valid: false, reason }),
   };
+  if (stale) a.headers[STALE_HEADER] = 'true';
+  return a;
 }
 
 const NO_TOKEN_ANSWER = rejection(NO_TOKEN);
@@ -143,7 +155,7 @@ const answers = new WeakMap<VerifyResult, Answer>();
 function answerFor(v: VerifyResult): Answer {
   let a = answers.get(v);
   if (a === undefined) {
-    a = v.valid ? { status: 200, headers: principalFacts(v), body: JSON.stringify(compact(v)) } : rejection(v.reason);
+    a = v.valid ? { status: 200, headers: principalFacts(v), body: JSON.stringify(compact(v)) } : rejection(v.reason, v.stale === true);
     answers.set(v, a);
   }
   return a;
