@@ -138,6 +138,33 @@ describeEachDb('GET /v1/verify (forward auth)', (kind) => {
     expectNativeError(await k.anon.get('/v1/verify', { token: u.token, query: { orgIdentifier: 'x'.repeat(200) } }), 400);
   });
 
+  it('names a project\'s service account by id and identifier, and keeps its key inside its project', async () => {
+    const acct = k.admin.accountId;
+    await k.keyward.services.scopes.createOrganization(SYSTEM_CALLER, acct, { identifier: 'sa_org', name: 'sa_org' });
+    for (const p of ['sa_p1', 'sa_p2']) await k.keyward.services.scopes.createProject(SYSTEM_CALLER, acct, 'sa_org', { identifier: p, name: p });
+    const scope = makeScope(acct, 'sa_org', 'sa_p1');
+    const sa = await k.keyward.services.serviceAccounts.create(SYSTEM_CALLER, scope, { identifier: 'fa_robot', name: 'fa_robot', email: 'fa_robot@service.harness.io' });
+    await k.keyward.services.access.createAssignment(SYSTEM_CALLER, scope, { roleIdentifier: '_project_viewer', principalType: 'SERVICE_ACCOUNT', principalId: sa.id });
+    const issued = await k.keyward.services.tokens.create(
+      SYSTEM_CALLER,
+      { scope, type: 'SERVICE_ACCOUNT', parentIdentifier: 'fa_robot' },
+      { identifier: 'robot_tok', name: 'robot_tok', apiKeyIdentifier: 'robot_key' },
+      { autoCreateKey: true },
+    );
+    const ok = await k.anon.get('/v1/verify', { headers: { authorization: `Bearer ${issued.secret}` }, query: { permission: 'core_project_view' } });
+    expect(ok.status, ok.text).toBe(200);
+    expect(ok.body.principal).toEqual({ type: 'SERVICE_ACCOUNT', id: sa.id, identifier: 'fa_robot' });
+    expect(ok.headers.get('x-keyward-principal-type')).toBe('SERVICE_ACCOUNT');
+    expect(ok.headers.get('x-keyward-principal-identifier')).toBe('fa_robot');
+    expect((await k.anon.get('/v1/verify', { token: issued.secret, query: { orgIdentifier: 'sa_org', projectIdentifier: 'sa_p1' } })).status).toBe(200);
+    // Its key is the project's: not at the account, nor in the next project.
+    for (const query of [{ accountIdentifier: acct }, { orgIdentifier: 'sa_org', projectIdentifier: 'sa_p2' }, { orgIdentifier: 'sa_org' }]) {
+      const r = await k.anon.get('/v1/verify', { token: issued.secret, query });
+      expect(r.status, JSON.stringify(query)).toBe(403);
+      expect(r.body.reason).toBe('out_of_scope');
+    }
+  });
+
   it('answers any method under /v1/verify/* the same way (Envoy ext_authz appends the path, keeps the method)', async () => {
     for (const method of ['GET', 'POST', 'DELETE', 'PUT']) {
       const ok = await k.anon.request(method, '/v1/verify/envoy/api/things/1', { headers: { authorization: `Bearer ${k.admin.token}` } });
