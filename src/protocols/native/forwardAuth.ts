@@ -186,8 +186,8 @@ function pick(source: Record<string, unknown>, names: Names): Record<keyof Names
  * What the request requires: from the query when it names anything (the proxy builds that URL, so
  * the client cannot), else from the X-Keyward-Require-* headers. Null when nothing is required.
  */
-function requirement(req: FastifyRequest, v: Verified): Requirement | null {
-  const fromQuery = pick(req.query as Record<string, unknown>, QUERY);
+function requirement(req: FastifyRequest, v: Verified, useQuery: boolean): Requirement | null {
+  const fromQuery = useQuery ? pick(req.query as Record<string, unknown>, QUERY) : null;
   const r = fromQuery ?? pick(req.headers as Record<string, unknown>, REQUIRE);
   if (r === null) return null;
   const via = fromQuery ? QUERY : REQUIRE;
@@ -219,23 +219,21 @@ declare module 'fastify' {
 const ENVOY_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 export function forwardAuthRoutes(app: FastifyInstance, services: Services): void {
-  async function handler(req: FastifyRequest, reply: FastifyReply) {
+  /** `useQuery`: false under /v1/verify/*, where the query is the client's own (Envoy appends its path). */
+  const handler = (useQuery: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
     const token = presentedToken(req);
     if (token === null) return send(reply, NO_TOKEN_ANSWER);
     const ua = req.headers['user-agent'];
     const v = await services.verification.verify(token, { ip: req.ip, userAgent: typeof ua === 'string' ? ua : null });
     if (!v.valid) return send(reply, answerFor(v));
-    const need = requirement(req, v);
+    const need = requirement(req, v, useQuery);
     if (need === null) return send(reply, answerFor(v));
     const grant = await services.access.grants(v, need.permission, need.scope);
     return send(reply, grant === 'granted' ? answerFor(v) : denied(v, grant, need));
-  }
-
-  const schema = {
-    querystring: { type: 'object', properties: requirementProps(QUERY) },
-    headers: { type: 'object', properties: requirementProps(REQUIRE) },
-    response: { 200: allowedSchema, 400: errorResponse, 401: rejectedSchema, 403: deniedSchema },
   };
+
+  const headers = { type: 'object', properties: requirementProps(REQUIRE) };
+  const response = { 200: allowedSchema, 400: errorResponse, 401: rejectedSchema, 403: deniedSchema };
 
   app.get(
     '/v1/verify',
@@ -249,13 +247,16 @@ export function forwardAuthRoutes(app: FastifyInstance, services: Services): voi
           '200 with the principal in the body and in `X-Keyward-*` headers; 401 when there is no valid token; 403 when a required ' +
           'permission is missing or the required scope is outside the key\'s. A requirement comes from the query, or, when the ' +
           'query names none, from the `X-Keyward-Require-*` headers. The same check answers any method on `/v1/verify/*` ' +
-          '(Envoy\'s ext_authz HTTP service appends the original path and keeps the original method). ' +
+          '(Envoy\'s ext_authz HTTP service appends the original path and keeps the original method), taking requirements ' +
+          'from the headers only, since the query there is the client\'s. ' +
           'POST /v1/verify gives the full answer. See docs/integrations.md.',
         security: secured,
-        ...schema,
+        querystring: { type: 'object', properties: requirementProps(QUERY) },
+        headers,
+        response,
       },
     },
-    handler,
+    handler(true),
   );
 
   app.route({
@@ -263,8 +264,9 @@ export function forwardAuthRoutes(app: FastifyInstance, services: Services): voi
     url: '/v1/verify/*',
     exposeHeadRoute: false,
     config: NUL_ALLOWED,
-    // The same contract as GET /v1/verify, which the OpenAPI document lists.
-    schema: { hide: true, ...schema },
-    handler,
+    // The contract of GET /v1/verify (which the OpenAPI document lists), but requirements come from the
+    // headers only: the query here is the client's, appended by Envoy with its path.
+    schema: { hide: true, headers, response },
+    handler: handler(false),
   });
 }

@@ -175,6 +175,17 @@ describeEachDb('GET /v1/verify (forward auth)', (kind) => {
     }
     const denied = await k.anon.request('POST', '/v1/verify/envoy/x', { token: plain.token, headers: { 'x-keyward-require-permission': 'core_user_view' } });
     expect(denied.status).toBe(403);
+    // The query there is the client's own (Envoy appends the original path with it): it requires nothing and
+    // cannot replace the proxy's requirement header, whatever it says.
+    const sneaky = await k.anon.request('GET', '/v1/verify/envoy/x', {
+      token: plain.token,
+      headers: { 'x-keyward-require-permission': 'core_user_view' },
+      query: { permission: 'core_account_view', accountIdentifier: 'x', orgIdentifier: '%%', projectIdentifier: 'p' },
+    });
+    expect(sneaky.status).toBe(403);
+    expect(sneaky.body.permission).toBe('core_user_view');
+    const adminQuery = await k.anon.request('GET', '/v1/verify/envoy/x', { token: k.admin.token, query: { permission: 'no_such_permission' } });
+    expect(adminQuery.status).toBe(200);
     // POST /v1/verify itself keeps its full answer.
     const full = await k.anon.post('/v1/verify', { token: k.admin.token });
     expect(full.status).toBe(200);
