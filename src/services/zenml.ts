@@ -253,6 +253,7 @@ export class ZenmlService {
     ]);
     const sa = await this.getServiceAccount(caller, accountId, saId);
     return mutate(this.ctx, caller, { action: 'apikey.create', resourceType: RESOURCE.apiKey, resourceId: input.name, scope: sa.scope }, async (tx) => {
+      await this.apiKeys.authorizeOwner(tx, caller, this.owner(sa), true); // locks the service account before its names are read
       await this.assertKeyNameFree(tx, sa, input.name, null, 'register');
       const identifier = `zk_${newUuid().replace(/-/g, '')}`;
       let key: ApiKey;
@@ -277,8 +278,8 @@ export class ZenmlService {
       ['description', checkText(patch.description)],
     ]);
     const sa = await this.getServiceAccount(caller, accountId, saId);
-    await this.apiKeys.authorizeOwner(this.ctx.store.db, caller, this.owner(sa), true);
     return mutate(this.ctx, caller, { action: 'apikey.update', resourceType: RESOURCE.apiKey, resourceId: nameOrId, scope: sa.scope }, async (tx) => {
+      await this.apiKeys.authorizeOwner(tx, caller, this.owner(sa), true); // and locks the service account (see authorizeOwner)
       const key = await this.findKey(tx, sa, nameOrId);
       if (patch.name !== undefined && patch.name !== null && patch.name !== key.name) await this.assertKeyNameFree(tx, sa, patch.name, key.id, 'update');
       const next: ApiKey = {
@@ -305,8 +306,8 @@ export class ZenmlService {
   async rotateKey(caller: Caller, accountId: string, saId: string, nameOrId: string, retainMinutes: number): Promise<ZenmlKey & { secret: string }> {
     if (!Number.isSafeInteger(retainMinutes) || retainMinutes < 0) throw InvalidArgumentError.field('retain_period_minutes', 'must be a non-negative integer');
     const sa = await this.getServiceAccount(caller, accountId, saId);
-    await this.apiKeys.authorizeOwner(this.ctx.store.db, caller, this.owner(sa), true);
     return mutate(this.ctx, caller, { action: 'apikey.rotate', resourceType: RESOURCE.apiKey, resourceId: nameOrId, scope: sa.scope }, async (tx) => {
+      await this.apiKeys.authorizeOwner(tx, caller, this.owner(sa), true); // and locks the service account (see authorizeOwner)
       const key = await this.findKey(tx, sa, nameOrId);
       const now = this.ctx.clock.now();
       const all = await tokens.listTokensOfKey(tx, key.id);

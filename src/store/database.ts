@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type DatabaseIntrospector, type TableMetadata, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type DatabaseIntrospector, type TableMetadata, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations.js';
 import { DependencyHealth, TranslatingDriver } from './availability.js';
@@ -219,8 +219,27 @@ function makeStore(
   };
 }
 
-/** True when the error is a unique-constraint violation, on either database. */
+/** True when the error is a unique-constraint violation (or was caused by one: see mutate), on either database. */
 export function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string; cause?: unknown } | null;
+  if (err?.code === '23505' || err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return true;
+  return err?.cause !== undefined && err.cause !== e && isUniqueViolation(err.cause);
+}
+
+/** True when the error is a foreign-key violation (a row it names was deleted meanwhile), on either database. */
+export function isForeignKeyViolation(e: unknown): boolean {
   const err = e as { code?: string } | null;
-  return err?.code === '23505' || err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  return err?.code === '23503' || err?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}
+
+/**
+ * `SELECT ... FOR UPDATE` on PostgreSQL: the row stays locked until the transaction ends, so two
+ * transactions that lock the same row run one after the other, and the second reads what the first
+ * committed (nothing, if the first deleted it). SQLite needs no lock: Keyward's SQLite connection
+ * runs one transaction at a time (Kysely's SQLite driver holds its one connection for the whole
+ * transaction), and SQLite has no FOR UPDATE. Outside a transaction a lock would end at once, so
+ * none is taken.
+ */
+export function forUpdate<QB extends { forUpdate(): QB }>(db: Db, qb: QB): QB {
+  return db.isTransaction && db.getExecutor().adapter instanceof PostgresAdapter ? qb.forUpdate() : qb;
 }

@@ -1,4 +1,4 @@
-import type { Db } from './database.js';
+import { forUpdate, type Db } from './database.js';
 import type { User } from '../domain/model.js';
 import type { UserRow } from './schema.js';
 import { bool, containsCi, int } from './rows.js';
@@ -33,8 +33,10 @@ export async function insertUser(db: Db, u: User, passwordHash: string | null): 
     .execute();
 }
 
-export async function getUser(db: Db, id: string): Promise<User | null> {
-  const r = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+/** With `lock`, inside a transaction, the row stays locked until it ends (see forUpdate). */
+export async function getUser(db: Db, id: string, opts: { lock?: boolean } = {}): Promise<User | null> {
+  const q = db.selectFrom('users').selectAll().where('id', '=', id);
+  const r = await (opts.lock ? forUpdate(db, q) : q).executeTakeFirst();
   return r ? toUser(r) : null;
 }
 
