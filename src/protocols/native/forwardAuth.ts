@@ -206,7 +206,7 @@ function denied(v: Verified, grant: Exclude<Grant, 'granted'>, req: Requirement)
 }
 
 /**
- * Skips the native API's NUL sweep (src/protocols/native/errors.ts) on this hot path: a header cannot
+ * Skips the app-wide NUL refusal (src/server/nul.ts) on this hot path: a header cannot
  * carry NUL, and the requirement's patterns refuse it in the query (400).
  */
 const NUL_ALLOWED = { nulAllowed: true };
