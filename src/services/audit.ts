@@ -142,6 +142,44 @@ async function recordFailure(ctx: ServiceContext, caller: Caller, meta: Mutation
   }
 }
 
+/**
+ * A failed sign-in (console or ZenML password, ZenML API key), in the audit log of every account the
+ * credential named. One that names no user or key is not written: it would be in no tenant's log,
+ * and anyone could grow the database with it (the request log still shows the 401). The actor is
+ * what was tried (the email, or the API key's id), never the password or secret.
+ */
+export async function recordSignInFailure(
+  ctx: ServiceContext,
+  e: { accountIds: string[]; actorId: string; method: 'password' | 'api_key' | 'token'; reason: string; client?: string | undefined; ip?: string | null | undefined; userAgent?: string | null | undefined; requestId?: string | undefined },
+): Promise<void> {
+  if (e.accountIds.length === 0) return;
+  const at = ctx.clock.now();
+  const details = { method: e.method, reason: e.reason, client: e.client ?? null, ip: e.ip ?? null, userAgent: e.userAgent ? e.userAgent.slice(0, 256) : null };
+  try {
+    await ctx.store.transaction(async (tx) => {
+      for (const accountId of e.accountIds) {
+        await insertAuditEvent(tx, {
+          id: eventId(at),
+          accountId,
+          orgId: null,
+          projectId: null,
+          at,
+          actorType: 'ANONYMOUS',
+          actorId: e.actorId,
+          action: 'session.signin',
+          resourceType: 'SESSION',
+          resourceId: '',
+          outcome: 'failure',
+          details,
+          requestId: e.requestId ?? null,
+        });
+      }
+    });
+  } catch {
+    // Best effort, as every failure record: the caller still gets its refusal.
+  }
+}
+
 /** Reading the audit log needs core_audit_view at account scope. Newest first, keyset-paged. */
 export class AuditService {
   constructor(

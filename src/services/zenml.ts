@@ -18,10 +18,12 @@ import * as sas from '../store/serviceAccounts.js';
 import * as tokens from '../store/tokens.js';
 import type { AccessService } from './access.js';
 import type { ApiKeyService } from './apiKeys.js';
-import { mutate } from './audit.js';
+import { mutate, recordSignInFailure } from './audit.js';
 import type { Caller, ServiceContext } from './context.js';
 import type { ServiceAccountService } from './serviceAccounts.js';
 import type { TokenService } from './tokens.js';
+import type { UserService } from './users.js';
+import type { User } from '../domain/model.js';
 
 export const STR_MAX = 255;
 export const TEXT_MAX = 65535;
@@ -95,7 +97,24 @@ export class ZenmlService {
     private readonly serviceAccounts: ServiceAccountService,
     private readonly apiKeys: ApiKeyService,
     private readonly tokenService: TokenService,
+    private readonly users: UserService,
   ) {}
+
+  /**
+   * ZenML's `GET /users/{id}`: a service account of the account by its UUID, else a user. Under the
+   * native rules: a user is read through UserService.get (self, or core_user_view), a service
+   * account needs core_serviceaccount_view unless it is the caller. A caller without the permission
+   * gets the same refusal whether the id names a user, a service account or nothing.
+   */
+  async readUser(caller: Caller, accountId: string, uuid: string, userId: string): Promise<{ serviceAccount: ServiceAccount } | { user: User }> {
+    const sa = await sas.getServiceAccountById(this.ctx.store.db, uuid);
+    if (sa && sa.scope.accountId === accountId && sa.scope.orgId === null) {
+      if (caller.actor.id !== sa.id) await this.access.require(caller, P.serviceAccountView, { type: RESOURCE.serviceAccount, identifier: sa.identifier }, this.scope(accountId));
+      return { serviceAccount: sa };
+    }
+    return { user: await this.users.get(caller, accountId, userId) };
+  }
+
 
   private scope(accountId: string): Scope {
     return makeScope(accountId);
@@ -334,6 +353,15 @@ export class ZenmlService {
     const sa = await this.getServiceAccount(caller, accountId, saId);
     const key = await this.findKey(this.ctx.store.db, sa, nameOrId);
     await this.apiKeys.delete(caller, this.owner(sa), key.identifier);
+  }
+
+  /**
+   * A refused API-key login, audited in the key's account (when the id names a key): the actor is
+   * the key's id from the ZENKEY value, never its secret.
+   */
+  async recordKeyLoginFailure(keyId: string | null, reason: string, meta: { ip?: string | null; userAgent?: string | null; requestId?: string }): Promise<void> {
+    const key = keyId && isUuid(keyId) ? await keys.getApiKeyById(this.ctx.store.db, keyId.toLowerCase()) : null;
+    await recordSignInFailure(this.ctx, { accountIds: key ? [key.scope.accountId] : [], actorId: keyId ?? '', method: 'api_key', reason, client: 'zenml', ...meta });
   }
 
   /** The key's last login, including logins not yet written. */

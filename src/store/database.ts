@@ -2,7 +2,7 @@
  * Opens the database: embedded SQLite (WAL) by default, PostgreSQL when a URL is given. Both sit
  * behind one Kysely schema type; the few dialect differences are handled here and nowhere else.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
@@ -75,8 +75,30 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
   return openSqlite(file);
 }
 
+/**
+ * The database holds digests, sealed values and the audit log: readable by its owner only. The folder
+ * is created 0700 and the file 0600 before SQLite opens it (SQLite gives the -wal and -shm files the
+ * database file's mode); files an older Keyward left readable to others are narrowed to 0600.
+ */
+export function prepareSqliteFiles(file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      if ((statSync(f).mode & 0o077) !== 0) chmodSync(f, 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+}
+
 function openSqlite(file: string): Store {
-  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (file !== ':memory:') prepareSqliteFiles(file);
   const raw = new BetterSqlite3(file);
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = NORMAL');

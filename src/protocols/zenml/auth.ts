@@ -52,7 +52,7 @@ export function keyFailure(reason: VerifyFailureReason, keyId: string, saId: str
 }
 
 export async function zenmlCaller(services: Services, req: FastifyRequest): Promise<ZenmlCaller> {
-  const { serverId } = await services.sessions.serverIdentity();
+  const serverId = await services.sessions.serverId();
   const auth = req.headers.authorization;
   const bearer = typeof auth === 'string' && /^Bearer\s+/i.test(auth) ? auth.replace(/^Bearer\s+/i, '').trim() : null;
   const token = readCookie(req.headers.cookie, cookieName(serverId)) ?? bearer ?? (typeof req.headers['x-api-key'] === 'string' ? req.headers['x-api-key'] : null);
