@@ -399,7 +399,7 @@ const m0008emailPerAccount: Migration = {
  * them here with the batched last-used data). No foreign key: a batch may name a token deleted
  * since, and must not fail for it; rows older than the longest view (30 days) are pruned.
  */
-const m0010tokenUsageHourly: Migration = {
+const m0009tokenUsageHourly: Migration = {
   async up(db: Kysely<any>) {
     await db.schema
       .createTable('token_usage_hourly')
@@ -417,7 +417,7 @@ const m0010tokenUsageHourly: Migration = {
  * Harness CG user groups carry notification settings, an SSO link and CG permissions
  * (harness-core userGroup.graphql, permissions.graphql); stored as JSON so that they read back.
  */
-const m0013cgUserGroups: Migration = {
+const m0010cgUserGroups: Migration = {
   async up(db: Kysely<any>) {
     for (const column of ['cg_notification_settings', 'cg_sso_setting', 'cg_permissions']) {
       await db.schema.alterTable('user_groups').addColumn(column, text).execute();
@@ -434,8 +434,8 @@ export const migrations: Record<string, Migration> = {
   '0006_console': m0006console,
   '0007_api_key_parents': m0007apiKeyParents,
   '0008_email_per_account': m0008emailPerAccount,
-  '0010_token_usage_hourly': m0010tokenUsageHourly,
-  '0013_cg_user_groups': m0013cgUserGroups,
+  '0009_token_usage_hourly': m0009tokenUsageHourly,
+  '0010_cg_user_groups': m0010cgUserGroups,
 };
 
 export const migrationProvider: MigrationProvider = {
