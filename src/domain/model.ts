@@ -213,3 +213,10 @@ export interface Page<T> {
   pageIndex: number;
   pageSize: number;
 }
+
+/** A principal whose permissions are evaluated. */
+export type Principal =
+  | { type: 'USER'; id: string; accountId: string }
+  | { type: 'SERVICE_ACCOUNT'; id: string; identifier: string; scope: Scope }
+  /** A Harness CG API key: holds exactly the permissions of its user groups. */
+  | { type: 'API_KEY'; id: string; accountId: string };

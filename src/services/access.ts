@@ -4,7 +4,7 @@
  */
 import { ConflictError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from '../domain/errors.js';
 import { newUuid, randomAlphanumeric } from '../domain/ids.js';
-import type { Actor, Role, RoleAssignment } from '../domain/model.js';
+import type { Actor, Principal, Role, RoleAssignment } from '../domain/model.js';
 import { BUILT_IN_ROLE_BY_ID, BUILT_IN_ROLES, DEFAULT_RESOURCE_GROUP, P, RESOURCE } from '../domain/permissions.js';
 import { makeScope, scopeChain, scopeContains, scopeLevel, type Scope, type ScopeLevel } from '../domain/scope.js';
 import { checkDescription, checkIdentifier, checkName, validate } from '../domain/validation.js';
@@ -18,15 +18,12 @@ import { grantsOfAccountPermissions } from '../domain/cgUserGroups.js';
 import type { ListQuery, ListResult } from '../store/rows.js';
 import { mutate } from './audit.js';
 import type { PermissionCache } from './permissionCache.js';
-import type { Caller, ServiceContext } from './context.js';
+import type { AccessCheck, Caller, ResourceRef, ServiceContext } from './context.js';
+
+export type { ResourceRef };
 import { assertScopeExists } from './scopes.js';
 
-/** A principal whose permissions are evaluated. */
-export type Principal =
-  | { type: 'USER'; id: string; accountId: string }
-  | { type: 'SERVICE_ACCOUNT'; id: string; identifier: string; scope: Scope }
-  /** A Harness CG API key: holds exactly the permissions of its user groups. */
-  | { type: 'API_KEY'; id: string; accountId: string };
+export type { Principal };
 
 export function principalOf(actor: Actor): Principal | null {
   if (actor.type === 'USER') return { type: 'USER', id: actor.id, accountId: actor.accountId };
@@ -76,10 +73,6 @@ export async function effectivePermissions(db: Db, principal: Principal, scope: 
   return out;
 }
 
-export interface ResourceRef {
-  type: string;
-  identifier: string | null;
-}
 
 function deniedMessage(principal: Principal, permission: string, resource: ResourceRef): string {
   const who = principal.type === 'SERVICE_ACCOUNT' ? principal.identifier : principal.id;
@@ -87,7 +80,7 @@ function deniedMessage(principal: Principal, permission: string, resource: Resou
   return `Principal of type ${principal.type} with identifier ${who} : Missing permission ${permission} on ${on}`;
 }
 
-export class AccessService {
+export class AccessService implements AccessCheck {
   private permissionCache: PermissionCache | null = null;
 
   constructor(private readonly ctx: ServiceContext) {}

@@ -6,8 +6,8 @@
  */
 import { PermissionDeniedError } from '../../domain/errors.js';
 import type { CgApiKey } from '../../domain/model.js';
-import type { GqlContext } from './graphql.js';
-import { pageArgs, pageInfo, renderGroup } from './userGroups.js';
+import type { GqlContext } from './context.js';
+import { pageArgs, pageInfo, renderGroup } from './render.js';
 
 export const apiKeySchema = /* GraphQL */ `
 extend type Mutation {

@@ -15,6 +15,12 @@ export interface CgContext {
   accountId: string;
 }
 
+/** What every GraphQL resolver receives. */
+export interface GqlContext {
+  services: Services;
+  cg: CgContext;
+}
+
 export function queryAccount(req: FastifyRequest): string | undefined {
   const v = (req.query as Record<string, unknown> | undefined)?.accountId;
   const s = Array.isArray(v) ? v[0] : v;
