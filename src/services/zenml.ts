@@ -6,7 +6,7 @@
  */
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../domain/errors.js';
 import { isUuid, newUuid, randomLetters } from '../domain/ids.js';
-import type { ApiKey, ServiceAccount } from '../domain/model.js';
+import type { Actor, ApiKey, ServiceAccount, User } from '../domain/model.js';
 import { P, RESOURCE } from '../domain/permissions.js';
 import { makeScope, type Scope } from '../domain/scope.js';
 import { validate } from '../domain/validation.js';
@@ -16,6 +16,7 @@ import { isUniqueViolation, type Db } from '../store/database.js';
 import * as keys from '../store/apiKeys.js';
 import * as sas from '../store/serviceAccounts.js';
 import * as tokens from '../store/tokens.js';
+import { getUser } from '../store/users.js';
 import type { AccessService } from './access.js';
 import type { ApiKeyService } from './apiKeys.js';
 import { mutate } from './audit.js';
@@ -373,5 +374,36 @@ export class ZenmlService {
       workspace,
       components: [component('orchestrator'), component('artifact_store')],
     };
+  }
+
+  // ---- sessions: what ZenML's sign-in, /current-user and /users/{id} read ----
+
+  /** The service account an API key belongs to, or null: ZenML names it when the key or the account is inactive. */
+  async keyOwner(keyId: string): Promise<string | null> {
+    return (await keys.getApiKeyById(this.ctx.store.db, keyId))?.serviceAccountId ?? null;
+  }
+
+  /** The actor of a user session (a password sign-in): the user when it exists and is active, else null. */
+  async sessionUser(userId: string): Promise<Actor | null> {
+    const user = await getUser(this.ctx.store.db, userId);
+    if (!user || !user.active) return null;
+    return { type: 'USER', id: user.id, accountId: user.accountId, isOperator: user.isOperator, via: { apiKeyId: null, tokenId: null } };
+  }
+
+  /** The caller as ZenML's /current-user shows it: its service account or its user (null when gone), or null for any other actor. */
+  async whoAmI(actor: Actor): Promise<{ type: 'SERVICE_ACCOUNT'; serviceAccount: ServiceAccount | null } | { type: 'USER'; user: User | null; canManageUsers: boolean } | null> {
+    if (actor.type === 'SERVICE_ACCOUNT') return { type: 'SERVICE_ACCOUNT', serviceAccount: await sas.getServiceAccountById(this.ctx.store.db, actor.id) };
+    if (actor.type !== 'USER') return null;
+    const user = await getUser(this.ctx.store.db, actor.id);
+    const canManageUsers = user ? await this.access.can({ type: 'USER', id: user.id, accountId: user.accountId }, P.userManage, makeScope(user.accountId)) : false;
+    return { type: 'USER', user, canManageUsers };
+  }
+
+  /** A service account (by its UUID) or else a user (by its id) of the account, for /users/{id}; null when neither is. */
+  async userOrServiceAccount(accountId: string, serviceAccountId: string, userId: string): Promise<{ serviceAccount: ServiceAccount } | { user: User } | null> {
+    const sa = await sas.getServiceAccountById(this.ctx.store.db, serviceAccountId);
+    if (sa && sa.scope.accountId === accountId) return { serviceAccount: sa };
+    const user = await getUser(this.ctx.store.db, userId);
+    return user && user.accountId === accountId ? { user } : null;
   }
 }

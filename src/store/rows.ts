@@ -2,6 +2,9 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { Scope } from '../domain/scope.js';
 import type { Tags } from '../domain/model.js';
+import type { ListQuery, ListResult, SortField, SortOrder } from '../domain/paging.js';
+
+export type { ListQuery, ListResult, SortField, SortOrder };
 
 export function scopeColumns(s: Scope): { account_id: string; org_id: string; project_id: string } {
   return { account_id: s.accountId, org_id: s.orgId ?? '', project_id: s.projectId ?? '' };
@@ -33,11 +36,6 @@ export function containsCi(column: string, term: string): RawBuilder<SqlBool> {
   return sql<SqlBool>`lower(${sql.ref(column)}) like ${likeContains(term)} escape '\\'`;
 }
 
-export type SortField = 'createdAt' | 'updatedAt' | 'name' | 'identifier';
-export interface SortOrder {
-  field: SortField;
-  desc: boolean;
-}
 
 export const SORT_COLUMNS: Record<SortField, 'created_at' | 'updated_at' | 'name' | 'identifier'> = {
   createdAt: 'created_at',
@@ -46,17 +44,3 @@ export const SORT_COLUMNS: Record<SortField, 'created_at' | 'updated_at' | 'name
   identifier: 'identifier',
 };
 
-/** Paging, filtering and sorting for the scoped lists (service accounts, API keys, tokens). */
-export interface ListQuery {
-  offset: number;
-  limit: number;
-  /** Case-insensitive substring on name and identifier (and tags where `searchTags`). Matched literally. */
-  search?: string | undefined;
-  identifiers?: string[] | undefined;
-  sort?: SortOrder[] | undefined;
-}
-
-export interface ListResult<T> {
-  items: T[];
-  total: number;
-}

@@ -1,5 +1,5 @@
 /**
- * Request plumbing for Harness NG: authentication and account resolution (spec section 0), query
+ * Request plumbing for Harness NG: authentication and account resolution (docs/compat/harness-ng.md), query
  * parameters as JAX-RS converts them, bodies as Jackson reads them, and the PageResponse shape.
  */
 import type { FastifyRequest } from 'fastify';
@@ -8,8 +8,8 @@ import type { Caller } from '../../services/context.js';
 import type { Verified } from '../../services/verification.js';
 import { makeScope, type Scope } from '../../domain/scope.js';
 import { findNul, NUL_RULE } from '../../domain/validation.js';
-import type { SortOrder, SortField } from '../../store/rows.js';
-import { authenticate, callerOf } from '../../server/auth.js';
+import type { SortOrder, SortField } from '../../domain/paging.js';
+import { authenticate, callerOf } from '../auth/index.js';
 import { NgError, ngFailure, ngInvalidToken, ngResourceNotFound } from './errors.js';
 
 export interface NgContext {
@@ -41,7 +41,7 @@ export function many(req: FastifyRequest, name: string): string[] {
 }
 
 export async function ngAuth(services: Services, req: FastifyRequest): Promise<NgContext> {
-  const v = await authenticate(services.verification, req);
+  const v = await authenticate(services, req);
   if (!v.valid) throw ngInvalidToken(req);
   const header = req.headers['harness-account'];
   const params = (req.params ?? {}) as Record<string, string | undefined>;

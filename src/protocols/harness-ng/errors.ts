@@ -5,7 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isKeywardError, type FailedPermissionCheck, type FieldViolation } from '../../domain/errors.js';
-import { presentedToken } from '../../server/auth.js';
+import { presentedToken } from '../auth/index.js';
 
 /** Harness's CorrelationFilter takes `X-requestId` (not `X-Request-Id`, which becomes req.id); else the request id. */
 export function correlationId(req: FastifyRequest): string {

@@ -1,13 +1,10 @@
-/** `/login`, `/logout`, `/current-user`, `/info` and `/users/{id}` (spec zenml.md section 6). */
+/** `/login`, `/logout`, `/current-user`, `/info` and `/users/{id}` (docs/compat/zenml.md). */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isKeywardError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
-import { P } from '../../domain/permissions.js';
 import { parseToken } from '../../domain/tokens.js';
 import type { Services } from '../../services/index.js';
-import { getApiKeyById } from '../../store/apiKeys.js';
-import { getServiceAccountById } from '../../store/serviceAccounts.js';
-import { getUser } from '../../store/users.js';
+import { clientOf } from '../auth/index.js';
 import { cookieName, keyFailure, zenmlCaller } from './auth.js';
 import { credentialsNotValid, detail, plain, pyRepr } from './errors.js';
 import { serviceAccountAsUser, userIdToUuid, userModel, uuidToUserId } from './models.js';
@@ -52,13 +49,13 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
       const key = form.password;
       if (!key) throw plain(400, 'API key is required.');
       const parsed = parseToken(key);
-      const v = await services.verification.verify(key, { ip: req.ip, userAgent: req.headers['user-agent'] ?? null });
+      const v = await services.verification.verify(key, clientOf(req));
       const keyId = parsed.format === 'zenml' ? parsed.keyId : '';
       if (parsed.format !== 'zenml') throw credentialsNotValid('error decoding API key');
       if (!v.valid) {
         // ZenML names the key's service account when the key or the account is inactive.
         const inactive = v.reason === 'key_inactive' || v.reason === 'principal_inactive';
-        const saId = inactive ? ((await getApiKeyById(services.ctx.store.db, keyId))?.serviceAccountId ?? null) : null;
+        const saId = inactive ? await services.zenml.keyOwner(keyId) : null;
         throw credentialsNotValid(keyFailure(v.reason, keyId, saId));
       }
       services.usage.recordKeyLogin(v.apiKeyId, services.ctx.clock.now());
@@ -83,16 +80,14 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
 
   app.get('/current-user', { schema: { tags: t, summary: 'The authenticated user or service account, as a ZenML user' } }, async (req) => {
     const { caller } = await zenmlCaller(services, req);
-    const a = caller.actor;
-    if (a.type === 'SERVICE_ACCOUNT') {
-      const sa = await getServiceAccountById(services.ctx.store.db, a.id);
-      if (!sa) throw credentialsNotValid('the service account no longer exists');
-      return serviceAccountAsUser(sa);
+    const me = await services.zenml.whoAmI(caller.actor);
+    if (me?.type === 'SERVICE_ACCOUNT') {
+      if (!me.serviceAccount) throw credentialsNotValid('the service account no longer exists');
+      return serviceAccountAsUser(me.serviceAccount);
     }
-    if (a.type === 'USER') {
-      const u = await getUser(services.ctx.store.db, a.id);
-      if (!u) throw credentialsNotValid('the user no longer exists');
-      return userModel(u, await services.access.can({ type: 'USER', id: u.id, accountId: u.accountId }, P.userManage, { accountId: u.accountId, orgId: null, projectId: null }));
+    if (me?.type === 'USER') {
+      if (!me.user) throw credentialsNotValid('the user no longer exists');
+      return userModel(me.user, me.canManageUsers);
     }
     throw credentialsNotValid('no user');
   });
@@ -102,11 +97,9 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
     const id = (req.params as { id: string }).id;
     const notFound = () => detail(404, 'KeyError', pyRepr(`No user with the '${id}' name or ID was found`));
     if (!isUuid(id)) throw notFound();
-    const sa = await getServiceAccountById(services.ctx.store.db, id.toLowerCase());
-    if (sa && sa.scope.accountId === accountId) return serviceAccountAsUser(sa);
-    const u = await getUser(services.ctx.store.db, uuidToUserId(id));
-    if (u && u.accountId === accountId) return userModel(u, false);
-    throw notFound();
+    const found = await services.zenml.userOrServiceAccount(accountId, id.toLowerCase(), uuidToUserId(id));
+    if (!found) throw notFound();
+    return 'serviceAccount' in found ? serviceAccountAsUser(found.serviceAccount) : userModel(found.user, false);
   });
 
   app.get('/info', { schema: { tags: t, summary: 'Server information (ZenML ServerModel)' } }, async () => {
