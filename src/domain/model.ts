@@ -1,4 +1,4 @@
-/** The entities of the core model (DESIGN.md section 1), as services and protocols see them. */
+/** The entities of the core model (docs/architecture.md), as services and protocols see them. */
 import type { Scope, ScopeLevel } from './scope.js';
 import type { ApiKeyType, TokenFormat } from './tokens.js';
 import type { PrincipalType } from './permissions.js';

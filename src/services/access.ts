@@ -58,7 +58,7 @@ export async function effectivePermissions(db: Db, principal: Principal, scope: 
   const out = new Set<string>();
   if (accountId !== scope.accountId) return out;
   const holders: Array<{ type: string; id: string }> = [];
-  // A CG key holds no assignment of its own: only its user groups' (spec harness-ng.md section 4).
+  // A CG key holds no assignment of its own: only its user groups' (docs/compat/harness-cg.md).
   if (principal.type !== 'API_KEY') holders.push({ type: principal.type, id: principal.id });
   if (principal.type === 'USER') for (const g of await access.groupsOfUser(db, principal.id)) holders.push({ type: 'USER_GROUP', id: g });
   if (principal.type === 'API_KEY') for (const g of await groupsOfCgApiKey(db, principal.id)) holders.push({ type: 'USER_GROUP', id: g });

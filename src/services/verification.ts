@@ -303,7 +303,7 @@ export class VerificationService {
     let principal: VerifiedPrincipal;
     let asPrincipal: Principal;
     if (rec.format === 'harness_cg') {
-      // A CG key acts as itself, with exactly the permissions of its user groups (spec harness-ng.md section 4).
+      // A CG key acts as itself, with exactly the permissions of its user groups (docs/compat/harness-cg.md).
       principal = { type: 'API_KEY', id: rec.apiKeyId, identifier: rec.apiKeyId, name: rec.principalName, email: '', scope, isOperator: false };
       asPrincipal = { type: 'API_KEY', id: rec.apiKeyId, accountId: rec.accountId };
     } else {

@@ -1,5 +1,5 @@
 /**
- * ZenML's service accounts and API keys over the core model (DESIGN.md section 1): a ZenML service
+ * ZenML's service accounts and API keys over the core model (docs/architecture.md): a ZenML service
  * account is a service account at account scope, named uniquely among the account's service
  * accounts; a ZenML API key is an API key whose secret is a token, with one current secret and at
  * most one previous secret, kept for `retain_period_minutes` after a rotation.

@@ -1,6 +1,6 @@
 /**
  * CG GraphQL API keys: Harness's `createApiKey`, `updateApiKey`, `deleteApiKey` (schema from
- * harness-core `400-rest/src/main/resources/graphql/public/apiKey.graphql`, spec section 4), and
+ * harness-core `400-rest/src/main/resources/graphql/public/apiKey.graphql`, docs/compat/harness-cg.md), and
  * Keyward's `apiKey(uuid)` / `apiKeys(limit, offset)` queries, which return metadata and groups,
  * never the key's value.
  */

@@ -1,5 +1,5 @@
 /**
- * The one place where Keyward's domain errors become Harness NextGen's wire shapes (spec section 0):
+ * The one place where Keyward's domain errors become Harness NextGen's wire shapes (docs/compat/harness-ng.md):
  * SUCCESS with data; FAILURE with errors[] for validation; ERROR with responseMessages[] otherwise;
  * NG_ACCESS_DENIED with failedPermissionChecks; Dropwizard's shape for unparseable JSON.
  */

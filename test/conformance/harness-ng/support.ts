@@ -1,6 +1,6 @@
 /**
- * Shared machinery for the Harness NextGen conformance tests: the wire shapes of spec sections 0 and
- * 1 as data (field names in declaration order, nulls present, value types), a matcher that compares a
+ * Shared machinery for the Harness NextGen conformance tests: the wire shapes of
+ * docs/compat/harness-ng.md as data (field names in declaration order, nulls present, value types), a matcher that compares a
  * body against such a shape (including the order of keys), and a replayer for fixtures written as
  * data (request, expected status, expected body shape, spec citation).
  */

@@ -1,5 +1,5 @@
 /**
- * API keys as ZenML's store tests exercise them (spec zenml.md section 9, behaviours 10-16, and the
+ * API keys as ZenML's store tests exercise them (docs/compat/zenml.md, behaviours 10-16, and the
  * generic CRUD contract), replayed as RestZenStore and `zenml service-account api-key ...` send them.
  */
 import { randomUUID } from 'node:crypto';

@@ -1,7 +1,6 @@
 /**
  * ZenML's Python client (RestZenStore over `requests`), replayed byte for byte over node:http, so
- * that the conformance tests send what a real `zenml` installation sends (spec zenml.md sections 2,
- * 4 and 6):
+ * that the conformance tests send what a real `zenml` installation sends (docs/compat/zenml.md):
  * - query values are Python `str()`s (`True`/`False`), encoded with urllib's quote_plus;
  * - list calls always carry `hydrate`, `sort_by`, `logical_operator`, `page` and `size`;
  * - JSON bodies go out as `data=<json string>`: NO Content-Type header (older clients), or with

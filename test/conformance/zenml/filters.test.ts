@@ -1,5 +1,5 @@
 /**
- * Filtering, sorting and paging (spec zenml.md section 4), as the Python client sends them: every
+ * Filtering, sorting and paging (docs/compat/zenml.md), as the Python client sends them: every
  * value a Python str() (`True`/`False`), quote_plus-encoded (so a datetime's space is `+`), with
  * `hydrate`, `sort_by`, `logical_operator`, `page` and `size` always present.
  *

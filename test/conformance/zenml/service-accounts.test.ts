@@ -1,5 +1,5 @@
 /**
- * Service accounts as ZenML's store tests exercise them (spec zenml.md section 9, behaviours 1-8, and
+ * Service accounts as ZenML's store tests exercise them (docs/compat/zenml.md, behaviours 1-8, and
  * the generic CRUD contract at its end), replayed as RestZenStore sends them.
  *
  * Behaviour 3 (deleting an account that owns stacks, components, secrets, ... → 403) does not apply:

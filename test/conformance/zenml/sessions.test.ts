@@ -1,6 +1,6 @@
 /**
- * Logging in with an API key and using the session (spec zenml.md sections 5 and 6; section 9,
- * behaviours 17-22), with real logins and real sessions: the JWT that /login returns, sent back as
+ * Logging in with an API key and using the session (docs/compat/zenml.md;
+ * ZenML's store-test behaviours 17-22), with real logins and real sessions: the JWT that /login returns, sent back as
  * `Authorization: Bearer` or as the `zenml-server-<id>` cookie, re-checked on every request against
  * the key and its service account.
  */
