@@ -1,4 +1,4 @@
-/** `/apikey` (spec 1.1): personal and service-account API keys. */
+/** `/apikey` (docs/compat/harness-ng.md): personal and service-account API keys. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { NotFoundError, type FieldViolation } from '../../domain/errors.js';
 import { makeScope } from '../../domain/scope.js';

@@ -1,4 +1,4 @@
-/** `/serviceaccount` (spec 1.3). */
+/** `/serviceaccount` (docs/compat/harness-ng.md). */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { NotFoundError, type FieldViolation } from '../../domain/errors.js';
 import type { ServiceAccount } from '../../domain/model.js';

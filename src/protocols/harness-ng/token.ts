@@ -1,4 +1,4 @@
-/** `/token` (spec 1.2): tokens under API keys, shown once, rotated, validated. */
+/** `/token` (docs/compat/harness-ng.md): tokens under API keys, shown once, rotated, validated. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PermissionDeniedError, type FieldViolation } from '../../domain/errors.js';
 import { makeScope } from '../../domain/scope.js';

@@ -34,7 +34,7 @@ function expectBareValueError(res: ZenResponse, message?: RegExp): void {
   if (message) expect(res.body[1]).toMatch(message);
 }
 
-describeEachDb('zenml conformance: errors (spec 7)', (kind) => {
+describeEachDb('zenml conformance: errors (docs/compat/zenml.md)', (kind) => {
   let k: TestKeyward;
   let z: ZenClient;
   let sa: any;

@@ -14,7 +14,7 @@ import { API, adminClient, createApiKey, createServiceAccount, expectDetail, raw
 
 const SA = '/service_accounts';
 
-describeEachDb('zenml conformance: filters, sorting and pages (spec 4)', (kind) => {
+describeEachDb('zenml conformance: filters, sorting and pages (docs/compat/zenml.md)', (kind) => {
   let k: TestKeyward;
   let z: ZenClient;
   const byName: Record<string, any> = {};

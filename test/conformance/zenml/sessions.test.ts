@@ -65,7 +65,7 @@ describeEachDb('zenml conformance: login and sessions (spec 5, 6, 9.17-9.22)', (
       expect(claims.exp).toBeUndefined();
     });
 
-    it('without grant_type, a password alone is an API-key login (spec 6)', async () => {
+    it('without grant_type, a password alone is an API-key login (docs/compat/zenml.md)', async () => {
       const { sa, secret } = await accountWithKey(z, 'login-nogrant');
       const res = await loginRequest(k.url, { password: secret });
       expect(res.status, res.text).toBe(200);
