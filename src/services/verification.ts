@@ -5,7 +5,7 @@
  * principal's permissions are held parsed, and evicted by every mutation that can change them.
  */
 import { DUMMY_DIGEST, digestSecret, digestsEqual, parseToken, type ParsedToken } from '../domain/tokens.js';
-import type { Actor } from '../domain/model.js';
+import { tokenWindowState, type Actor } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
 import { credentialsByKeyId, readCredentialByTokenId, type CredentialRecord } from '../store/credentials.js';
 import { isTombstoned } from '../store/tokens.js';
@@ -164,9 +164,8 @@ export class VerificationService {
   private usable(c: Credential, meta: VerifyMeta): VerifyResult {
     const rec = c.record;
     const now = this.ctx.clock.now();
-    if (rec.scheduledExpireAt !== null && now >= rec.scheduledExpireAt) return REJECTED.rotated_out;
-    if (rec.validTo !== null && now >= rec.validTo) return REJECTED.expired;
-    if (now < rec.validFrom) return REJECTED.not_yet_valid;
+    const window = tokenWindowState({ validFrom: rec.validFrom, validTo: rec.validTo, scheduledExpireTime: rec.scheduledExpireAt }, now);
+    if (window !== 'valid') return REJECTED[window];
     // The principal before its key, as ZenML checks the service account first: with both inactive the
     // answer names the account.
     if (!rec.principalActive) return REJECTED.principal_inactive;
