@@ -5,7 +5,7 @@
  * most one previous secret, kept for `retain_period_minutes` after a rotation.
  */
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../domain/errors.js';
-import { isUuid, newUuid, randomLetters } from '../domain/ids.js';
+import { isUuid, newUuid } from '../domain/ids.js';
 import type { Actor, ApiKey, ServiceAccount, User } from '../domain/model.js';
 import { P, RESOURCE } from '../domain/permissions.js';
 import { makeScope, type Scope } from '../domain/scope.js';
@@ -315,9 +315,7 @@ export class ZenmlService {
       const current = all.filter((t) => t.scheduledExpireTime === null);
       await tokens.tombstoneTokens(tx, { tokenIds: previous.map((t) => t.id) }, now);
       for (const t of previous) await tokens.deleteToken(tx, t.id);
-      for (const t of current) {
-        await tokens.updateToken(tx, t.id, { identifier: `rotated_${randomLetters(15)}`, scheduledExpireTime: now + retainMinutes * 60_000, rotatedAt: now, updatedAt: now });
-      }
+      for (const t of current) await this.tokenService.rotateOut(tx, t, now + retainMinutes * 60_000);
       const issued = await this.tokenService.insert(tx, key, { identifier: 'current', name: 'current', apiKeyIdentifier: key.identifier }, undefined);
       const next: ApiKey = { ...key, retainPeriodMinutes: retainMinutes, lastRotatedAt: now, updatedAt: now };
       await keys.updateApiKey(tx, next);
