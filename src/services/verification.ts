@@ -14,7 +14,7 @@ import { getUser } from '../store/users.js';
 import { effectivePermissions, type Principal } from './access.js';
 import type { ServiceContext } from './context.js';
 import type { UsageRecorder } from './usage.js';
-import { DEFAULT_CACHE_OPTIONS, VerificationCache, type CacheOptions } from './verificationCache.js';
+import { DEFAULT_CACHE_OPTIONS, VerificationCache, type CacheEntryMeta, type CacheOptions } from './verificationCache.js';
 import { PermissionCache } from './permissionCache.js';
 
 export type VerifyFailureReason =
@@ -76,14 +76,14 @@ export interface VerifyMeta {
 }
 
 /** One credential as the cache holds it: the record, its digest as bytes, and the prebuilt answer. */
-interface Credential {
+export interface Credential {
   record: CredentialRecord;
   digest: Buffer;
   verified: Verified;
 }
 
 /** A cached lookup: the credentials found (a ZenML key may have two), or why none was. */
-interface Lookup {
+export interface Lookup {
   credentials: Credential[];
   missReason: 'unknown' | 'deleted';
 }
@@ -142,13 +142,7 @@ export class VerificationService {
     const parsed = parseToken(raw);
     if (!parsed.format) return REJECTED.malformed;
     const digest = digestSecret(parsed.format === 'harness_cg' ? parsed.whole : parsed.secret);
-    const key = cacheKey(parsed, digest);
-    let lookup = this.cache.get(key);
-    if (lookup === undefined || lookup === null) {
-      const epoch = this.cache.epoch;
-      lookup = await this.load(parsed, digest);
-      this.cacheLookup(key, lookup, epoch);
-    }
+    const lookup = await this.cached(cacheKey(parsed, digest), parsed, digest);
     return this.decide(parsed, digest, lookup, meta);
   }
 
@@ -181,13 +175,7 @@ export class VerificationService {
    * entry, so revoking, rotating out or deleting the token ends the session at once.
    */
   async tokenSession(tokenId: string, meta: VerifyMeta = EMPTY_META): Promise<VerifyResult> {
-    const key = `t:${tokenId}`;
-    let lookup = this.cache.get(key);
-    if (lookup === undefined || lookup === null) {
-      const epoch = this.cache.epoch;
-      lookup = await this.load({ format: 'harness_ng', prefix: 'pat', accountId: null, tokenId, secret: '' }, DUMMY_DIGEST);
-      this.cacheLookup(key, lookup, epoch);
-    }
+    const lookup = await this.cached(`t:${tokenId}`, { format: 'harness_ng', prefix: 'pat', accountId: null, tokenId, secret: '' }, DUMMY_DIGEST);
     const c = lookup.credentials[0];
     if (!c) return REJECTED[lookup.missReason];
     return this.usable(c, meta);
@@ -244,13 +232,7 @@ export class VerificationService {
    * key's verification, so deactivation or deletion rejects the session at once.
    */
   async keySession(apiKeyId: string): Promise<VerifyResult> {
-    const key = `k:${apiKeyId}`;
-    let lookup = this.cache.get(key);
-    if (lookup === undefined || lookup === null) {
-      const epoch = this.cache.epoch;
-      lookup = await this.load({ format: 'zenml', keyId: apiKeyId, secret: '' }, DUMMY_DIGEST);
-      this.cacheLookup(key, lookup, epoch);
-    }
+    const lookup = await this.cached(`k:${apiKeyId}`, { format: 'zenml', keyId: apiKeyId, secret: '' }, DUMMY_DIGEST);
     const creds = lookup.credentials;
     if (creds.length === 0) return REJECTED[lookup.missReason];
     const current = creds.find((c) => c.record.scheduledExpireAt === null) ?? creds[0]!;
@@ -259,21 +241,18 @@ export class VerificationService {
     return current.verified;
   }
 
-  private cacheLookup(key: string, lookup: Lookup, epoch: number): void {
-    const recs = lookup.credentials.map((c) => c.record);
-    this.cache.set(
-      key,
-      lookup,
-      recs.length === 0
-        ? null
-        : {
-            tokenIds: recs.map((r) => r.tokenId),
-            apiKeyIds: [...new Set(recs.map((r) => r.apiKeyId))],
-            principalIds: [...new Set(recs.map((r) => r.userId ?? r.serviceAccountId ?? r.apiKeyId))],
-            accountId: recs[0]!.accountId,
-          },
-      epoch,
-    );
+  /**
+   * The cache fill, the one place the cache is read through: the cached lookup under `key`, else the
+   * store's (loaded for `p`), cached with the epoch taken before the read so an invalidation that
+   * lands during the read is not undone.
+   */
+  private async cached(key: string, p: ParsedToken, digest: Buffer): Promise<Lookup> {
+    const hit = this.cache.get(key);
+    if (hit !== undefined && hit !== null) return hit;
+    const epoch = this.cache.epoch;
+    const lookup = await this.load(p, digest);
+    this.cache.set(key, lookup, entryMeta(lookup.credentials.map((c) => c.record)), epoch);
+    return lookup;
   }
 
   private async load(p: ParsedToken, digest: Buffer): Promise<Lookup> {
@@ -298,44 +277,66 @@ export class VerificationService {
   }
 
   private async build(rec: CredentialRecord): Promise<Verified> {
-    const scope = scopeOf(rec.accountId, rec.orgId, rec.projectId);
-    let principal: VerifiedPrincipal;
-    let asPrincipal: Principal;
-    if (rec.format === 'harness_cg') {
-      // A CG key acts as itself, with exactly the permissions of its user groups (docs/compat/harness-cg.md).
-      principal = { type: 'API_KEY', id: rec.apiKeyId, identifier: rec.apiKeyId, name: rec.principalName, email: '', scope, isOperator: false };
-      asPrincipal = { type: 'API_KEY', id: rec.apiKeyId, accountId: rec.accountId };
-    } else {
-      const isUser = rec.userId !== null;
-      principal = {
-        type: isUser ? 'USER' : 'SERVICE_ACCOUNT',
-        id: (isUser ? rec.userId : rec.serviceAccountId)!,
-        identifier: rec.principalIdentifier,
-        name: rec.principalName,
-        email: rec.principalEmail,
-        scope: isUser ? scopeOf(rec.accountId, '', '') : scopeOf(rec.accountId, rec.principalOrgId, rec.principalProjectId),
-        isOperator: rec.principalIsOperator,
-      };
-      asPrincipal = isUser
-        ? { type: 'USER', id: principal.id, accountId: rec.accountId }
-        : { type: 'SERVICE_ACCOUNT', id: principal.id, identifier: principal.identifier, scope: principal.scope };
-    }
+    const { scope, principal, asPrincipal } = principalOfRecord(rec);
     const permissions = await this.permissionCache.get(asPrincipal, scope, () => effectivePermissions(this.ctx.store.db, asPrincipal, scope));
-    return Object.freeze({
-      valid: true as const,
-      tokenId: rec.tokenId,
-      apiKeyId: rec.apiKeyId,
-      apiKeyIdentifier: rec.apiKeyIdentifier,
-      apiKeyType: rec.apiKeyType as Verified['apiKeyType'],
-      format: rec.format,
-      accountId: rec.accountId,
-      scope,
-      principal,
-      permissions,
-      validFrom: rec.validFrom,
-      expiresAt: rec.scheduledExpireAt ?? rec.validTo,
-    });
+    return verifiedOf(rec, scope, principal, permissions);
   }
+}
+
+/** Whom a credential record acts as: its scope, its principal, and that principal as access control evaluates it. */
+export function principalOfRecord(rec: CredentialRecord): { scope: Scope; principal: VerifiedPrincipal; asPrincipal: Principal } {
+  const scope = scopeOf(rec.accountId, rec.orgId, rec.projectId);
+  let principal: VerifiedPrincipal;
+  let asPrincipal: Principal;
+  if (rec.format === 'harness_cg') {
+    // A CG key acts as itself, with exactly the permissions of its user groups (docs/compat/harness-cg.md).
+    principal = { type: 'API_KEY', id: rec.apiKeyId, identifier: rec.apiKeyId, name: rec.principalName, email: '', scope, isOperator: false };
+    asPrincipal = { type: 'API_KEY', id: rec.apiKeyId, accountId: rec.accountId };
+  } else {
+    const isUser = rec.userId !== null;
+    principal = {
+      type: isUser ? 'USER' : 'SERVICE_ACCOUNT',
+      id: (isUser ? rec.userId : rec.serviceAccountId)!,
+      identifier: rec.principalIdentifier,
+      name: rec.principalName,
+      email: rec.principalEmail,
+      scope: isUser ? scopeOf(rec.accountId, '', '') : scopeOf(rec.accountId, rec.principalOrgId, rec.principalProjectId),
+      isOperator: rec.principalIsOperator,
+    };
+    asPrincipal = isUser
+      ? { type: 'USER', id: principal.id, accountId: rec.accountId }
+      : { type: 'SERVICE_ACCOUNT', id: principal.id, identifier: principal.identifier, scope: principal.scope };
+  }
+  return { scope, principal, asPrincipal };
+}
+
+/** What the cache indexes an entry under, for invalidation: its tokens, keys, principals and account (null: a cached miss). */
+export function entryMeta(recs: CredentialRecord[]): CacheEntryMeta | null {
+  if (recs.length === 0) return null;
+  return {
+    tokenIds: recs.map((r) => r.tokenId),
+    apiKeyIds: [...new Set(recs.map((r) => r.apiKeyId))],
+    principalIds: [...new Set(recs.map((r) => r.userId ?? r.serviceAccountId ?? r.apiKeyId))],
+    accountId: recs[0]!.accountId,
+  };
+}
+
+/** The frozen answer a verified credential gets (cached with it). */
+export function verifiedOf(rec: CredentialRecord, scope: Scope, principal: VerifiedPrincipal, permissions: readonly string[]): Verified {
+  return Object.freeze({
+    valid: true as const,
+    tokenId: rec.tokenId,
+    apiKeyId: rec.apiKeyId,
+    apiKeyIdentifier: rec.apiKeyIdentifier,
+    apiKeyType: rec.apiKeyType as Verified['apiKeyType'],
+    format: rec.format,
+    accountId: rec.accountId,
+    scope,
+    principal,
+    permissions,
+    validFrom: rec.validFrom,
+    expiresAt: rec.scheduledExpireAt ?? rec.validTo,
+  });
 }
 
 /** A CG key as the verification path sees a credential: the key is its own token and its own principal. */
