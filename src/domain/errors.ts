@@ -24,7 +24,8 @@ export type ErrorKind =
   | 'unauthenticated'
   | 'permission_denied'
   | 'limit_exceeded'
-  | 'precondition_failed';
+  | 'precondition_failed'
+  | 'unavailable';
 
 export abstract class KeywardError extends Error {
   abstract readonly kind: ErrorKind;
@@ -110,6 +111,24 @@ export class LimitExceededError extends KeywardError {
 
 export class PreconditionFailedError extends KeywardError {
   readonly kind = 'precondition_failed' as const;
+}
+
+/**
+ * A dependency (the database) cannot be reached: the request was not carried out, and may be retried
+ * after `retryAfterSeconds`. Raised by the store layer for connectivity failures only (refused or
+ * dropped connections, pool timeouts, a server shutting down, SQLite busy past its timeout), never
+ * for a query the database refused on its merits.
+ */
+export class UnavailableError extends KeywardError {
+  readonly kind = 'unavailable' as const;
+  constructor(
+    message: string,
+    /** Which dependency failed, e.g. "postgresql" or "sqlite". */
+    readonly dependency: string,
+    readonly retryAfterSeconds = 2,
+  ) {
+    super(message);
+  }
 }
 
 export function isKeywardError(e: unknown): e is KeywardError {

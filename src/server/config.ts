@@ -23,6 +23,11 @@ export interface Config {
   cacheMaxEntries: number;
   cacheTtlMs: number;
   negativeCacheTtlMs: number;
+  /**
+   * Stale-if-error: while the database cannot be reached, verification answers from the cache for at
+   * most this long after the node was last in step with invalidations; then 503. 0 turns it off.
+   */
+  staleIfErrorMs: number;
   /** Keyward's public base URL (what clients reach it at); ZenML's /api/v1/info reports it as server_url. */
   publicUrl: string | null;
   /** The version ZenML's /api/v1/info reports. */
@@ -85,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     cacheMaxEntries: int(env, 'KEYWARD_CACHE_MAX_ENTRIES', 100_000),
     cacheTtlMs: int(env, 'KEYWARD_CACHE_TTL_MS', 5 * 60_000),
     negativeCacheTtlMs: int(env, 'KEYWARD_NEGATIVE_CACHE_TTL_MS', 5_000),
+    staleIfErrorMs: int(env, 'KEYWARD_STALE_IF_ERROR_MS', 30_000),
     publicUrl: publicUrl(env.KEYWARD_PUBLIC_URL),
     zenmlServerVersion: env.KEYWARD_ZENML_SERVER_VERSION || '0.84.0',
     zenmlJwtExpireMinutes: env.KEYWARD_ZENML_JWT_EXPIRE_MINUTES ? int(env, 'KEYWARD_ZENML_JWT_EXPIRE_MINUTES', 0) : null,

@@ -13,6 +13,7 @@ import { buildApp } from './app.js';
 import { lazyKeyring } from './masterKey.js';
 import type { Config } from './config.js';
 import { VERSION } from '../version.js';
+import { UnavailableError } from '../domain/errors.js';
 
 export interface KeywardOptions {
   config: Config;
@@ -70,8 +71,11 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       signInLockoutMs: config.signInLockoutMs,
     },
     usageFlushMs: config.usageFlushMs,
-    cache: { maxEntries: config.cacheMaxEntries, ttlMs: config.cacheTtlMs, negativeTtlMs: config.negativeCacheTtlMs },
-    onBackgroundError: (e) => app?.log.error({ err: e }, 'background write failed'),
+    cache: { maxEntries: config.cacheMaxEntries, ttlMs: config.cacheTtlMs, negativeTtlMs: config.negativeCacheTtlMs, staleIfErrorMs: config.staleIfErrorMs },
+    // An unreachable database is logged once per outage (below), not once per background attempt.
+    onBackgroundError: (e) => {
+      if (!(e instanceof UnavailableError)) app?.log.error({ err: e }, 'background write failed');
+    },
     keyring: lazyKeyring({ masterKey: config.masterKey, masterKeyPrevious: config.masterKeyPrevious, dataDir: config.dataDir }),
   });
   // Master-key rotation: with older keys configured, re-seal every CG key under the current one at start.
@@ -84,34 +88,51 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
   if (bootstrapped) (opts.announce ?? ((t) => process.stdout.write(t)))(bootstrapBanner(bootstrapped));
 
   // Several nodes on one PostgreSQL: carry every invalidation to the others. Until the listener is up
-  // (and whenever it drops) this node cannot know what it missed, so it does not cache.
+  // (and whenever it drops) this node cannot know what it missed, so it does not cache; while the
+  // database is also unreachable, what it had cached may answer, flagged stale, within
+  // KEYWARD_STALE_IF_ERROR_MS (services/verificationCache.ts).
   let relay: PgRelay<Invalidation> | null = null;
   if (store.dialect === 'postgres' && store.pgPool && store.pgConfig) {
     const cache = services.verification.cache;
     cache.enabled = false;
+    let lostAt: number | null = null;
     relay = new PgRelay<Invalidation>(
       store.pgConfig,
       store.pgPool,
       {
         deliver: (e) => services.ctx.bus.deliver(e),
         down: (reason) => {
-          cache.enabled = false;
-          cache.clear();
-          app?.log.warn({ reason }, 'invalidation listener down: verification cache disabled');
+          cache.outOfStep();
+          lostAt = Date.now();
+          app?.log.warn({ dependency: 'postgresql', reason, staleIfErrorMs: config.staleIfErrorMs }, 'invalidation listener lost: verification cache off until it is back');
         },
         up: () => {
-          cache.clear();
-          cache.enabled = true;
+          cache.inStep();
+          if (lostAt !== null) app?.log.info({ dependency: 'postgresql', lostMs: Date.now() - lostAt }, 'invalidation listener back: verification cache on');
+          lostAt = null;
         },
       },
       { kind: 'all' },
     );
     const r = relay;
+    services.ctx.bus.useTransactionalRelay((tx, e) => r.publishIn(tx, e));
     services.ctx.bus.onRelay((e) => {
       r.publish(e).catch((err: unknown) => app?.log.error({ err }, 'could not publish an invalidation'));
     });
     await relay.start();
   }
+
+  // Logged once when the database stops answering and once when it is back; then the listener
+  // rejoins at once and what was buffered meanwhile is written.
+  store.health.on({
+    down: (dependency, reason) => app?.log.error({ dependency, reason }, 'database unreachable: requests that need it answer 503'),
+    up: (dependency, downMs) => {
+      app?.log.info({ dependency, downMs }, 'database reachable again');
+      relay?.reconnectNow();
+      void services.ctx.auditOutbox.flush();
+      void services.usage.flush();
+    },
+  });
 
   app = await buildApp({
     services,
@@ -124,6 +145,9 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
   });
   if (resealed) app.log.info(resealed, 'CG API keys re-sealed under the current master key');
   services.usage.start();
+  // Audit events of requests refused while the database was unreachable: retried on the usage interval too.
+  const outboxTimer = setInterval(() => void services.ctx.auditOutbox.flush(), Math.max(1000, Math.min(config.usageFlushMs, 5000)));
+  outboxTimer.unref();
 
   // Harness deletes expired tokens through a TTL index; Keyward keeps them listed for a retention period first.
   const sweeper = setInterval(() => {
@@ -134,7 +158,9 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
         await sweepTombstones(tx, now - TOMBSTONE_RETENTION_MS);
         await sweepConsoleSessions(tx, now - 24 * 60 * 60 * 1000);
       })
-      .catch((e: unknown) => app?.log.warn({ err: e }, 'token sweep failed'));
+      .catch((e: unknown) => {
+        if (!(e instanceof UnavailableError)) app?.log.warn({ err: e }, 'token sweep failed');
+      });
   }, 60_000);
   sweeper.unref();
 
@@ -153,9 +179,11 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       if (closed) return;
       closed = true;
       clearInterval(sweeper);
+      clearInterval(outboxTimer);
       await app!.close();
       await relay?.stop();
       await services.usage.stop();
+      await services.ctx.auditOutbox.flush();
       await store.close();
     },
   };

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { VerificationService } from '../services/verification.js';
+import type { Services } from '../services/index.js';
 
 /** Latency buckets of keyward_http_request_duration_seconds, in seconds. */
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -30,7 +31,7 @@ function labelValue(v: string): string {
  * prom-client's labelled inc/observe hash their labels on every call, which cost a fifth of a
  * cached verification's throughput over HTTP. Process metrics and gauges stay in prom-client.
  */
-export function installMetrics(app: FastifyInstance, verification: VerificationService): Registry {
+export function installMetrics(app: FastifyInstance, verification: VerificationService, services?: Services): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'keyward_process_' });
   const requests = new Map<string, RequestSeries>();
@@ -44,6 +45,17 @@ export function installMetrics(app: FastifyInstance, verification: VerificationS
   new Gauge({ name: 'keyward_verification_cache_enabled', help: '1 while the verification cache is in use (0 while invalidations could be missed)', registers: [registry], collect() { this.set(cache.enabled ? 1 : 0); } });
   new Gauge({ name: 'keyward_verification_cache_hits', help: 'Verification cache hits since start', registers: [registry], collect() { this.set(cache.hits); } });
   new Gauge({ name: 'keyward_verification_cache_misses', help: 'Verification cache misses since start', registers: [registry], collect() { this.set(cache.misses); } });
+  new Gauge({ name: 'keyward_verification_stale_answers', help: 'Verifications answered stale from the cache (database unreachable, within KEYWARD_STALE_IF_ERROR_MS) since start', registers: [registry], collect() { this.set(verification.staleAnswers); } });
+  new Gauge({ name: 'keyward_verification_unavailable', help: 'Verifications refused with 503 (database unreachable, no usable cached answer) since start', registers: [registry], collect() { this.set(verification.unavailable); } });
+  if (services) {
+    const { store, auditOutbox } = services.ctx;
+    new Gauge({ name: 'keyward_database_reachable', help: '0 from a connectivity failure until the database answers again, else 1', registers: [registry], collect() { this.set(store.health.isDown ? 0 : 1); } });
+    new Gauge({ name: 'keyward_database_connectivity_failures', help: 'Queries that failed for connectivity since start', registers: [registry], collect() { this.set(store.health.failures); } });
+    new Gauge({ name: 'keyward_audit_outbox_events', help: 'Audit events waiting for the database', registers: [registry], collect() { this.set(auditOutbox.size); } });
+    new Gauge({ name: 'keyward_audit_outbox_dropped', help: 'Audit events dropped because the outbox was full, since start', registers: [registry], collect() { this.set(auditOutbox.dropped); } });
+    new Gauge({ name: 'keyward_usage_pending', help: 'Tokens and keys whose last use waits to be written', registers: [registry], collect() { this.set(services.usage.pendingCount); } });
+    new Gauge({ name: 'keyward_usage_dropped', help: 'Last uses not buffered because the buffer was full, since start', registers: [registry], collect() { this.set(services.usage.dropped); } });
+  }
 
   app.addHook('onResponse', (req, reply, done) => {
     // The route pattern, never the raw URL, so that ids and tokens never become label values.

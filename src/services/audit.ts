@@ -3,7 +3,7 @@
  * event in that same transaction; a failed mutation rolls back and then records its failure in a
  * transaction of its own. No secret is ever passed in `details`.
  */
-import { isKeywardError } from '../domain/errors.js';
+import { isKeywardError, UnavailableError } from '../domain/errors.js';
 import { newUuid } from '../domain/ids.js';
 import type { AuditEvent } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
@@ -47,11 +47,14 @@ export async function mutate<T>(
   fn: (tx: Tx) => Promise<MutationOutcome<T>>,
 ): Promise<T> {
   let outcome: MutationOutcome<T>;
+  let relayed = false;
   try {
     outcome = await ctx.store.transaction(async (tx) => {
       const out = await fn(tx);
       const scope = out.scope ?? meta.scope;
       const at = ctx.clock.now();
+      // Announced to the other nodes by the commit itself (PostgreSQL NOTIFY is sent at commit).
+      for (const inv of out.invalidate ?? []) relayed = (await ctx.bus.relayIn(tx, inv)) || relayed;
       await insertAuditEvent(tx, {
         id: eventId(at),
         accountId: scope.accountId,
@@ -72,7 +75,7 @@ export async function mutate<T>(
     if (isKeywardError(e)) await recordFailure(ctx, caller, meta, e.kind, e.message);
     throw e;
   }
-  for (const inv of outcome.invalidate ?? []) ctx.bus.publish(inv);
+  for (const inv of outcome.invalidate ?? []) relayed ? ctx.bus.deliver(inv) : ctx.bus.publish(inv);
   return outcome.result;
 }
 
@@ -89,27 +92,36 @@ export async function audited(ctx: ServiceContext, caller: Caller, meta: Mutatio
   }
 }
 
+/**
+ * Records a refused mutation. While the database cannot be reached (the refusal itself may say so)
+ * the event waits in the bounded outbox and is written, in order, once the database is back.
+ */
 async function recordFailure(ctx: ServiceContext, caller: Caller, meta: MutationMeta, kind: string, message: string) {
   const at = ctx.clock.now();
+  const event = {
+    id: eventId(at),
+    accountId: meta.scope.accountId,
+    orgId: meta.scope.orgId,
+    projectId: meta.scope.projectId,
+    at,
+    ...actorFields(caller),
+    action: meta.action,
+    resourceType: meta.resourceType,
+    resourceId: meta.resourceId ?? '',
+    outcome: 'failure' as const,
+    details: { error: kind, message },
+    requestId: caller.requestId ?? null,
+  };
+  // Events already waiting go first, so the log keeps its order.
+  if (kind === 'unavailable' || ctx.auditOutbox.size > 0) {
+    ctx.auditOutbox.push(event);
+    return;
+  }
   try {
-    await ctx.store.transaction((tx) =>
-      insertAuditEvent(tx, {
-        id: eventId(at),
-        accountId: meta.scope.accountId,
-        orgId: meta.scope.orgId,
-        projectId: meta.scope.projectId,
-        at,
-        ...actorFields(caller),
-        action: meta.action,
-        resourceType: meta.resourceType,
-        resourceId: meta.resourceId ?? '',
-        outcome: 'failure',
-        details: { error: kind, message },
-        requestId: caller.requestId ?? null,
-      }),
-    );
-  } catch {
-    // The failure record is best effort: the caller still gets the original error.
+    await ctx.store.transaction((tx) => insertAuditEvent(tx, event));
+  } catch (e) {
+    if (e instanceof UnavailableError) ctx.auditOutbox.push(event);
+    // Otherwise the failure record is best effort: the caller still gets the original error.
   }
 }
 

@@ -1,9 +1,9 @@
 /** What every service needs: the store, the clock, settings and the invalidation bus. */
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../domain/clock.js';
-import type { Actor } from '../domain/model.js';
+import type { Actor, AuditEvent } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
-import type { Db, Store } from '../store/database.js';
+import type { Db, Store, Tx } from '../store/database.js';
 
 export interface Limits {
   /** API keys per parent (user or service account) per scope. Harness's default is 5. */
@@ -34,6 +34,7 @@ export type Invalidation =
 
 export class InvalidationBus {
   private readonly emitter = new EventEmitter();
+  private txRelay: ((tx: Tx, e: Invalidation) => Promise<void>) | null = null;
   constructor() {
     this.emitter.setMaxListeners(0);
   }
@@ -55,6 +56,19 @@ export class InvalidationBus {
     this.emitter.on('relay', fn);
     return () => this.emitter.off('relay', fn);
   }
+  /**
+   * A relay that sends inside the mutation's transaction (PostgreSQL NOTIFY is delivered at commit):
+   * `mutate` uses it, so a committed change is always announced to the other nodes.
+   */
+  useTransactionalRelay(fn: (tx: Tx, e: Invalidation) => Promise<void>): void {
+    this.txRelay = fn;
+  }
+  /** Inside a transaction: queue the invalidation for the other nodes; false when there is no such relay. */
+  async relayIn(tx: Tx, e: Invalidation): Promise<boolean> {
+    if (!this.txRelay) return false;
+    await this.txRelay(tx, e);
+    return true;
+  }
 }
 
 export interface ServiceContext {
@@ -62,7 +76,65 @@ export interface ServiceContext {
   clock: Clock;
   limits: Limits;
   bus: InvalidationBus;
+  /** Audit events that could not be written because the database was unreachable, written when it is back. */
+  auditOutbox: AuditOutbox;
 }
+
+/**
+ * Audit events waiting for the database (a refused mutation's failure record, made while the
+ * database could not be reached): bounded, written in the order they happened, once the database
+ * answers. Past the bound new events are counted as dropped (and said so in the log), never
+ * reordered. Successful mutations never pass through here: their event commits with them.
+ */
+export class AuditOutbox {
+  private queue: Array<AuditEvent> = [];
+  private flushing: Promise<void> | null = null;
+  dropped = 0;
+  written = 0;
+
+  constructor(
+    private readonly write: AuditWriter,
+    readonly maxEvents = 10_000,
+    private readonly onDrop: (dropped: number) => void = () => undefined,
+  ) {}
+
+  get size(): number {
+    return this.queue.length;
+  }
+
+  push(event: AuditEvent): void {
+    if (this.queue.length >= this.maxEvents) {
+      this.dropped++;
+      if (this.dropped === 1) this.onDrop(this.dropped);
+      return;
+    }
+    this.queue.push(event);
+  }
+
+  /** Writes what is queued, oldest first, in batches; stops at the first failure and keeps the rest. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.queue.length === 0) return;
+    this.flushing = (async () => {
+      while (this.queue.length > 0) {
+        const batch = this.queue.slice(0, 500);
+        try {
+          await this.write(batch);
+        } catch {
+          return;
+        }
+        this.queue.splice(0, batch.length);
+        this.written += batch.length;
+      }
+    })().finally(() => {
+      this.flushing = null;
+    });
+    await this.flushing;
+  }
+}
+
+/** Writes a batch of audit events in one transaction. */
+export type AuditWriter = (events: AuditEvent[]) => Promise<void>;
 
 /** Who is calling and under which request: every service method takes one. */
 export interface Caller {

@@ -5,7 +5,8 @@ import type { Store } from '../store/database.js';
 import { AccessService } from './access.js';
 import { ApiKeyService } from './apiKeys.js';
 import { AuditService } from './audit.js';
-import { DEFAULT_LIMITS, InvalidationBus, type Limits, type ServiceContext } from './context.js';
+import { AuditOutbox, DEFAULT_LIMITS, InvalidationBus, type Limits, type ServiceContext } from './context.js';
+import { insertAuditEvent } from '../store/audit.js';
 import { ScopeService } from './scopes.js';
 import { ServiceAccountService } from './serviceAccounts.js';
 import { TokenService } from './tokens.js';
@@ -46,6 +47,8 @@ export interface ServicesOptions {
   usageFlushMs?: number;
   cache?: Partial<CacheOptions>;
   onBackgroundError?: (e: unknown) => void;
+  /** Audit events of failed requests kept while the database is unreachable. */
+  auditOutboxMax?: number;
   /** Seals Harness CG keys; resolved on first use. Without one, creating or reading a CG key fails. */
   keyring?: () => Keyring;
 }
@@ -56,6 +59,13 @@ export function createServices(opts: ServicesOptions): Services {
     clock: opts.clock,
     limits: { ...DEFAULT_LIMITS, ...opts.limits },
     bus: new InvalidationBus(),
+    auditOutbox: new AuditOutbox(
+      (events) => opts.store.transaction(async (tx) => {
+        for (const e of events) await insertAuditEvent(tx, e);
+      }),
+      opts.auditOutboxMax ?? 10_000,
+      () => opts.onBackgroundError?.(new Error('audit outbox full: further audit events of failed requests are dropped until the database is back')),
+    ),
   };
   const access = new AccessService(ctx);
   const apiKeys = new ApiKeyService(ctx, access);

@@ -6,6 +6,7 @@
  */
 import { DUMMY_DIGEST, digestSecret, digestsEqual, parseToken, type ParsedToken } from '../domain/tokens.js';
 import { tokenWindowState, type Actor } from '../domain/model.js';
+import { UnavailableError } from '../domain/errors.js';
 import type { Scope } from '../domain/scope.js';
 import { credentialsByKeyId, readCredentialByTokenId, type CredentialRecord } from '../store/credentials.js';
 import { isTombstoned } from '../store/tokens.js';
@@ -13,7 +14,7 @@ import { cgApiKeyByDigest, type CgApiKeyRecord } from '../store/cgApiKeys.js';
 import { getUser } from '../store/users.js';
 import { effectivePermissions, type Principal } from './access.js';
 import type { ServiceContext } from './context.js';
-import type { UsageRecorder } from './usage.js';
+import { OUTCOME_INDEX, type UsageRecorder } from './usage.js';
 import { DEFAULT_CACHE_OPTIONS, VerificationCache, type CacheEntryMeta, type CacheOptions } from './verificationCache.js';
 import { PermissionCache } from './permissionCache.js';
 
@@ -61,11 +62,14 @@ export interface Verified {
   readonly permissions: readonly string[];
   readonly validFrom: number;
   readonly expiresAt: number | null;
+  /** Answered from the cache while the database could not be reached (stale-if-error). */
+  readonly stale?: true;
 }
 
 export interface Rejected {
   valid: false;
   reason: VerifyFailureReason;
+  readonly stale?: true;
 }
 
 export type VerifyResult = Verified | Rejected;
@@ -94,6 +98,24 @@ const REJECTED: Record<VerifyFailureReason, Rejected> = Object.fromEntries(
   VERIFY_REASONS.map((r) => [r, Object.freeze({ valid: false as const, reason: r })]),
 ) as Record<VerifyFailureReason, Rejected>;
 
+const REJECTED_STALE: Record<VerifyFailureReason, Rejected> = Object.fromEntries(
+  VERIFY_REASONS.map((r) => [r, Object.freeze({ valid: false as const, reason: r, stale: true as const })]),
+) as Record<VerifyFailureReason, Rejected>;
+
+/** Stale twins of cached answers, made once each (so the HTTP layer's per-answer body cache works for them too). */
+const staleTwins = new WeakMap<Verified, Verified>();
+
+/** The same answer, flagged as served stale. */
+function asStale(v: VerifyResult): VerifyResult {
+  if (!v.valid) return REJECTED_STALE[v.reason];
+  let twin = staleTwins.get(v);
+  if (twin === undefined) {
+    twin = Object.freeze({ ...v, stale: true as const });
+    staleTwins.set(v, twin);
+  }
+  return twin;
+}
+
 function scopeOf(accountId: string, org: string, project: string): Scope {
   return { accountId, orgId: org === '' ? null : org, projectId: project === '' ? null : project };
 }
@@ -101,6 +123,9 @@ function scopeOf(accountId: string, org: string, project: string): Scope {
 export class VerificationService {
   /** Called with every outcome, for metrics. */
   onOutcome: (outcome: 'valid' | VerifyFailureReason) => void = () => undefined;
+  /** Answers served stale (the database unreachable, within the bound), and verifications refused as unavailable. */
+  staleAnswers = 0;
+  unavailable = 0;
   readonly cache: VerificationCache<Lookup>;
   /**
    * Permissions by principal and scope, so a miss on one of a principal's tokens reads only the token;
@@ -142,8 +167,55 @@ export class VerificationService {
     const parsed = parseToken(raw);
     if (!parsed.format) return REJECTED.malformed;
     const digest = digestSecret(parsed.format === 'harness_cg' ? parsed.whole : parsed.secret);
-    const lookup = await this.cached(cacheKey(parsed, digest), parsed, digest);
-    return this.decide(parsed, digest, lookup, meta);
+    const [lookup, stale] = await this.cached(cacheKey(parsed, digest), parsed, digest);
+    const v = this.decide(parsed, digest, lookup, meta);
+    return stale ? asStale(v) : v;
+  }
+
+  /**
+   * The cache fill, the one place the cache is read through: the cached lookup under `key`, else the
+   * store's (loaded for `p`, or kept from before when the database is down; then `stale` is true).
+   */
+  private async cached(key: string, p: ParsedToken, digest: Buffer): Promise<[Lookup, boolean]> {
+    const hit = this.cache.get(key);
+    if (hit !== undefined && hit !== null) return [hit, false];
+    return this.loadOrStale(key, () => this.load(p, digest));
+  }
+
+  /**
+   * A cache miss: read the store and cache what it says. When the database cannot be reached, the
+   * entry kept from before (stale-if-error, within its bound) answers instead, flagged stale; without
+   * one the UnavailableError stands (a 503).
+   */
+  private async loadOrStale(key: string, load: () => Promise<Lookup>): Promise<[Lookup, boolean]> {
+    const epoch = this.cache.epoch;
+    const outOfStep = this.cache.staleSince !== null;
+    // Known down, with a kept answer to give: most callers skip the doomed attempt; one probes.
+    if (outOfStep && this.ctx.store.health.isDown) {
+      const kept = this.cache.getStale(key);
+      if (kept !== undefined && kept !== null && !this.ctx.store.health.shouldProbe()) {
+        this.staleAnswers++;
+        return [kept, true];
+      }
+    }
+    let lookup: Lookup;
+    try {
+      lookup = await load();
+    } catch (e) {
+      if (!(e instanceof UnavailableError)) throw e;
+      const kept = this.cache.getStale(key);
+      if (kept === undefined || kept === null) {
+        this.unavailable++;
+        throw e;
+      }
+      this.staleAnswers++;
+      return [kept, true];
+    }
+    // Out of step yet the database answers a read begun since: others can commit revocations this
+    // node will not hear. (A read begun before the listener dropped proves nothing about now.)
+    if (outOfStep) this.cache.dropStale();
+    this.cache.set(key, lookup, entryMeta(lookup.credentials.map((c) => c.record)), epoch);
+    return [lookup, false];
   }
 
   private decide(parsed: ParsedToken, digest: Buffer, lookup: Lookup, meta: VerifyMeta): VerifyResult {
@@ -158,13 +230,27 @@ export class VerificationService {
   private usable(c: Credential, meta: VerifyMeta): VerifyResult {
     const rec = c.record;
     const now = this.ctx.clock.now();
+    const usage = this.usage;
+    // Each outcome is counted per token and hour in memory (src/services/usage.ts), written in batches.
     const window = tokenWindowState({ validFrom: rec.validFrom, validTo: rec.validTo, scheduledExpireTime: rec.scheduledExpireAt }, now);
-    if (window !== 'valid') return REJECTED[window];
+    if (window !== 'valid') {
+      usage?.count(rec.tokenId, now, OUTCOME_INDEX[window]);
+      return REJECTED[window];
+    }
     // The principal before its key, as ZenML checks the service account first: with both inactive the
     // answer names the account.
-    if (!rec.principalActive) return REJECTED.principal_inactive;
-    if (!rec.keyActive) return REJECTED.key_inactive;
-    this.usage?.record(rec.tokenId, now, meta.ip ?? null, meta.userAgent ?? null);
+    if (!rec.principalActive) {
+      usage?.count(rec.tokenId, now, OUTCOME_INDEX.principal_inactive);
+      return REJECTED.principal_inactive;
+    }
+    if (!rec.keyActive) {
+      usage?.count(rec.tokenId, now, OUTCOME_INDEX.key_inactive);
+      return REJECTED.key_inactive;
+    }
+    if (usage) {
+      usage.count(rec.tokenId, now, OUTCOME_INDEX.valid);
+      usage.record(rec.tokenId, now, meta.ip ?? null, meta.userAgent ?? null);
+    }
     return c.verified;
   }
 
@@ -175,10 +261,10 @@ export class VerificationService {
    * entry, so revoking, rotating out or deleting the token ends the session at once.
    */
   async tokenSession(tokenId: string, meta: VerifyMeta = EMPTY_META): Promise<VerifyResult> {
-    const lookup = await this.cached(`t:${tokenId}`, { format: 'harness_ng', prefix: 'pat', accountId: null, tokenId, secret: '' }, DUMMY_DIGEST);
+    const [lookup, stale] = await this.cached(`t:${tokenId}`, { format: 'harness_ng', prefix: 'pat', accountId: null, tokenId, secret: '' }, DUMMY_DIGEST);
     const c = lookup.credentials[0];
-    if (!c) return REJECTED[lookup.missReason];
-    return this.usable(c, meta);
+    const v = c ? this.usable(c, meta) : REJECTED[lookup.missReason];
+    return stale ? asStale(v) : v;
   }
 
   /**
@@ -232,27 +318,15 @@ export class VerificationService {
    * key's verification, so deactivation or deletion rejects the session at once.
    */
   async keySession(apiKeyId: string): Promise<VerifyResult> {
-    const lookup = await this.cached(`k:${apiKeyId}`, { format: 'zenml', keyId: apiKeyId, secret: '' }, DUMMY_DIGEST);
+    const [lookup, stale] = await this.cached(`k:${apiKeyId}`, { format: 'zenml', keyId: apiKeyId, secret: '' }, DUMMY_DIGEST);
     const creds = lookup.credentials;
-    if (creds.length === 0) return REJECTED[lookup.missReason];
-    const current = creds.find((c) => c.record.scheduledExpireAt === null) ?? creds[0]!;
-    if (!current.record.principalActive) return REJECTED.principal_inactive;
-    if (!current.record.keyActive) return REJECTED.key_inactive;
-    return current.verified;
-  }
-
-  /**
-   * The cache fill, the one place the cache is read through: the cached lookup under `key`, else the
-   * store's (loaded for `p`), cached with the epoch taken before the read so an invalidation that
-   * lands during the read is not undone.
-   */
-  private async cached(key: string, p: ParsedToken, digest: Buffer): Promise<Lookup> {
-    const hit = this.cache.get(key);
-    if (hit !== undefined && hit !== null) return hit;
-    const epoch = this.cache.epoch;
-    const lookup = await this.load(p, digest);
-    this.cache.set(key, lookup, entryMeta(lookup.credentials.map((c) => c.record)), epoch);
-    return lookup;
+    let v: VerifyResult;
+    if (creds.length === 0) v = REJECTED[lookup.missReason];
+    else {
+      const current = creds.find((c) => c.record.scheduledExpireAt === null) ?? creds[0]!;
+      v = !current.record.principalActive ? REJECTED.principal_inactive : !current.record.keyActive ? REJECTED.key_inactive : current.verified;
+    }
+    return stale ? asStale(v) : v;
   }
 
   private async load(p: ParsedToken, digest: Buffer): Promise<Lookup> {

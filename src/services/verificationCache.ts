@@ -5,6 +5,12 @@
  *
  * Races: a read that started before an invalidation must not be cached after it, or a revoked
  * token could come back. Each read takes the epoch first; `set` refuses when it moved.
+ *
+ * Out of step (the invalidation listener is lost): nothing is served or cached as usual, but the
+ * entries are kept, still evicted by every invalidation this node makes or hears, so that while the
+ * database cannot be reached they can answer, flagged stale, for at most `staleIfErrorMs` since the
+ * node was last in step (stale-if-error). Back in step, or once the database is seen answering while
+ * out of step, they are dropped: revocations may have been committed that this node did not hear.
  */
 import type { Invalidation } from './context.js';
 
@@ -26,9 +32,11 @@ export interface CacheOptions {
   maxEntries: number;
   ttlMs: number;
   negativeTtlMs: number;
+  /** How long after losing step the kept entries may answer while the database cannot be reached; 0: never. */
+  staleIfErrorMs: number;
 }
 
-export const DEFAULT_CACHE_OPTIONS: CacheOptions = { maxEntries: 100_000, ttlMs: 5 * 60_000, negativeTtlMs: 5_000 };
+export const DEFAULT_CACHE_OPTIONS: CacheOptions = { maxEntries: 100_000, ttlMs: 5 * 60_000, negativeTtlMs: 5_000, staleIfErrorMs: 30_000 };
 
 export class VerificationCache<V> {
   private readonly map = new Map<string, CacheSlot<V>>();
@@ -39,6 +47,8 @@ export class VerificationCache<V> {
   private epochValue = 0;
   /** False while invalidations may be missed (e.g. the LISTEN connection is down): nothing is cached. */
   enabled = true;
+  /** When the node lost step (clock ms); null while in step or once the kept entries were dropped. */
+  private staleSinceValue: number | null = null;
   hits = 0;
   misses = 0;
 
@@ -115,6 +125,49 @@ export class VerificationCache<V> {
     this.byApiKey.clear();
     this.byPrincipal.clear();
     this.byAccount.clear();
+  }
+
+  get staleSince(): number | null {
+    return this.staleSinceValue;
+  }
+
+  /** The invalidation listener is lost: stop serving and caching, keep the entries for stale-if-error. */
+  outOfStep(): void {
+    this.enabled = false;
+    if (this.options.staleIfErrorMs <= 0) {
+      this.clear();
+      return;
+    }
+    this.staleSinceValue ??= this.now();
+  }
+
+  /** Listening again: what was cached before may be out of date, so start empty and cache again. */
+  inStep(): void {
+    this.clear();
+    this.staleSinceValue = null;
+    this.enabled = true;
+  }
+
+  /** The database answered while out of step: revocations may commit unheard, so the kept entries go. */
+  dropStale(): void {
+    if (this.staleSinceValue === null) return;
+    this.clear();
+    this.staleSinceValue = null;
+  }
+
+  /** Whether kept entries may still answer: out of step, and within `staleIfErrorMs` of losing step. */
+  staleUsable(): boolean {
+    return !this.enabled && this.staleSinceValue !== null && this.now() - this.staleSinceValue <= this.options.staleIfErrorMs;
+  }
+
+  /**
+   * A kept entry, for an answer while the database cannot be reached (TTL ignored: the entry is
+   * only as stale as the bound allows); undefined when there is none or the bound has passed.
+   */
+  getStale(key: string): V | null | undefined {
+    if (!this.staleUsable()) return undefined;
+    const slot = this.map.get(key);
+    return slot === undefined ? undefined : slot.value;
   }
 
   invalidate(e: Invalidation): void {

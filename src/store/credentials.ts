@@ -133,13 +133,15 @@ export async function readCredentialByTokenId(store: Store, tokenId: string): Pr
       stmt = raw.prepare(byTokenIdSql(store.db));
       sqliteByTokenId.set(raw, stmt);
     }
-    const r = stmt.get(tokenId) as Row | undefined;
+    const st = stmt;
+    const r = (await store.health.run(() => st.get(tokenId))) as Row | undefined;
     return r ? toRecord(r) : null;
   }
   const pool = store.pgPool;
   if (pool !== null) {
     pgByTokenIdText ??= byTokenIdSql(store.db);
-    const { rows } = await pool.query<Row>({ name: PG_BY_TOKEN_ID, text: pgByTokenIdText, values: [tokenId] });
+    const text = pgByTokenIdText;
+    const { rows } = await store.health.run(() => pool.query<Row>({ name: PG_BY_TOKEN_ID, text, values: [tokenId] }));
     return rows[0] ? toRecord(rows[0]) : null;
   }
   return credentialByTokenId(store.db, tokenId);

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type DatabaseIntrospector, type TableMetadata, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations.js';
+import { DependencyHealth, TranslatingDriver } from './availability.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -35,6 +36,11 @@ export interface Store {
   /** The pg pool (PostgreSQL only), for LISTEN/NOTIFY. */
   readonly pgPool: pg.Pool | null;
   readonly pgConfig: pg.PoolConfig | null;
+  /**
+   * Whether the database can be reached: every query reports to it, and a connectivity failure is
+   * thrown as UnavailableError. Raw queries outside Kysely go through `health.run`.
+   */
+  readonly health: DependencyHealth;
   migrate(): Promise<string[]>;
   ping(): Promise<void>;
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
@@ -50,7 +56,15 @@ const pgTypes = {
 };
 
 export function pgPoolConfig(databaseUrl: string, schema?: string, poolSize = 10): pg.PoolConfig {
-  const config: pg.PoolConfig = { connectionString: databaseUrl, max: poolSize, types: pgTypes as pg.CustomTypesConfig };
+  const config: pg.PoolConfig = {
+    connectionString: databaseUrl,
+    max: poolSize,
+    types: pgTypes as pg.CustomTypesConfig,
+    // A server that does not answer must fail a request (503) rather than hold it forever, and a
+    // peer that vanished without closing the connection must be noticed.
+    connectionTimeoutMillis: 5000,
+    keepAlive: true,
+  };
   if (schema) config.options = `-c search_path=${schema}`;
   return config;
 }
@@ -68,8 +82,21 @@ function openSqlite(file: string): Store {
   raw.pragma('synchronous = NORMAL');
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
-  return makeStore(db, 'sqlite', raw, null, null);
+  const health = new DependencyHealth('sqlite');
+  const db = new Kysely<Database>({ dialect: new TranslatingSqliteDialect({ database: withStatementCache(raw) }, health) });
+  return makeStore(db, 'sqlite', raw, null, null, health);
+}
+
+class TranslatingSqliteDialect extends SqliteDialect {
+  constructor(
+    config: ConstructorParameters<typeof SqliteDialect>[0],
+    private readonly health: DependencyHealth,
+  ) {
+    super(config);
+  }
+  override createDriver() {
+    return new TranslatingDriver(super.createDriver(), this.health);
+  }
 }
 
 /**
@@ -112,8 +139,13 @@ async function openPostgres(databaseUrl: string, schema?: string, poolSize?: num
   const pool = new pg.Pool(config);
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new OneSchemaPostgresDialect({ pool }) });
-  return makeStore(db, 'postgres', null, pool, config);
+  // Nor may a checked-out one (pg-pool listens only while a client is idle): a server that ends the
+  // connection between two statements of a transaction would emit an unhandled 'error'. The next
+  // statement on it fails instead ("not queryable"), which the store reports as unavailable.
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  const health = new DependencyHealth('postgresql');
+  const db = new Kysely<Database>({ dialect: new OneSchemaPostgresDialect({ pool }, health) });
+  return makeStore(db, 'postgres', null, pool, config, health);
 }
 
 /**
@@ -122,6 +154,15 @@ async function openPostgres(databaseUrl: string, schema?: string, poolSize?: num
  * needs the tables of the schema it runs in, read from pg_catalog without touching other schemas.
  */
 class OneSchemaPostgresDialect extends PostgresDialect {
+  constructor(
+    config: ConstructorParameters<typeof PostgresDialect>[0],
+    private readonly health: DependencyHealth,
+  ) {
+    super(config);
+  }
+  override createDriver() {
+    return new TranslatingDriver(super.createDriver(), this.health);
+  }
   override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
     const getTables = async (): Promise<TableMetadata[]> => {
       const { rows } = await sql<{ name: string; schema: string; kind: string }>`
@@ -144,6 +185,7 @@ function makeStore(
   sqlite: BetterSqlite3.Database | null,
   pgPool: pg.Pool | null,
   pgConfig: pg.PoolConfig | null,
+  health: DependencyHealth,
 ): Store {
   let closed = false;
   return {
@@ -152,6 +194,7 @@ function makeStore(
     sqlite,
     pgPool,
     pgConfig,
+    health,
     async migrate() {
       // Unless told the schema, Kysely takes its migration tables in ANY schema of the database as
       // ours, skips creating them, and then fails to find them: name the schema we run in.

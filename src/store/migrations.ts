@@ -346,6 +346,25 @@ const m0007apiKeyParents: Migration = {
 };
 
 /**
+ * Verifications per token, hour and outcome (src/services/usage.ts counts them in memory and adds
+ * them here with the batched last-used data). No foreign key: a batch may name a token deleted
+ * since, and must not fail for it; rows older than the longest view (30 days) are pruned.
+ */
+const m0010tokenUsageHourly: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('token_usage_hourly')
+      .addColumn('token_id', text, (c) => c.notNull())
+      .addColumn('hour', ms, (c) => c.notNull())
+      .addColumn('outcome', text, (c) => c.notNull())
+      .addColumn('count', int, (c) => c.notNull())
+      .addPrimaryKeyConstraint('token_usage_hourly_pk', ['token_id', 'hour', 'outcome'])
+      .execute();
+    await db.schema.createIndex('token_usage_hourly_hour').on('token_usage_hourly').column('hour').execute();
+  },
+};
+
+/**
  * Harness CG user groups carry notification settings, an SSO link and CG permissions
  * (harness-core userGroup.graphql, permissions.graphql); stored as JSON so that they read back.
  */
@@ -365,6 +384,7 @@ export const migrations: Record<string, Migration> = {
   '0005_harness_cg': m0005harnessCg,
   '0006_console': m0006console,
   '0007_api_key_parents': m0007apiKeyParents,
+  '0010_token_usage_hourly': m0010tokenUsageHourly,
   '0013_cg_user_groups': m0013cgUserGroups,
 };
 

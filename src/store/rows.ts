@@ -56,6 +56,8 @@ export const NEWEST_FIRST: SortOrder[] = [{ field: 'updatedAt', desc: true }];
 export interface PageSpec<T> {
   /** Columns a `search` term is matched against (case-insensitive, literally); without them the term is ignored. */
   search?: string[];
+  /** Columns a `search` term matches exactly (an id), besides those. */
+  searchExact?: string[];
   /** Whether `identifiers` narrows the list. */
   identifiers?: boolean;
   /** The order when the query names none; `false`: this list has a fixed order and ignores `sort`. */
@@ -82,7 +84,9 @@ export async function pagedList<T>(
   let b = base;
   if (spec.identifiers && q.identifiers && q.identifiers.length > 0) b = b.where(col('identifier'), 'in', q.identifiers);
   const term = q.search;
-  if (term && spec.search) b = b.where((eb) => eb.or(spec.search!.map((c) => containsCi(c, term))));
+  if (term && spec.search) {
+    b = b.where((eb) => eb.or([...spec.search!.map((c) => containsCi(c, term)), ...(spec.searchExact ?? []).map((c) => eb(c, '=', term))]));
+  }
   let rows = spec.select ? spec.select(b) : b.selectAll();
   const order = spec.defaultSort === false ? [] : (q.sort ?? spec.defaultSort ?? []);
   for (const s of order) rows = rows.orderBy(col(SORT_COLUMNS[s.field]), s.desc ? 'desc' : 'asc');

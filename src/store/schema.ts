@@ -263,6 +263,15 @@ export interface Database {
   cg_api_keys: CgApiKeyTable;
   cg_api_key_user_groups: CgApiKeyUserGroupTable;
   console_sessions: ConsoleSessionTable;
+  token_usage_hourly: TokenUsageHourlyTable;
+}
+
+/** Verifications of a token in one hour (ms at the hour's start), by outcome. */
+export interface TokenUsageHourlyTable {
+  token_id: string;
+  hour: number;
+  outcome: string;
+  count: number;
 }
 
 export type AccountRow = Selectable<AccountTable>;

@@ -125,7 +125,8 @@ export async function listTokens(db: Db, f: TokenFilter, q: ListQuery): Promise<
       ]),
     );
   }
-  return pagedList(base, q, { search: SEARCH, identifiers: true, defaultSort: NEWEST_FIRST, map: toToken });
+  // A token id (the 24 hex digits after the account in a token) matches exactly.
+  return pagedList(base, q, { search: SEARCH, searchExact: ['id'], identifiers: true, defaultSort: NEWEST_FIRST, map: toToken });
 }
 
 export async function updateToken(

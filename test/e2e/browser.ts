@@ -2,11 +2,13 @@
  * Browser tests: Debian's chromium (never a downloaded browser) driven by playwright-core, against
  * a Keyward started in-process on a fresh database with an injected clock.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
+import type { Config } from '../../src/server/config.js';
 import { startKeyward, type TestKeyward } from '../helpers/keyward.js';
 
 export const CHROMIUM = process.env.KEYWARD_CHROMIUM ?? '/usr/bin/chromium';
@@ -38,9 +40,9 @@ export interface Console {
 }
 
 /** A fresh Keyward (bootstrap admin with a password) and a laptop-sized page in UTC. */
-export async function openConsole(opts: { width?: number; height?: number } = {}): Promise<Console> {
+export async function openConsole(opts: { width?: number; height?: number; config?: Partial<Config> } = {}): Promise<Console> {
   // Long sessions: the tests move the server's clock by days.
-  const k = await startKeyward('sqlite', { config: { bootstrapPassword: PASSWORD, consoleSessionMinutes: 60 * 24 * 60 } });
+  const k = await startKeyward('sqlite', { config: { bootstrapPassword: PASSWORD, consoleSessionMinutes: 60 * 24 * 60, ...opts.config } });
   const browser = await launch();
   const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 860 }, timezoneId: 'UTC', locale: 'en-US' });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: k.url });
@@ -95,13 +97,49 @@ export async function readNewToken(page: Page, title: string | RegExp): Promise<
   return token;
 }
 
+/** Copies the new token (closing before that asks first) and closes its dialog. */
 export async function closeTokenDialog(page: Page): Promise<void> {
+  const copy = page.getByRole('button', { name: 'Copy token' });
+  if ((await copy.count()) > 0) await copy.click();
+  await page.getByText('Copied to the clipboard.').waitFor();
   await page.getByRole('button', { name: 'I have copied it' }).click();
   await page.getByTestId('new-token').waitFor({ state: 'detached' });
 }
 
 /** Opens the ⋮ menu named `menu` and picks `item`. */
 export async function menu(page: Page, menuLabel: string, item: string): Promise<void> {
-  await page.getByRole('button', { name: menuLabel }).click();
+  await page.getByRole('button', { name: menuLabel, exact: true }).click();
   await page.getByRole('menuitem', { name: item }).click();
+}
+
+// ---- accessibility: axe-core, injected as source (its Playwright wrapper needs a newer Node) ----------
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+interface AxeViolation {
+  id: string;
+  impact: 'minor' | 'moderate' | 'serious' | 'critical' | null;
+  help: string;
+  nodes: Array<{ target: string[]; failureSummary?: string }>;
+}
+
+/** Every violation axe found, by page or dialog, for the report at the end of a run. */
+export const axeFindings: Array<{ where: string; id: string; impact: string | null; nodes: number }> = [];
+
+/**
+ * Runs axe-core on the page as it is now (with any open dialog) and fails on a critical or serious
+ * violation, naming the rule and the first elements. Minor and moderate ones are kept in `axeFindings`.
+ */
+export async function axe(page: Page, where: string): Promise<AxeViolation[]> {
+  // Let transitions and delayed spinners settle first.
+  await page.waitForTimeout(250);
+  if ((await page.evaluate('typeof window.axe')) !== 'object') await page.evaluate(AXE_SOURCE);
+  const result = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] })")) as { violations: AxeViolation[] };
+  for (const v of result.violations) axeFindings.push({ where, id: v.id, impact: v.impact, nodes: v.nodes.length });
+  const bad = result.violations.filter((v) => v.impact === 'critical' || v.impact === 'serious');
+  expect(
+    bad.map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')} (${(n.failureSummary ?? '').split('\n').slice(1, 2).join('').trim()})`).join('; ')}`),
+    `axe-core at ${where}`,
+  ).toEqual([]);
+  return result.violations;
 }

@@ -55,11 +55,11 @@ describe('console: My API Keys', () => {
     const td = page.getByRole('dialog', { name: 'New token for CI deploys-2026' });
     await td.getByLabel('Name').fill('github actions');
     await td.getByLabel('Set Expiration Date').check();
-    // A malformed date is named next to its field, before any request.
-    await td.getByLabel('Expiration date', { exact: true }).fill('2026-12-31');
+    // A date picker; no date is named next to its field, before any request.
+    expect(await td.getByLabel('Expiration date', { exact: true }).getAttribute('type')).toBe('date');
     await td.getByRole('button', { name: 'Generate Token' }).click();
-    await td.getByText('enter a date as mm/dd/yyyy').waitFor();
-    await td.getByLabel('Expiration date', { exact: true }).fill('12/31/2026');
+    await td.getByText('Pick an expiration date').waitFor();
+    await td.getByLabel('Expiration date', { exact: true }).fill('2026-12-31');
     await td.getByRole('button', { name: 'Generate Token' }).click();
 
     token = await readNewToken(page, 'Token created');
@@ -104,8 +104,8 @@ describe('console: My API Keys', () => {
     const { page, k } = c;
     await menu(page, 'More options for token github actions', 'Rotate Token');
     const rd = page.getByRole('dialog', { name: 'Rotate token github actions' });
-    await rd.getByLabel('Keep the old token working until a date').check();
-    await rd.getByLabel('Old token works until').fill('01/20/2026');
+    await rd.getByLabel('The old token').selectOption('at');
+    await rd.getByLabel('Old token works until').fill('2026-01-20T23:59');
     await rd.getByRole('button', { name: 'Rotate Token' }).click();
     const rotated = await readNewToken(page, 'Token rotated');
     expect(rotated).not.toBe(token);
@@ -114,7 +114,7 @@ describe('console: My API Keys', () => {
     const oldV = await verify(k, token);
     const newV = await verify(k, rotated);
     expect(oldV.valid).toBe(true);
-    expect(oldV.expiresAt).toBe(Date.UTC(2026, 0, 20, 23, 59, 59, 999));
+    expect(oldV.expiresAt).toBe(Date.UTC(2026, 0, 20, 23, 59));
     expect(newV.valid).toBe(true);
     // The new token keeps the old one's expiry.
     expect(newV.expiresAt).toBe(Date.UTC(2026, 11, 31, 23, 59, 59, 999));
@@ -134,7 +134,7 @@ describe('console: My API Keys', () => {
   it('deletes the token after a confirmation, and it stops verifying', async () => {
     const { page, k } = c;
     const row = page.locator('tr[data-token="github_actions"]');
-    await row.getByRole('button', { name: 'More options for token github actions' }).click();
+    await row.getByRole('button', { name: 'More options for token github actions', exact: true }).click();
     await page.getByRole('menuitem', { name: 'Delete' }).click();
     const confirm = page.getByRole('alertdialog', { name: 'Delete token github actions?' });
     await confirm.getByText('stops working at once').waitFor();

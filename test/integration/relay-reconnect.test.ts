@@ -1,6 +1,7 @@
 /**
- * A node that loses its LISTEN connection cannot know what it missed: it must clear its cache,
- * stop caching, reconnect, and only then cache again.
+ * A node that loses its LISTEN connection cannot know what it missed: it must stop serving from its
+ * cache (keeping entries only for stale-if-error, which needs the database to be unreachable),
+ * reconnect, and only then cache again, starting empty.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/database.js';
@@ -48,11 +49,17 @@ d('invalidation listener loss', () => {
 
     await second.relay!.simulateDisconnect();
     await until(() => !cache.enabled);
-    expect(cache.size).toBe(0);
+    // Kept for stale-if-error, but not served while the database answers.
+    expect(cache.staleSince).not.toBeNull();
 
     // Revoked while B may not be listening: B must not answer from anything it cached before.
     await k.http.delete('/ng/api/token/rt', { query: { ...q, apiKeyType: 'USER', parentIdentifier: k.admin.userId, apiKeyIdentifier: 'rk' } });
-    expect((await B.post('/v1/verify', { token })).body.reason).toBe('deleted');
+    const after = await B.post('/v1/verify', { token });
+    expect(after.body.reason).toBe('deleted');
+    expect(after.body.stale).toBeUndefined();
+    // The database answered while B was out of step: what B kept can no longer be trusted, even stale.
+    expect(cache.staleSince).toBeNull();
+    expect(cache.getStale(`t:${token.split('.')[2]}`)).toBeUndefined();
 
     await until(() => second.relay!.connected && cache.enabled);
     expect((await B.post('/v1/verify', { token: k.admin.token })).body.valid).toBe(true);

@@ -238,6 +238,54 @@ export interface AuditEvent {
   details: Record<string, unknown>;
 }
 
+export type UsageOutcome = 'valid' | 'expired' | 'rotated_out' | 'not_yet_valid' | 'key_inactive' | 'principal_inactive';
+
+export interface Usage {
+  from: number;
+  to: number;
+  outcomes: UsageOutcome[];
+  hours: Array<{ hour: number } & Record<UsageOutcome, number>>;
+  totals: Record<UsageOutcome, number>;
+}
+
+export interface Organization {
+  identifier: string;
+  name: string;
+  description: string | null;
+  tags: Record<string, string>;
+}
+
+export interface Project extends Organization {
+  orgIdentifier: string;
+  color: string | null;
+}
+
+export interface User {
+  id: string;
+  accountId: string;
+  email: string;
+  name: string;
+  hasPassword: boolean;
+  active: boolean;
+  isOperator: boolean;
+  createdAt: number;
+}
+
+export interface UserGroup {
+  identifier: string;
+  name: string;
+  description?: string;
+  tags: Record<string, string>;
+  users: string[];
+  accountIdentifier: string;
+  orgIdentifier?: string;
+  projectIdentifier?: string;
+}
+
+export interface RoleAssignment {
+  roleAssignment: { identifier: string; roleIdentifier: string; resourceGroupIdentifier: string; principal: { identifier: string; type: string; scopeLevel: string | null } };
+}
+
 // ---- calls ----------------------------------------------------------------------------------------
 
 const scopeQuery = (s: Scope) => ({ accountIdentifier: s.accountId, orgIdentifier: s.org, projectIdentifier: s.project });
@@ -255,12 +303,45 @@ export const api = {
   signIn: (body: { email: string; password: string } | { token: string }) => request<Session>('POST', '/v1/sessions', { body, quietSessionEnd: true }),
   signOut: () => request<null>('DELETE', '/v1/sessions', { quietSessionEnd: true }),
 
-  organizations: (accountId: string) =>
-    request<Page<{ organization: { identifier: string; name: string } }>>('GET', '/ng/api/organizations', { query: { accountIdentifier: accountId, pageSize: 100 } }),
-  projects: (accountId: string, org: string) =>
-    request<Page<{ project: { identifier: string; name: string; orgIdentifier: string } }>>('GET', '/ng/api/projects', {
-      query: { accountIdentifier: accountId, orgIdentifier: org, pageSize: 100 },
+  organizations: (accountId: string, q: { pageIndex?: number; pageSize?: number; searchTerm?: string } = {}) =>
+    request<Page<{ organization: Organization; createdAt: number }>>('GET', '/ng/api/organizations', { query: { accountIdentifier: accountId, pageSize: 100, ...q } }),
+  createOrganization: (accountId: string, o: Omit<Organization, 'description'> & { description: string }) =>
+    request<{ organization: Organization }>('POST', '/ng/api/organizations', { query: { accountIdentifier: accountId }, body: { organization: o } }),
+  updateOrganization: (accountId: string, o: Organization) =>
+    request<{ organization: Organization }>('PUT', `/ng/api/organizations/${encodeURIComponent(o.identifier)}`, { query: { accountIdentifier: accountId }, body: { organization: o } }),
+  deleteOrganization: (accountId: string, identifier: string) =>
+    request<boolean>('DELETE', `/ng/api/organizations/${encodeURIComponent(identifier)}`, { query: { accountIdentifier: accountId } }),
+  projects: (accountId: string, org: string, q: { pageIndex?: number; pageSize?: number; searchTerm?: string } = {}) =>
+    request<Page<{ project: Project; createdAt: number }>>('GET', '/ng/api/projects', {
+      query: { accountIdentifier: accountId, orgIdentifier: org, pageSize: 100, ...q },
     }),
+  createProject: (accountId: string, org: string, p: { identifier: string; name: string; description: string; tags: Record<string, string> }) =>
+    request<{ project: Project }>('POST', '/ng/api/projects', { query: { accountIdentifier: accountId, orgIdentifier: org }, body: { project: { ...p, orgIdentifier: org } } }),
+  updateProject: (accountId: string, p: Project) =>
+    request<{ project: Project }>('PUT', `/ng/api/projects/${encodeURIComponent(p.identifier)}`, { query: { accountIdentifier: accountId, orgIdentifier: p.orgIdentifier }, body: { project: p } }),
+  deleteProject: (accountId: string, org: string, identifier: string) =>
+    request<boolean>('DELETE', `/ng/api/projects/${encodeURIComponent(identifier)}`, { query: { accountIdentifier: accountId, orgIdentifier: org } }),
+
+  users: (accountId: string, q: { pageIndex: number; pageSize: number; search?: string }) =>
+    request<{ items: User[]; total: number }>('GET', `/v1/accounts/${encodeURIComponent(accountId)}/users`, { query: q }),
+  createUser: (accountId: string, u: { email: string; name: string; password?: string }) =>
+    request<User>('POST', `/v1/accounts/${encodeURIComponent(accountId)}/users`, { body: u }),
+  setUserActive: (accountId: string, userId: string, active: boolean) =>
+    request<User>('PATCH', `/v1/accounts/${encodeURIComponent(accountId)}/users/${encodeURIComponent(userId)}`, { body: { active } }),
+  setPassword: (accountId: string, userId: string, password: string) =>
+    request<null>('PUT', `/v1/accounts/${encodeURIComponent(accountId)}/users/${encodeURIComponent(userId)}/password`, { body: { password } }),
+
+  userGroups: (s: Scope, q: { pageIndex: number; pageSize: number; searchTerm?: string }) =>
+    request<Page<UserGroup>>('GET', '/ng/api/user-groups', { query: { ...scopeQuery(s), ...q } }),
+  getUserGroup: (s: Scope, identifier: string) => request<UserGroup>('GET', `/ng/api/user-groups/${encodeURIComponent(identifier)}`, { query: scopeQuery(s) }),
+  createUserGroup: (s: Scope, g: { identifier: string; name: string; description: string; tags: Record<string, string> }) =>
+    request<UserGroup>('POST', '/ng/api/user-groups', { query: scopeQuery(s), body: { ...g, users: [] } }),
+  updateUserGroup: (s: Scope, g: UserGroup) => request<UserGroup>('PUT', '/ng/api/user-groups', { query: scopeQuery(s), body: g }),
+  deleteUserGroup: (s: Scope, identifier: string) => request<UserGroup>('DELETE', `/ng/api/user-groups/${encodeURIComponent(identifier)}`, { query: scopeQuery(s) }),
+  setMember: (s: Scope, group: string, userId: string, member: boolean) =>
+    request<UserGroup>(member ? 'PUT' : 'DELETE', `/ng/api/user-groups/${encodeURIComponent(group)}/member/${encodeURIComponent(userId)}`, { query: scopeQuery(s) }),
+  rolesOf: (s: Scope, principal: { type: 'USER_GROUP' | 'SERVICE_ACCOUNT' | 'USER'; identifier: string }) =>
+    request<Page<RoleAssignment>>('POST', '/authz/api/roleassignments/filter', { query: { ...scopeQuery(s), pageSize: 100 }, body: { principalFilter: [principal] } }),
 
   listKeys: (o: Owner, q: { pageIndex: number; pageSize: number; searchTerm?: string }) =>
     request<Page<ApiKeyAggregate>>('GET', '/ng/api/apikey/aggregate', {
@@ -301,6 +382,32 @@ export const api = {
         validTo: patch.validTo ?? t.validTo,
       },
     }),
+  /** Native: verifications of a key's tokens (or one token) per hour and outcome. */
+  usage: (o: Owner, apiKeyIdentifier: string, days: 7 | 30, tokenId?: string) =>
+    request<Usage>('GET', `/v1/accounts/${encodeURIComponent(o.scope.accountId)}/usage`, {
+      query: { orgIdentifier: o.scope.org, projectIdentifier: o.scope.project, apiKeyType: o.type, parentIdentifier: o.parentIdentifier, apiKeyIdentifier, days, tokenId },
+    }),
+  /** Native: an owner's token by its id (the 24 hex digits after the account in the token), in any key. */
+  findToken: (o: Owner, tokenId: string) =>
+    request<{ items: TokenView[]; total: number }>('GET', `/v1/accounts/${encodeURIComponent(o.scope.accountId)}/tokens`, {
+      query: { orgIdentifier: o.scope.org, projectIdentifier: o.scope.project, apiKeyType: o.type, parentIdentifier: o.parentIdentifier, tokenId, pageSize: 10 },
+    }),
+  /** After a rotation: the new token (it has the old one's identifier) gets its own expiry. */
+  setTokenExpiry: (o: Owner, old: TokenView, validTo: number) =>
+    request<unknown>('PUT', `/ng/api/token/${encodeURIComponent(old.identifier)}`, {
+      query: { accountIdentifier: o.scope.accountId },
+      body: {
+        identifier: old.identifier,
+        apiKeyIdentifier: old.apiKeyIdentifier,
+        apiKeyType: o.type,
+        parentIdentifier: o.parentIdentifier,
+        ...scopeBody(o.scope),
+        name: old.name,
+        description: old.description,
+        tags: old.tags,
+        validTo,
+      },
+    }),
   rotateToken: (o: Owner, t: TokenView, keepUntil: number | null) =>
     request<string>('POST', `/ng/api/token/rotate/${encodeURIComponent(t.identifier)}`, {
       // Without a timestamp Keyward ends the old token now, on the server's clock.
@@ -322,10 +429,10 @@ export const api = {
   deleteServiceAccount: (s: Scope, identifier: string) =>
     request<boolean>('DELETE', `/ng/api/serviceaccount/${encodeURIComponent(identifier)}`, { query: scopeQuery(s) }),
 
-  addRole: (s: Scope, principal: { identifier: string; scopeLevel: string }, roleIdentifier: string) =>
+  addRole: (s: Scope, principal: { identifier: string; scopeLevel: string; type?: 'SERVICE_ACCOUNT' | 'USER_GROUP' }, roleIdentifier: string) =>
     request<unknown>('POST', '/authz/api/roleassignments', {
       query: scopeQuery(s),
-      body: { roleIdentifier, principal: { identifier: principal.identifier, type: 'SERVICE_ACCOUNT', scopeLevel: principal.scopeLevel } },
+      body: { roleIdentifier, principal: { identifier: principal.identifier, type: principal.type ?? 'SERVICE_ACCOUNT', scopeLevel: principal.scopeLevel } },
     }),
   removeRole: (s: Scope, identifier: string) => request<unknown>('DELETE', `/authz/api/roleassignments/${encodeURIComponent(identifier)}`, { query: scopeQuery(s) }),
 

@@ -5,6 +5,9 @@ import { Login } from './pages/Login';
 import { MyApiKeys } from './pages/MyApiKeys';
 import { ServiceAccountDetail, ServiceAccounts } from './pages/ServiceAccounts';
 import { AuditLog } from './pages/Audit';
+import { OrganizationDetail, Organizations } from './pages/Organizations';
+import { UserGroupDetail, UserGroups } from './pages/UserGroups';
+import { Users } from './pages/Users';
 import { Loading, ProgressBar, ToastHost, useAsync } from './ui';
 
 // ---- a small router over the History API --------------------------------------------------------
@@ -24,6 +27,22 @@ export function navigate(path: string, replace = false): void {
   if (replace) window.history.replaceState(null, '', path);
   else window.history.pushState(null, '', path);
   setLocationGlobal?.(current());
+}
+
+/** The current query string's value of `name`. */
+export function param(name: string): string | null {
+  return new URLSearchParams(window.location.search).get(name);
+}
+
+/** Sets (or, with null or '', removes) query parameters of the current page, keeping the others. */
+export function setParams(updates: Record<string, string | null>, replace = false): void {
+  const q = new URLSearchParams(window.location.search);
+  for (const [k, v] of Object.entries(updates)) {
+    if (v === null || v === '') q.delete(k);
+    else q.set(k, v);
+  }
+  const s = q.toString();
+  navigate(`${window.location.pathname}${s ? `?${s}` : ''}`, replace);
 }
 
 /** A link that routes in the page, and still opens in a new tab with a modifier key. */
@@ -130,6 +149,9 @@ export function App() {
 const NAV = [
   { path: '/keys', label: 'My API Keys' },
   { path: '/service-accounts', label: 'Service Accounts' },
+  { path: '/user-groups', label: 'User Groups' },
+  { path: '/users', label: 'Users' },
+  { path: '/organizations', label: 'Organizations' },
   { path: '/audit', label: 'Audit Log' },
 ];
 
@@ -145,10 +167,17 @@ function Shell({ session, loc, onSignOut }: { session: Session; loc: Location; o
 
   let page: ReactNode;
   const saMatch = /^\/service-accounts\/([^/]+)$/.exec(path);
+  const ugMatch = /^\/user-groups\/([^/]+)$/.exec(path);
+  const orgMatch = /^\/organizations\/([^/]+)$/.exec(path);
   if (path === '/keys') page = <MyApiKeys session={session} />;
   else if (path === '/service-accounts') page = <ServiceAccounts scope={scope} />;
   else if (saMatch) page = <ServiceAccountDetail scope={scope} identifier={decodeURIComponent(saMatch[1]!)} />;
   else if (path === '/audit') page = <AuditLog session={session} scope={scope} />;
+  else if (path === '/users') page = <Users session={session} />;
+  else if (path === '/user-groups') page = <UserGroups scope={scope} />;
+  else if (ugMatch) page = <UserGroupDetail session={session} scope={scope} identifier={decodeURIComponent(ugMatch[1]!)} />;
+  else if (path === '/organizations') page = <Organizations scope={scope} />;
+  else if (orgMatch) page = <OrganizationDetail scope={scope} identifier={decodeURIComponent(orgMatch[1]!)} />;
   else
     page = (
       <section className="page">
@@ -197,8 +226,15 @@ function Shell({ session, loc, onSignOut }: { session: Session; loc: Location; o
 }
 
 function ScopeSwitcher({ scope, path }: { scope: Scope; path: string }) {
-  const orgs = useAsync(() => api.organizations(scope.accountId), [scope.accountId]);
-  const projects = useAsync(() => (scope.org ? api.projects(scope.accountId, scope.org) : Promise.resolve(null)), [scope.accountId, scope.org]);
+  const [changed, setChanged] = useState(0);
+  useEffect(() => {
+    // Organizations and projects made or removed on their page show here at once.
+    const on = () => setChanged((n) => n + 1);
+    window.addEventListener('keyward:scopes', on);
+    return () => window.removeEventListener('keyward:scopes', on);
+  }, []);
+  const orgs = useAsync(() => api.organizations(scope.accountId), [scope.accountId, changed]);
+  const projects = useAsync(() => (scope.org ? api.projects(scope.accountId, scope.org) : Promise.resolve(null)), [scope.accountId, scope.org, changed]);
   // A service account lives in one scope: switching scope leaves its page for the list.
   const base = path.startsWith('/service-accounts/') ? '/service-accounts' : path;
   const go = (org: string | null, project: string | null) => navigate(withScope(base, { accountId: scope.accountId, org, project }));

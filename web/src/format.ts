@@ -29,25 +29,56 @@ export function identifierProblem(id: string): string | null {
 }
 
 /**
- * mm/dd/yyyy (Harness's expiry format) to the end of that day in the browser's time zone, so a
- * token set to expire on a date still works on that date. Null when blank; an error string when
- * malformed.
+ * A date (yyyy-mm-dd, as a date picker gives it, or Harness's mm/dd/yyyy) to the end of that day in
+ * the browser's time zone, so a token set to expire on a date still works on that date. Null when
+ * blank; an error string when malformed.
  */
 export function parseDate(text: string): number | null | string {
   const t = text.trim();
   if (t === '') return null;
-  const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(t);
-  if (!m) return 'enter a date as mm/dd/yyyy';
-  const [month, day, year] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  let year: number, month: number, day: number;
+  const iso = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(t);
+  const us = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(t);
+  if (iso) [year, month, day] = [Number(iso[1]), Number(iso[2]), Number(iso[3])];
+  else if (us) [month, day, year] = [Number(us[1]), Number(us[2]), Number(us[3])];
+  else return 'Enter a date such as 2027-03-01, or pick one.';
   const d = new Date(year, month - 1, day, 23, 59, 59, 999);
-  if (d.getMonth() !== month - 1 || d.getDate() !== day) return 'is not a date in the calendar';
+  if (d.getMonth() !== month - 1 || d.getDate() !== day) return 'That date is not in the calendar.';
   return d.getTime();
 }
 
+/** yyyy-mm-ddThh:mm (a datetime-local input) to milliseconds, local time; null when blank or malformed. */
+export function parseDateTime(text: string): number | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(text.trim());
+  if (!m) return null;
+  const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]));
+  return Number.isNaN(d.getTime()) ? null : d.getTime();
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** Milliseconds to yyyy-mm-dd (a date input's value), local time. */
 export function formatDateInput(ms: number | null): string {
   if (ms === null) return '';
   const d = new Date(ms);
-  return `${String(d.getMonth() + 1).padStart(2, '0')}/${String(d.getDate()).padStart(2, '0')}/${d.getFullYear()}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** Milliseconds to yyyy-mm-ddThh:mm (a datetime-local input's value), local time. */
+export function formatDateTimeInput(ms: number): string {
+  const d = new Date(ms);
+  return `${formatDateInput(ms)}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** The characters a name may hold, as the server checks them (src/domain/validation.ts NAME_PATTERN). */
+export const NAME_HINT = 'Letters, digits, spaces, and . - _ / only.';
+
+/** The name rule in words, or null when the name is fine; blank is left to the submit. */
+export function nameProblem(name: string): string | null {
+  if (name.length > 128) return 'A name can be at most 128 characters long.';
+  const bad = [...new Set(name.replace(/[A-Za-z0-9\-_. /]/g, ''))];
+  if (bad.length > 0) return `A name cannot contain ${bad.map((c) => `“${c}”`).join(' ')}. ${NAME_HINT}`;
+  return null;
 }
 
 const dateTime = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });

@@ -82,6 +82,9 @@ export function Button(props: {
   label?: string;
   expanded?: boolean;
   controls?: string;
+  /** Takes the focus when its dialog opens (before any field). */
+  autoFocus?: boolean;
+  id?: string;
 }) {
   const { variant = 'secondary', busy = false } = props;
   return (
@@ -94,6 +97,8 @@ export function Button(props: {
       aria-label={props.label}
       aria-expanded={props.expanded}
       aria-controls={props.controls}
+      data-autofocus={props.autoFocus || undefined}
+      id={props.id}
     >
       {busy && <span className="spinner spinner-inline" aria-hidden="true" />}
       {props.children}
@@ -166,18 +171,33 @@ export function FormActions({ error, busy, submitLabel, onCancel }: { error: str
   );
 }
 
-export function Dialog(props: { title: string; onClose: () => void; children: ReactNode; wide?: boolean; role?: 'dialog' | 'alertdialog'; describedBy?: string }) {
+export function Dialog(props: {
+  title: string;
+  onClose: () => void;
+  children: ReactNode;
+  wide?: boolean;
+  role?: 'dialog' | 'alertdialog';
+  describedBy?: string;
+  /** Where the focus goes on close when the control that opened the dialog is gone (or going). */
+  returnFocus?: () => HTMLElement | null | undefined;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
+  const returnFocus = useRef(props.returnFocus);
+  returnFocus.current = props.returnFocus;
   useEffect(() => {
     const d = ref.current!;
     const opener = document.activeElement as HTMLElement | null;
     if (!d.open) d.showModal();
-    const first = d.querySelector<HTMLElement>('[autofocus], [data-autofocus], input:not([type=hidden]):not([disabled]), textarea, select, .dialog-body button');
+    // An element marked to take the focus wins over the first field, whatever their order.
+    const first =
+      d.querySelector<HTMLElement>('[autofocus], [data-autofocus]') ??
+      d.querySelector<HTMLElement>('input:not([type=hidden]):not([disabled]), textarea, select, .dialog-body button');
     first?.focus();
     return () => {
       if (d.open) d.close();
-      if (opener && document.contains(opener)) opener.focus();
+      const target = returnFocus.current?.() ?? opener;
+      if (target && document.contains(target)) target.focus();
     };
   }, []);
   return (
@@ -203,12 +223,25 @@ export function Dialog(props: { title: string; onClose: () => void; children: Re
   );
 }
 
-export function ConfirmDialog(props: { title: string; message: ReactNode; confirmLabel: string; onConfirm: () => Promise<void>; onClose: () => void }) {
+/**
+ * A yes-or-no question before something that cannot be undone. Cancel has the focus, so Enter
+ * pressed by habit cancels; confirming takes a deliberate move to the red button.
+ */
+export function ConfirmDialog(props: {
+  title: string;
+  message: ReactNode;
+  confirmLabel: string;
+  onConfirm: () => Promise<void>;
+  onClose: () => void;
+  /** The focus after a confirmed deletion, when the opener goes with the deleted thing. */
+  afterConfirmFocus?: () => HTMLElement | null | undefined;
+}) {
+  const confirmed = useRef(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const msgId = useId();
   return (
-    <Dialog title={props.title} onClose={props.onClose} role="alertdialog" describedBy={msgId}>
+    <Dialog title={props.title} onClose={props.onClose} role="alertdialog" describedBy={msgId} returnFocus={() => (confirmed.current ? props.afterConfirmFocus?.() : null)}>
       <div id={msgId} className="confirm-message">
         {props.message}
       </div>
@@ -222,6 +255,7 @@ export function ConfirmDialog(props: { title: string; message: ReactNode; confir
             setError(null);
             try {
               await props.onConfirm();
+              confirmed.current = true;
               props.onClose();
             } catch (e) {
               setError(e instanceof Error ? e.message : String(e));
@@ -231,7 +265,7 @@ export function ConfirmDialog(props: { title: string; message: ReactNode; confir
         >
           {props.confirmLabel}
         </Button>
-        <Button variant="ghost" onClick={props.onClose}>
+        <Button variant="ghost" onClick={props.onClose} autoFocus>
           Cancel
         </Button>
       </div>
@@ -239,10 +273,16 @@ export function ConfirmDialog(props: { title: string; message: ReactNode; confir
   );
 }
 
-/** The new token, shown once, with a copy button and the warning Harness gives. */
-export function TokenRevealDialog({ token, title, onClose }: { token: string; title: string; onClose: () => void }) {
+/**
+ * The new token, shown once, with a copy button and the warning Harness gives. Closing it (Escape,
+ * ×, or the button) before the token was copied asks first: once closed, it is gone for good.
+ */
+export function TokenRevealDialog({ token, title, onClose, note }: { token: string; title: string; onClose: () => void; note?: ReactNode }) {
   const [copied, setCopied] = useState<'no' | 'yes' | 'failed'>('no');
+  const [asking, setAsking] = useState(false);
   const inputRef = useRef<HTMLInputElement>(null);
+  const backRef = useRef<HTMLButtonElement>(null);
+  const copyRef = useRef<HTMLDivElement>(null);
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(token);
@@ -252,27 +292,68 @@ export function TokenRevealDialog({ token, title, onClose }: { token: string; ti
       setCopied(document.execCommand?.('copy') ? 'yes' : 'failed');
     }
   };
+  const tryClose = () => {
+    if (copied === 'yes') onClose();
+    else setAsking(true);
+  };
+  useEffect(() => {
+    if (asking) backRef.current?.focus();
+  }, [asking]);
   return (
-    <Dialog title={title} onClose={onClose} wide>
+    <Dialog title={title} onClose={tryClose} wide>
       <div className="warning" role="note">
         <strong>Copy this token now: it will not be shown again.</strong> Store it somewhere secure. It carries the permissions of its owner; do not put it
         anywhere public. After a rotation, switch everything to the new token.
       </div>
+      {note}
       <div className="field">
         <label htmlFor="new-token">Token</label>
-        <div className="copy-row">
-          <input id="new-token" ref={inputRef} className="mono" readOnly value={token} onFocus={(e) => e.currentTarget.select()} data-testid="new-token" />
-          <Button variant="primary" onClick={copy} label="Copy token">
-            {copied === 'yes' ? 'Copied' : 'Copy'}
+        <div className="copy-row" ref={copyRef}>
+          <input
+            id="new-token"
+            ref={inputRef}
+            className="mono"
+            readOnly
+            value={token}
+            onFocus={(e) => e.currentTarget.select()}
+            onCopy={() => setCopied('yes')}
+            data-testid="new-token"
+          />
+          <Button variant="primary" onClick={copy}>
+            {copied === 'yes' ? 'Copied' : 'Copy token'}
           </Button>
         </div>
         <div className="hint" aria-live="polite">
           {copied === 'yes' ? 'Copied to the clipboard.' : copied === 'failed' ? 'Could not copy: select the token and copy it by hand.' : ''}
         </div>
       </div>
-      <div className="dialog-actions">
-        <Button onClick={onClose}>I have copied it</Button>
-      </div>
+      {asking ? (
+        <div className="form-error" role="alert">
+          <p>
+            <strong>You have not copied this token.</strong> Once this dialog closes, nobody can see it again; you would have to rotate it or make a new one.
+          </p>
+          <div className="dialog-actions">
+            <button
+              ref={backRef}
+              type="button"
+              className="btn btn-primary"
+              onClick={() => {
+                setAsking(false);
+                copyRef.current?.querySelector<HTMLElement>('button')?.focus();
+              }}
+            >
+              Back to the token
+            </button>
+            <Button variant="danger" onClick={onClose}>
+              Close without copying
+            </Button>
+          </div>
+        </div>
+      ) : (
+        <div className="dialog-actions">
+          <Button onClick={tryClose}>I have copied it</Button>
+        </div>
+      )}
     </Dialog>
   );
 }
@@ -286,7 +367,7 @@ export interface MenuItem {
 }
 
 /** The ⋮ "More options" menu: arrow keys move, Escape closes and returns focus. */
-export function MoreMenu({ label, items }: { label: string; items: MenuItem[] }) {
+export function MoreMenu({ label, items, id }: { label: string; items: MenuItem[]; id?: string }) {
   const [open, setOpen] = useState(false);
   const btn = useRef<HTMLButtonElement>(null);
   const list = useRef<HTMLUListElement>(null);
@@ -319,6 +400,7 @@ export function MoreMenu({ label, items }: { label: string; items: MenuItem[] })
     <div className="menu-wrap">
       <button
         ref={btn}
+        id={id}
         type="button"
         className="icon-btn"
         aria-label={label}
@@ -346,6 +428,8 @@ export function MoreMenu({ label, items }: { label: string; items: MenuItem[] })
                 className={it.danger ? 'menu-danger' : ''}
                 onClick={() => {
                   setOpen(false);
+                  // The dialog an item opens gives the focus back to ⋮ when it closes.
+                  btn.current?.focus();
                   it.onSelect();
                 }}
               >

@@ -3,9 +3,9 @@
  * `extensions.classification`; `errors` before `data`, and only when there are errors), and the CG
  * REST envelope `{"metaData":..,"resource":..,"responseMessages":[..]}` with Harness's error codes.
  */
-import type { FastifyError, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GraphQLError } from 'graphql';
-import { isKeywardError, NotFoundError, type KeywardError } from '../../domain/errors.js';
+import { isKeywardError, NotFoundError, UnavailableError, type KeywardError } from '../../domain/errors.js';
 
 // ---- GraphQL -------------------------------------------------------------------------------------
 
@@ -48,6 +48,8 @@ function harnessCode(e: KeywardError): string {
       return 'INVALID_API_KEY';
     case 'invalid_argument':
       return 'INVALID_ARGUMENT';
+    case 'unavailable':
+      return 'SERVICE_UNAVAILABLE';
     default:
       return 'INVALID_REQUEST';
   }
@@ -64,6 +66,23 @@ function cgMessage(e: KeywardError): string {
   if (e instanceof NotFoundError && e.resourceType === 'usergroup') return 'Invalid request: No User Group exists';
   if (e instanceof NotFoundError && e.resourceType === 'user') return 'Invalid request: User does not exist';
   return e.message;
+}
+
+/**
+ * The database could not be reached while answering: the whole request is refused with 503 and
+ * Retry-After (a partial `data` would look like an empty result), in graphql-java's error shape.
+ */
+export function gqlUnavailable(errors: readonly unknown[]): UnavailableError | null {
+  for (const e of errors) {
+    const original = (e as { originalError?: unknown } | null)?.originalError ?? e;
+    if (original instanceof UnavailableError) return original;
+  }
+  return null;
+}
+
+export function sendGqlUnavailable(reply: FastifyReply, e: UnavailableError) {
+  reply.header('retry-after', String(e.retryAfterSeconds));
+  return reply.status(503).send({ errors: [{ message: e.message, extensions: { classification: 'ExecutionAborted', code: 'SERVICE_UNAVAILABLE' } }] });
 }
 
 export function formatGqlError(err: GraphQLError, classification: Classification): GqlError {
@@ -118,6 +137,9 @@ export function toCgRest(err: unknown, req: FastifyRequest): [number, unknown] {
         return [403, restBody(code, cgMessage(err))];
       case 'unauthenticated':
         return [401, restBody(code, 'Invalid Api Key')];
+      case 'unavailable':
+        // `sendCgRest` adds Retry-After.
+        return [503, restBody(code, err.message)];
       default:
         return [400, restBody(code, err.message)];
     }
@@ -129,4 +151,10 @@ export function toCgRest(err: unknown, req: FastifyRequest): [number, unknown] {
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return [400, restBody('INVALID_REQUEST', fe.message)];
   req.log.error({ err }, 'unhandled error');
   return [500, restBody('UNKNOWN_ERROR', 'Internal server error')];
+}
+
+export function sendCgRest(err: unknown, req: FastifyRequest, reply: FastifyReply) {
+  const [status, body] = toCgRest(err, req);
+  if (err instanceof UnavailableError) reply.header('retry-after', String(err.retryAfterSeconds));
+  return reply.status(status).send(body);
 }

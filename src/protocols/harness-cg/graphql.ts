@@ -23,7 +23,8 @@ import {
 import type { Services } from '../../services/index.js';
 import { apiKeyResolvers, apiKeySchema } from './apiKey.js';
 import { cgAuth, type GqlContext } from './context.js';
-import { CgGraphQLHttpError, formatGqlError, gqlRequestError, invalidApiKey, type Classification } from './errors.js';
+import { CgGraphQLHttpError, formatGqlError, gqlRequestError, gqlUnavailable, invalidApiKey, sendGqlUnavailable, type Classification } from './errors.js';
+import { UnavailableError } from '../../domain/errors.js';
 import { MAX_PAGE } from './render.js';
 import { userGroupResolvers, userGroupSchema } from './userGroups.js';
 import { userResolvers, userSchema } from './users.js';
@@ -210,6 +211,8 @@ export async function graphqlRoutes(app: FastifyInstance, opts: { services: Serv
       const context: GqlContext = { services, cg };
       try {
         const result = await app.graphql(body.query, context as never, body.variables, body.operationName);
+        const down = gqlUnavailable(result.errors ?? []);
+        if (down) return sendGqlUnavailable(reply, down);
         const errors = (result.errors ?? []).map((e) => formatGqlError(e as GraphQLError, 'DataFetchingException'));
         return reply.status(200).send(specMap(errors, result.data ?? null, true));
       } catch (e) {
@@ -222,6 +225,7 @@ export async function graphqlRoutes(app: FastifyInstance, opts: { services: Serv
       }
     } catch (e) {
       if (e instanceof CgGraphQLHttpError) return reply.status(e.httpStatus).send(e.body);
+      if (e instanceof UnavailableError) return sendGqlUnavailable(reply, e);
       req.log.error({ err: e }, 'graphql request failed');
       return reply.status(500).send({ errors: [{ message: 'Internal server error', extensions: { classification: 'ExecutionAborted' } }] });
     }

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CgApiKey } from '../../domain/model.js';
 import type { Services } from '../../services/index.js';
 import { cgAuth, type CgContext } from './context.js';
-import { CgRestError, restResponse, toCgRest } from './errors.js';
+import { CgRestError, restResponse, sendCgRest } from './errors.js';
 
 const MAX_LIMIT = 1000;
 
@@ -95,9 +95,6 @@ export function restApiKeyRoutes(app: FastifyInstance, services: Services): void
 }
 
 export async function cgRestApi(app: FastifyInstance, opts: { services: Services }): Promise<void> {
-  app.setErrorHandler((err, req, reply) => {
-    const [status, b] = toCgRest(err, req);
-    return reply.status(status).send(b);
-  });
+  app.setErrorHandler((err, req, reply) => sendCgRest(err, req, reply));
   restApiKeyRoutes(app, opts.services);
 }

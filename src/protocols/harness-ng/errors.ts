@@ -4,7 +4,7 @@
  * NG_ACCESS_DENIED with failedPermissionChecks; Dropwizard's shape for unparseable JSON.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { isKeywardError, type FailedPermissionCheck, type FieldViolation } from '../../domain/errors.js';
+import { isKeywardError, UnavailableError, type FailedPermissionCheck, type FieldViolation } from '../../domain/errors.js';
 import { presentedToken } from '../auth/index.js';
 
 /** Harness's CorrelationFilter takes `X-requestId` (not `X-Request-Id`, which becomes req.id); else the request id. */
@@ -98,6 +98,9 @@ export function toNg(err: unknown, req: FastifyRequest): [number, unknown] {
         const e = err as import('../../domain/errors.js').PermissionDeniedError;
         return [403, accessDenied(e.message, e.failedChecks)];
       }
+      case 'unavailable':
+        // Harness's clients (go-retryablehttp) retry a 503; `sendNg` adds Retry-After.
+        return [503, errorBody(req, 'SERVICE_UNAVAILABLE', err.message)];
     }
   }
   const fe = err as FastifyError;
@@ -117,5 +120,6 @@ export function toNg(err: unknown, req: FastifyRequest): [number, unknown] {
 
 export function sendNg(err: unknown, req: FastifyRequest, reply: FastifyReply) {
   const [status, body] = toNg(err, req);
+  if (err instanceof UnavailableError) reply.header('retry-after', String(err.retryAfterSeconds));
   return reply.status(status).send(body);
 }

@@ -59,6 +59,7 @@ export function credentialRoutes(app: FastifyInstance, services: Services): void
             parentIdentifier: { type: 'string', maxLength: 128 },
             apiKeyIdentifier: { type: 'string', maxLength: 128 },
             search: { type: 'string', maxLength: 128 },
+            tokenId: { type: 'string', pattern: '^[0-9a-f]{24}$', description: "One token by its id, the 24 hex digits after the account in `pat.<account>.<id>.<secret>`: what the console searches by, never the secret" },
           },
         },
         response: {
@@ -81,12 +82,17 @@ export function credentialRoutes(app: FastifyInstance, services: Services): void
         parentIdentifier?: string;
         apiKeyIdentifier?: string;
         search?: string;
+        tokenId?: string;
       };
       const page = await services.tokens.list(
         caller,
         { owner: { scope: makeScope(accountId, q.orgIdentifier, q.projectIdentifier), type: q.apiKeyType, parentIdentifier: q.parentIdentifier }, apiKeyIdentifier: q.apiKeyIdentifier },
-        { offset: q.pageIndex * q.pageSize, limit: q.pageSize, search: q.search, sort: [{ field: 'createdAt', desc: true }] },
+        q.tokenId !== undefined
+          ? { offset: 0, limit: 100, search: q.tokenId, sort: [{ field: 'createdAt', desc: true }] }
+          : { offset: q.pageIndex * q.pageSize, limit: q.pageSize, search: q.search, sort: [{ field: 'createdAt', desc: true }] },
       );
+      if (q.tokenId !== undefined) page.items = page.items.filter((t) => t.id === q.tokenId);
+      if (q.tokenId !== undefined) page.total = page.items.length;
       const now = services.ctx.clock.now();
       const items = page.items.map((t) => {
         const pending = services.usage.peek(t.id);

@@ -3,7 +3,7 @@
  * `{"error":{"code","message","fields"?},"requestId"}`.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isKeywardError, type KeywardError } from '../../domain/errors.js';
+import { isKeywardError, UnavailableError, type KeywardError } from '../../domain/errors.js';
 import { rejectNul } from '../../domain/validation.js';
 
 const STATUS: Record<KeywardError['kind'], [number, string]> = {
@@ -14,6 +14,7 @@ const STATUS: Record<KeywardError['kind'], [number, string]> = {
   permission_denied: [403, 'PERMISSION_DENIED'],
   limit_exceeded: [400, 'LIMIT_EXCEEDED'],
   precondition_failed: [412, 'FAILED_PRECONDITION'],
+  unavailable: [503, 'UNAVAILABLE'],
 };
 
 export interface NativeErrorBody {
@@ -43,6 +44,7 @@ function validationFields(err: FastifyError): Array<{ field: string; message: st
 export function sendNativeError(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (isKeywardError(err)) {
     const [status, code] = STATUS[err.kind];
+    if (err instanceof UnavailableError) reply.header('retry-after', String(err.retryAfterSeconds));
     const fields = 'violations' in err ? (err as { violations: Array<{ field: string; message: string }> }).violations : undefined;
     return reply.status(status).send(nativeError(req, code, err.message, fields));
   }

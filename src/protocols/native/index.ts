@@ -6,6 +6,7 @@ import { auditRoutes } from './audit.js';
 import { credentialRoutes } from './credentials.js';
 import { sessionRoutes, type ConsoleSessionOptions } from './sessions.js';
 import { installNativeErrors } from './errors.js';
+import { usageRoutes } from './usage.js';
 import { verifyRoutes } from './verify.js';
 
 export async function nativeProtocol(app: FastifyInstance, opts: { services: Services; console?: ConsoleSessionOptions }): Promise<void> {
@@ -14,5 +15,6 @@ export async function nativeProtocol(app: FastifyInstance, opts: { services: Ser
   accountRoutes(app, opts.services);
   auditRoutes(app, opts.services);
   credentialRoutes(app, opts.services);
+  usageRoutes(app, opts.services);
   sessionRoutes(app, opts.services, opts.console ?? { sessionTtlMs: 12 * 60 * 60 * 1000 });
 }

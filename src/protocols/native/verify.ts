@@ -33,12 +33,16 @@ const verifiedSchema = {
     permissions: { type: 'array', items: { type: 'string' } },
     validFrom: { type: 'integer' },
     expiresAt: { type: ['integer', 'null'] },
+    stale: { type: 'boolean', description: 'Present (true) only when the answer came from the cache while the database could not be reached.' },
   },
 } as const;
 
+/** Set on an answer served stale (stale-if-error), with the JSON field `stale: true`. */
+export const STALE_HEADER = 'keyward-stale';
+
 function render(v: VerifyResult) {
-  if (!v.valid) return { valid: false, reason: v.reason };
-  return {
+  if (!v.valid) return v.stale ? { valid: false, reason: v.reason, stale: true } : { valid: false, reason: v.reason };
+  const out = {
     valid: true,
     principal: { type: v.principal.type, id: v.principal.id, identifier: v.principal.identifier, name: v.principal.name, email: v.principal.email, scope: v.principal.scope },
     accountId: v.accountId,
@@ -52,6 +56,7 @@ function render(v: VerifyResult) {
     validFrom: v.validFrom,
     expiresAt: v.expiresAt,
   };
+  return v.stale ? { ...out, stale: true } : out;
 }
 
 /**
@@ -78,18 +83,19 @@ export function verifyRoutes(app: FastifyInstance, services: Services): void {
         tags: ['verification'],
         summary: 'Verify a token',
         description:
-          'Answers 200 whether or not the token is valid: `valid` says which, and `reason` says why not. The call needs no credential of its own; it reveals nothing to a caller who does not hold the token.',
+          'Answers 200 whether or not the token is valid: `valid` says which, and `reason` says why not. The call needs no credential of its own; it reveals nothing to a caller who does not hold the token. While the database cannot be reached, an answer the node had cached may be served for a bounded time with `stale: true` and the `Keyward-Stale: true` header; without one the answer is 503 with Retry-After.',
         body: {
           type: 'object',
           required: ['token'],
           properties: { token: { type: 'string', minLength: 1, maxLength: 4096 } },
         },
-        response: { 200: verifiedSchema, 400: errorResponse },
+        response: { 200: verifiedSchema, 400: errorResponse, 503: errorResponse },
       },
     },
     async (req, reply) => {
       const { token } = req.body as { token: string };
       const v = await services.verification.verify(token, clientOf(req));
+      if (v.stale) reply.header(STALE_HEADER, 'true');
       return reply.type('application/json; charset=utf-8').send(body(v));
     },
   );
@@ -101,9 +107,13 @@ export function verifyRoutes(app: FastifyInstance, services: Services): void {
         tags: ['verification'],
         summary: 'The principal behind the presented token',
         security: [{ apiKey: [] }, { bearer: [] }],
-        response: { 200: verifiedSchema, 401: errorResponse },
+        response: { 200: verifiedSchema, 401: errorResponse, 503: errorResponse },
       },
     },
-    async (req) => render((await nativeCaller(services, req)).verified),
+    async (req, reply) => {
+      const v = (await nativeCaller(services, req)).verified;
+      if (v.stale) reply.header(STALE_HEADER, 'true');
+      return render(v);
+    },
   );
 }

@@ -4,7 +4,7 @@
  * bare `["ValueError", "..."]` array for malformed requests; a string `detail` for plain HTTP errors.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { isKeywardError, type LimitExceededError } from '../../domain/errors.js';
+import { isKeywardError, UnavailableError, type LimitExceededError } from '../../domain/errors.js';
 
 /** Python's repr() of a str: single quotes unless the text has ' and no ". */
 export function pyRepr(s: string): string {
@@ -55,6 +55,9 @@ export function toZenml(err: unknown, req: FastifyRequest): [number, unknown] {
         return [401, { detail: ['CredentialsNotValid', `Authentication error: ${err.message}`] }];
       case 'permission_denied':
         return [403, { detail: ['IllegalOperationError', err.message] }];
+      case 'unavailable':
+        // ZenML's client raises the class named here (RuntimeError) with the message; `sendZenml` adds Retry-After.
+        return [503, { detail: ['RuntimeError', err.message] }];
     }
   }
   const fe = err as FastifyError;
@@ -68,5 +71,6 @@ export function toZenml(err: unknown, req: FastifyRequest): [number, unknown] {
 
 export function sendZenml(err: unknown, req: FastifyRequest, reply: FastifyReply) {
   const [status, body] = toZenml(err, req);
+  if (err instanceof UnavailableError) reply.header('retry-after', String(err.retryAfterSeconds));
   return reply.status(status).send(body);
 }

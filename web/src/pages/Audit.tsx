@@ -1,20 +1,57 @@
 /** The audit log: who did what to which key or token, filterable by actor, action and time. */
-import { useEffect, useState, type FormEvent } from 'react';
+import { Fragment, useEffect, useMemo, useState, type FormEvent } from 'react';
 import { api, ApiError, type AuditEvent, type Scope, type Session } from '../api';
-import { scopeLabel } from '../app';
+import { param, setParams, scopeLabel } from '../app';
 import { formatTime } from '../format';
 import { Button, EmptyState, Field, FormError, Loading } from '../ui';
+import { ScrollRegion } from './ApiKeys';
 
-const ACTIONS = [
-  'apikey.create', 'apikey.update', 'apikey.delete',
-  'token.create', 'token.update', 'token.rotate', 'token.delete',
-  'serviceaccount.create', 'serviceaccount.update', 'serviceaccount.delete',
-  'roleassignment.create', 'roleassignment.delete',
-  'session.create', 'session.end',
-  'user.create', 'user.update', 'user.activate', 'user.deactivate', 'user.password.set',
-  'organization.create', 'organization.update', 'organization.delete',
-  'project.create', 'project.update', 'project.delete',
-];
+/** Every action the audit log records, in words. */
+export const ACTION_LABELS: Record<string, string> = {
+  'apikey.create': 'API key created',
+  'apikey.update': 'API key edited',
+  'apikey.delete': 'API key deleted',
+  'apikey.rotate': 'API key rotated',
+  'token.create': 'Token created',
+  'token.update': 'Token edited',
+  'token.rotate': 'Token rotated',
+  'token.delete': 'Token deleted',
+  'cgapikey.create': 'CG API key created',
+  'cgapikey.update': 'CG API key edited',
+  'cgapikey.delete': 'CG API key deleted',
+  'cgapikey.delete_all': 'All CG API keys deleted',
+  'cgapikey.read_value': 'CG API key value read',
+  'serviceaccount.create': 'Service account created',
+  'serviceaccount.update': 'Service account edited',
+  'serviceaccount.delete': 'Service account deleted',
+  'roleassignment.create': 'Role assigned',
+  'roleassignment.delete': 'Role removed',
+  'role.create': 'Role created',
+  'usergroup.create': 'User group created',
+  'usergroup.update': 'User group edited',
+  'usergroup.delete': 'User group deleted',
+  'sign_in': 'Sign-in',
+  'session.create': 'Signed in (console)',
+  'session.end': 'Signed out (console)',
+  'user.create': 'User created',
+  'user.update': 'User edited',
+  'user.activate': 'User activated',
+  'user.deactivate': 'User deactivated',
+  'user.password.set': 'Password set',
+  'account.create': 'Account created',
+  'organization.create': 'Organization created',
+  'organization.update': 'Organization edited',
+  'organization.delete': 'Organization deleted',
+  'project.create': 'Project created',
+  'project.update': 'Project edited',
+  'project.delete': 'Project deleted',
+};
+
+export function actionLabel(a: string, outcome: 'success' | 'failure' = 'success'): string {
+  // A failed sign-in reads as one, whichever action records it.
+  if (outcome === 'failure' && (a === 'sign_in' || a === 'session.create')) return 'Sign-in failed';
+  return ACTION_LABELS[a] ?? a.replace(/[._]/g, ' ').replace(/^./, (c) => c.toUpperCase());
+}
 
 interface Filters {
   actor: string;
@@ -36,9 +73,19 @@ function inScope(e: AuditEvent, s: Scope): boolean {
   return true;
 }
 
+function filtersFromUrl(): Filters {
+  return { actor: param('actor') ?? '', action: param('action') ?? '', from: param('from') ?? '', to: param('to') ?? '' };
+}
+
 export function AuditLog({ session, scope }: { session: Session; scope: Scope }) {
-  const [draft, setDraft] = useState<Filters>({ actor: '', action: '', from: '', to: '' });
-  const [filters, setFilters] = useState<Filters>(draft);
+  // The filters live in the URL, so a filtered view can be bookmarked, shared, and gone back to.
+  const fromUrl = filtersFromUrl();
+  const urlKey = JSON.stringify(fromUrl);
+  const filters = useMemo(() => JSON.parse(urlKey) as Filters, [urlKey]);
+  const [draft, setDraft] = useState<Filters>(filters);
+  useEffect(() => setDraft(filters), [filters]);
+  const setFilters = (f: Filters) => setParams({ actor: f.actor.trim(), action: f.action, from: f.from, to: f.to });
+  const [openId, setOpenId] = useState<string | null>(null);
   const [items, setItems] = useState<AuditEvent[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
@@ -91,7 +138,7 @@ export function AuditLog({ session, scope }: { session: Session; scope: Scope })
         <div className="panel-head">
           <h1 id="audit-heading">Audit Log</h1>
         </div>
-        <p className="page-note">Every change to keys, tokens, service accounts and roles, newest first, in {scopeLabel(scope)}.</p>
+        <p className="page-note">Every change to keys, tokens, service accounts and roles, and every sign-in, newest first, in {scopeLabel(scope)}.</p>
         <form className="filters" onSubmit={apply} aria-label="Filter the audit log">
           <Field label="Actor">
             {(a) => <input {...a} list="audit-actors" placeholder="me, or a user or service-account id" value={draft.actor} onChange={(e) => setDraft({ ...draft, actor: e.target.value })} autoComplete="off" />}
@@ -106,9 +153,9 @@ export function AuditLog({ session, scope }: { session: Session; scope: Scope })
             {(a) => (
               <select {...a} value={draft.action} onChange={(e) => setDraft({ ...draft, action: e.target.value })}>
                 <option value="">Any action</option>
-                {ACTIONS.map((x) => (
+                {Object.entries(ACTION_LABELS).map(([x, label]) => (
                   <option key={x} value={x}>
-                    {x}
+                    {label}
                   </option>
                 ))}
               </select>
@@ -142,8 +189,8 @@ export function AuditLog({ session, scope }: { session: Session; scope: Scope })
           <EmptyState title="No events match">Widen the time range, choose “Any action”, or clear the actor to see more.</EmptyState>
         )}
         {shown.length > 0 && (
-          <div className="table-wrap">
-            <table className="table" aria-label="Audit events">
+          <ScrollRegion label="Audit events">
+            <table className="table audit-table" aria-label="Audit events">
               <thead>
                 <tr>
                   <th scope="col">When</th>
@@ -151,28 +198,66 @@ export function AuditLog({ session, scope }: { session: Session; scope: Scope })
                   <th scope="col">Action</th>
                   <th scope="col">Resource</th>
                   <th scope="col">Outcome</th>
+                  <th scope="col">
+                    <span className="sr-only">Details</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
-                {shown.map((e) => (
-                  <tr key={e.id}>
-                    <td data-label="When">{formatTime(e.at)}</td>
-                    <td data-label="Who">{who(e)}</td>
-                    <td data-label="Action">
-                      <span className="mono">{e.action}</span>
-                    </td>
-                    <td data-label="Resource">
-                      <span className="muted">{e.resourceType}</span> <span className="mono small">{e.resourceId}</span>
-                      {typeof e.details.identifier === 'string' && <div className="small">{e.details.identifier}</div>}
-                    </td>
-                    <td data-label="Outcome">
-                      <span className={`badge ${e.outcome === 'success' ? 'badge-active' : 'badge-expired'}`}>{e.outcome}</span>
-                    </td>
-                  </tr>
-                ))}
+                {shown.map((e) => {
+                  const open = openId === e.id;
+                  const detailId = `audit-detail-${e.id}`;
+                  return (
+                    <Fragment key={e.id}>
+                      <tr data-event={e.id}>
+                        <td data-label="When">{formatTime(e.at)}</td>
+                        <td data-label="Who">{who(e)}</td>
+                        <td data-label="Action">
+                          {actionLabel(e.action, e.outcome)}
+                          <div className="muted mono small">{e.action}</div>
+                        </td>
+                        <td data-label="Resource">
+                          <span className="muted">{e.resourceType}</span> <span className="mono small">{e.resourceId}</span>
+                          {typeof e.details.identifier === 'string' && <div className="small">{e.details.identifier}</div>}
+                        </td>
+                        <td data-label="Outcome">
+                          <span className={`badge ${e.outcome === 'success' ? 'badge-active' : 'badge-expired'}`}>{e.outcome === 'success' ? 'Succeeded' : 'Failed'}</span>
+                          {typeof e.details.reason === 'string' && <div className="small">{e.details.reason}</div>}
+                        </td>
+                        <td className="cell-actions">
+                          <Button small expanded={open} controls={detailId} label={`${open ? 'Hide details' : 'Details'} of ${actionLabel(e.action, e.outcome)} at ${formatTime(e.at)}`} onClick={() => setOpenId(open ? null : e.id)}>
+                            {open ? 'Hide details' : 'Details'}
+                          </Button>
+                        </td>
+                      </tr>
+                      {open && (
+                        <tr id={detailId} className="audit-detail">
+                          <td colSpan={6}>
+                            <dl className="detail-list">
+                              <dt>Event</dt>
+                              <dd className="mono">{e.id}</dd>
+                              <dt>Actor</dt>
+                              <dd>
+                                {e.actorType} <span className="mono">{e.actorId}</span>
+                              </dd>
+                              <dt>Scope</dt>
+                              <dd>{[`account ${e.accountId}`, e.orgId && `organization ${e.orgId}`, e.projectId && `project ${e.projectId}`].filter(Boolean).join(' · ')}</dd>
+                              {Object.entries(e.details).map(([k, v]) => (
+                                <Fragment key={k}>
+                                  <dt>{k}</dt>
+                                  <dd className="mono">{typeof v === 'number' && /At$|^valid|Time$|EndsAt$/.test(k) ? `${formatTime(v)} (${v})` : typeof v === 'string' ? v : JSON.stringify(v)}</dd>
+                                </Fragment>
+                              ))}
+                            </dl>
+                          </td>
+                        </tr>
+                      )}
+                    </Fragment>
+                  );
+                })}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         )}
         {cursor && (
           <div className="more">

@@ -59,7 +59,7 @@ export function Login({ notice, onSignedIn }: { notice: string | null; onSignedI
               role="tab"
               id={`tab-${m}`}
               aria-selected={mode === m}
-              aria-controls="signin-form"
+              aria-controls="signin-panel"
               tabIndex={mode === m ? 0 : -1}
               className={`tab${mode === m ? ' tab-on' : ''}`}
               onClick={() => {
@@ -79,7 +79,8 @@ export function Login({ notice, onSignedIn }: { notice: string | null; onSignedI
             </button>
           ))}
         </div>
-        <form id="signin-form" role="tabpanel" aria-labelledby={`tab-${mode}`} onSubmit={submit} noValidate>
+        <div id="signin-panel" role="tabpanel" aria-labelledby={`tab-${mode}`}>
+        <form id="signin-form" onSubmit={submit} noValidate>
           {mode === 'password' ? (
             <>
               <Field label="Email" error={fields.email}>
@@ -99,6 +100,7 @@ export function Login({ notice, onSignedIn }: { notice: string | null; onSignedI
             {mode === 'password' ? 'Sign in' : 'Sign in with token'}
           </Button>
         </form>
+        </div>
       </div>
     </main>
   );

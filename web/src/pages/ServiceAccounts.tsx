@@ -183,7 +183,7 @@ function ServiceAccountDialog({ scope, existing, onClose, onSaved }: { scope: Sc
 }
 
 /** Harness's managed roles, by the scope level they are offered at. */
-const ROLES: Record<'account' | 'organization' | 'project', Array<{ id: string; name: string }>> = {
+export const ROLES: Record<'account' | 'organization' | 'project', Array<{ id: string; name: string }>> = {
   account: [
     { id: '_account_admin', name: 'Account Admin' },
     { id: '_account_viewer', name: 'Account Viewer' },
