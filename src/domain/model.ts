@@ -114,6 +114,9 @@ export interface Token {
   updatedAt: number;
 }
 
+/** What every new token starts with: never rotated, never used. */
+export const UNUSED_TOKEN = Object.freeze({ scheduledExpireTime: null, rotatedAt: null, lastUsedAt: null, lastUsedIp: null, lastUsedUserAgent: null });
+
 /** When the token stops working: its scheduled expiry once rotated, else its validTo. */
 export function tokenExpiry(t: Pick<Token, 'scheduledExpireTime' | 'validTo'>): number | null {
   return t.scheduledExpireTime ?? t.validTo;

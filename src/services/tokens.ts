@@ -4,7 +4,7 @@
  */
 import { ConflictError, InvalidArgumentError, LimitExceededError, NotFoundError, PermissionDeniedError, PreconditionFailedError } from '../domain/errors.js';
 import { newTokenId, randomLetters } from '../domain/ids.js';
-import type { ApiKey, Tags, Token } from '../domain/model.js';
+import { UNUSED_TOKEN, type ApiKey, type Tags, type Token } from '../domain/model.js';
 import { P, RESOURCE } from '../domain/permissions.js';
 import { digestHex, encodeZenmlKey, generateNgToken, generateZenmlSecret } from '../domain/tokens.js';
 import { checkDescription, checkIdentifier, checkName, checkTags, normalizeTags, validate } from '../domain/validation.js';
@@ -114,11 +114,7 @@ export class TokenService {
       format: key.flavor,
       validFrom,
       validTo,
-      scheduledExpireTime: null,
-      rotatedAt: null,
-      lastUsedAt: null,
-      lastUsedIp: null,
-      lastUsedUserAgent: null,
+      ...UNUSED_TOKEN,
       createdAt: now,
       updatedAt: now,
     };
