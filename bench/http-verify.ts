@@ -1,5 +1,6 @@
 /**
- * Verification over HTTP: `POST /v1/verify` and an authenticated Harness NG read
+ * Verification over HTTP: `POST /v1/verify`, the forward-auth `GET /v1/verify` (token in X-Api-Key, no
+ * body) and an authenticated Harness NG read
  * (`GET /ng/api/apikey/aggregate/<id>`) on a real `keyward serve` process (SQLite), against a bare
  * node:http server doing the same minimum work (bench/bare-server.ts), driven by the same
  * load generator in the same run: wrk (C, one thread, so the generator takes one core and the
@@ -141,16 +142,20 @@ async function main() {
       body: JSON.stringify({ token }),
     }));
     const getReqs: autocannon.Request[] = tokens.map((token) => ({ method: 'GET', path: getPath, headers: { 'x-api-key': token } }));
+    // The forward-auth shape, compared with the bare server's POST verify (which parses a body it does not need).
+    const leanReqs: autocannon.Request[] = tokens.map((token) => ({ method: 'GET', path: '/v1/verify', headers: { 'x-api-key': token } }));
 
     // Warm both (JIT, caches), then alternate so that a noisy neighbour hits both alike.
     for (const s of [bare, kw]) {
       await load(s.url, verifyReqs, 2);
       await load(s.url, getReqs, 2);
     }
-    const runs: Record<string, Load[]> = { bareVerify: [], kwVerify: [], bareGet: [], kwGet: [] };
+    await load(kw.url, leanReqs, 2);
+    const runs: Record<string, Load[]> = { bareVerify: [], kwVerify: [], kwLean: [], bareGet: [], kwGet: [] };
     for (let r = 0; r < ROUNDS; r++) {
       runs.bareVerify!.push(await load(bare.url, verifyReqs, SECONDS));
       runs.kwVerify!.push(await load(kw.url, verifyReqs, SECONDS));
+      runs.kwLean!.push(await load(kw.url, leanReqs, SECONDS));
       runs.bareGet!.push(await load(bare.url, getReqs, SECONDS));
       runs.kwGet!.push(await load(kw.url, getReqs, SECONDS));
     }
@@ -166,10 +171,11 @@ async function main() {
 
     const bv = mean(runs.bareVerify!);
     const kv = mean(runs.kwVerify!);
+    const kl = mean(runs.kwLean!);
     const bg = mean(runs.bareGet!);
     const kg = mean(runs.kwGet!);
     const paired = (a: Load[], b: Load[]) => median(a.map((l, r) => l.reqPerSec / b[r]!.reqPerSec));
-    const ratios = new Map<Load, number>([[kv, paired(runs.kwVerify!, runs.bareVerify!)], [kg, paired(runs.kwGet!, runs.bareGet!)]]);
+    const ratios = new Map<Load, number>([[kv, paired(runs.kwVerify!, runs.bareVerify!)], [kl, paired(runs.kwLean!, runs.bareVerify!)], [kg, paired(runs.kwGet!, runs.bareGet!)]]);
     const row = (name: string, l: Load, base: Load) => [name, fmt(l.reqPerSec), (ratios.get(l) ?? l.reqPerSec / base.reqPerSec).toFixed(2), fmt(l.p50, 2), fmt(l.p99, 2), (l.p99 / base.p99).toFixed(2)];
     table(
       `HTTP verification, ${CONNECTIONS} connections (mean of ${ROUNDS} runs of ${SECONDS} s each; x bare: median of per-round ratios)`,
@@ -177,6 +183,7 @@ async function main() {
       [
         row('bare node:http POST /v1/verify (baseline)', bv, bv),
         row('keyward POST /v1/verify (cache hit)', kv, bv),
+        row('keyward GET /v1/verify, forward auth (cache hit)', kl, bv),
         row('bare node:http GET apikey aggregate (baseline)', bg, bg),
         row('keyward GET /ng/api/apikey/aggregate/<id>', kg, bg),
       ],

@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../server/config.js';
 import { createKeyward } from '../server/keyward.js';
 import { systemClock } from '../domain/clock.js';
 import { VERSION } from '../version.js';
+import { lazyKeyring } from '../server/masterKey.js';
 
 function port(v: string): number {
   const n = Number(v);
@@ -37,7 +38,13 @@ async function withServices<T>(flags: DbFlags, fn: (s: ReturnType<typeof createS
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     await store.migrate();
-    return await fn(createServices({ store, clock: systemClock }));
+    return await fn(
+      createServices({
+        store,
+        clock: systemClock,
+        keyring: lazyKeyring({ masterKey: config.masterKey, masterKeyPrevious: config.masterKeyPrevious, dataDir: config.dataDir }),
+      }),
+    );
   } finally {
     await store.close();
   }
@@ -172,6 +179,18 @@ withDbFlags(
       isOperator: flags.operator ?? false,
     });
     process.stdout.write(`${JSON.stringify(u, null, 2)}\n`);
+  });
+});
+
+const sessionSecret = program.command('session-secret').description('the secret that signs ZenML and console sessions (sealed under the master key)');
+withDbFlags(
+  sessionSecret
+    .command('rotate')
+    .description('replace the session-signing secret: every ZenML and console session ends (on running nodes within 5 seconds); tokens and API keys are unaffected'),
+).action(async (flags: DbFlags) => {
+  await withServices(flags, async (s) => {
+    await s.sessions.rotateSecret();
+    process.stdout.write('session-signing secret replaced; every ZenML and console session has ended\n');
   });
 });
 

@@ -16,6 +16,7 @@ import { installValidators, keywardValidatorCompiler } from './validation.js';
 import { installAuthentication } from '../protocols/auth/index.js';
 import { installConsole } from './console.js';
 import { installJsonBodyParser } from './bodies.js';
+import { installNulRule } from './nul.js';
 
 /** One route as it was registered: the sweeps in test/ (empty bodies, fuzzing, isolation) walk these. */
 export interface RouteEntry {
@@ -64,6 +65,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   installValidators(app, validator);
   installJsonBodyParser(app);
+  installNulRule(app);
+  // First, so that the routes outside the protocols (docs, OpenAPI, metrics, health, console pages) get it
+  // too: a route keeps the error handler its context had when it was registered.
+  app.setErrorHandler((err, req, reply) => sendNativeError(err, req, reply));
 
   const routeTable: RouteEntry[] = [];
   app.decorate('routeTable', routeTable);
@@ -122,7 +127,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(harnessCgProtocol, { services });
   await app.register(zenmlProtocol, { services, zenml: opts.zenml ?? { serverVersion: '0.84.0', jwtExpireMinutes: null } });
 
-  app.setErrorHandler((err, req, reply) => sendNativeError(err, req, reply));
   const consolePages = await installConsole(app, opts.console?.webRoot);
   app.setNotFoundHandler((req, reply) => consolePages.serve(req, reply) ? reply : reply.status(404).send(nativeError(req, 'NOT_FOUND', `Route ${req.method} ${req.url.split('?')[0]} not found`)));
   return app;

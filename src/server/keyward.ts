@@ -13,7 +13,7 @@ import { buildApp } from './app.js';
 import { lazyKeyring } from './masterKey.js';
 import type { Config } from './config.js';
 import { VERSION } from '../version.js';
-import { UnavailableError } from '../domain/errors.js';
+import { isKeywardError, UnavailableError } from '../domain/errors.js';
 
 export interface KeywardOptions {
   config: Config;
@@ -80,6 +80,16 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
   });
   // Master-key rotation: with older keys configured, re-seal every CG key under the current one at start.
   const resealed = config.masterKeyPrevious.length > 0 ? await services.cgApiKeys.reseal() : null;
+  // The session-signing secret: created sealed, moved off its old plain form, re-sealed after a
+  // master-key rotation. A secret this node cannot open leaves sessions refused (with a message
+  // saying why) rather than the server down: tokens still verify.
+  let sessionSecret: { outcome: string } | { error: string };
+  try {
+    sessionSecret = { outcome: await services.sessions.prepareSecret() };
+  } catch (e) {
+    if (!isKeywardError(e)) throw e;
+    sessionSecret = { error: e.message };
+  }
   const bootstrapped = await bootstrap(services.ctx, {
     token: config.bootstrapToken ?? null,
     adminEmail: config.bootstrapEmail,
@@ -144,6 +154,9 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     ...(opts.logStream ? { logStream: opts.logStream } : {}),
   });
   if (resealed) app.log.info(resealed, 'CG API keys re-sealed under the current master key');
+  if ('error' in sessionSecret) app.log.error(sessionSecret.error);
+  else if (sessionSecret.outcome === 'migrated') app.log.warn('the session-signing secret was stored in plain text: replaced by a new sealed secret; existing ZenML and console sessions have ended');
+  else if (sessionSecret.outcome === 'resealed') app.log.info('session-signing secret re-sealed under the current master key');
   services.usage.start();
   // Audit events of requests refused while the database was unreachable: retried on the usage interval too.
   const outboxTimer = setInterval(() => void services.ctx.auditOutbox.flush(), Math.max(1000, Math.min(config.usageFlushMs, 5000)));

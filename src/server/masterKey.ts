@@ -1,8 +1,8 @@
 /**
  * Where the master key comes from: KEYWARD_MASTER_KEY (checked when the config loads), else
- * `<dataDir>/master.key`, created once with mode 0600 the first time a sealed value is needed (so a
- * Keyward that never issues a CG key never writes one). KEYWARD_MASTER_KEY_PREVIOUS lists older keys
- * that can still open values while they are re-sealed (docs/compat/harness-cg.md, rotation).
+ * `<dataDir>/master.key`, created once with mode 0600 the first time a sealed value is needed (the
+ * session-signing secret is sealed at the first start, so in practice then). KEYWARD_MASTER_KEY_PREVIOUS
+ * lists older keys that can still open values while they are re-sealed (docs/security.md, rotation).
  */
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
@@ -24,7 +24,7 @@ export function readOrCreateKeyFile(file: string): Buffer {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
   let fd: number;
   try {
     fd = openSync(file, 'wx', 0o600);

@@ -11,8 +11,30 @@ export function keywardValidatorCompiler(): FastifySchemaCompiler<unknown> {
   const strictBody = new Ajv.default({ ...common, coerceTypes: false });
   return ({ schema, httpPart }) => {
     const ajv = httpPart === 'body' ? strictBody : coercing;
-    return ajv.compile(schema as object);
+    return ajv.compile(boundNumbers(schema as object));
   };
+}
+
+/**
+ * The one rule for numbers in every route schema (query, params, headers and body): an `integer` or
+ * `number` without bounds of its own gets the safe-integer range. A query string coerces
+ * `1e309` to Infinity and `99999999999999999999` to 1e20 (and JSON.parse reads `1e400` as
+ * Infinity); Ajv's type check lets Infinity through a coerced `integer` and any `number`, and
+ * either would reach the store as a value it cannot bind. With the bounds they are a 400 (422 on
+ * ZenML) in the protocol's own shape, naming the parameter. Returns a copy; the route's own schema
+ * (which also feeds the OpenAPI document) is left as it was.
+ */
+export function boundNumbers<T>(schema: T): T {
+  if (Array.isArray(schema)) return schema.map((s) => boundNumbers(s)) as T;
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) out[k] = k === 'default' || k === 'const' || k === 'enum' || k === 'examples' ? v : boundNumbers(v);
+  const types = [out.type].flat();
+  if (types.includes('integer') || types.includes('number')) {
+    if (out.maximum === undefined && out.exclusiveMaximum === undefined) out.maximum = Number.MAX_SAFE_INTEGER;
+    if (out.minimum === undefined && out.exclusiveMinimum === undefined) out.minimum = -Number.MAX_SAFE_INTEGER;
+  }
+  return out as T;
 }
 
 /**

@@ -6,7 +6,7 @@ import { ConflictError, InvalidArgumentError, NotFoundError, PermissionDeniedErr
 import { newUuid, randomAlphanumeric } from '../domain/ids.js';
 import type { Actor, Principal, Role, RoleAssignment } from '../domain/model.js';
 import { BUILT_IN_ROLE_BY_ID, BUILT_IN_ROLES, DEFAULT_RESOURCE_GROUP, P, RESOURCE } from '../domain/permissions.js';
-import { makeScope, scopeChain, scopeContains, scopeLevel, type Scope, type ScopeLevel } from '../domain/scope.js';
+import { makeScope, sameScope, scopeChain, scopeContains, scopeLevel, type Scope, type ScopeLevel } from '../domain/scope.js';
 import { checkDescription, checkIdentifier, checkName, validate } from '../domain/validation.js';
 import type { Db } from '../store/database.js';
 import { isUniqueViolation } from '../store/database.js';
@@ -17,6 +17,7 @@ import { groupsOfCgApiKey } from '../store/cgApiKeys.js';
 import { grantsOfAccountPermissions } from '../domain/cgUserGroups.js';
 import type { ListQuery, ListResult } from '../store/rows.js';
 import { mutate } from './audit.js';
+import type { Verified } from '../domain/verification.js';
 import type { PermissionCache } from './permissionCache.js';
 import type { AccessCheck, Caller, ResourceRef, ServiceContext } from './context.js';
 
@@ -73,6 +74,8 @@ export async function effectivePermissions(db: Db, principal: Principal, scope: 
   return out;
 }
 
+/** The answer of `AccessService.grants`. */
+export type Grant = 'granted' | 'out_of_scope' | 'permission_denied';
 
 function deniedMessage(principal: Principal, permission: string, resource: ResourceRef): string {
   const who = principal.type === 'SERVICE_ACCOUNT' ? principal.identifier : principal.id;
@@ -100,6 +103,23 @@ export class AccessService implements AccessCheck {
       return (await this.permissionCache.get(principal, scope, () => effectivePermissions(db, principal, scope))).includes(permission);
     }
     return (await effectivePermissions(db, principal, scope)).has(permission);
+  }
+
+  /**
+   * What a gateway asks of a verified token (GET /v1/verify): may it act at `scope` (null: its key's own
+   * scope), holding `permission` there (null: no particular permission)? A scope outside the key's is
+   * never granted (a project's key does not act in another project, nor at its account). At the key's
+   * own scope the answer is the verification's permission list, synchronously and without I/O; at an
+   * inner scope it is the principal's permissions there (cached), which include what is assigned there.
+   */
+  grants(v: Verified, permission: string | null, scope: Scope | null): Grant | Promise<Grant> {
+    if (scope !== null && !scopeContains(v.scope, scope)) return 'out_of_scope';
+    if (permission === null) return 'granted';
+    if (scope === null || sameScope(scope, v.scope)) return v.permissions.includes(permission) ? 'granted' : 'permission_denied';
+    const p = v.principal;
+    const principal: Principal =
+      p.type === 'SERVICE_ACCOUNT' ? { type: 'SERVICE_ACCOUNT', id: p.id, identifier: p.identifier, scope: p.scope } : { type: p.type, id: p.id, accountId: v.accountId };
+    return this.can(principal, permission, scope).then((ok) => (ok ? 'granted' : 'permission_denied'));
   }
 
   /** Throws PermissionDeniedError, naming the failed check, unless the caller holds the permission. */

@@ -59,6 +59,12 @@ export class ApiKeyService {
   /**
    * Checks that the caller may act on keys of this owner and that the owner exists; returns the
    * owner's internal id. `write` asks for manage rights, otherwise view rights.
+   *
+   * A write inside a transaction also locks the owner's row until the transaction ends: every
+   * change to an owner's keys and tokens (create, rotate, delete) goes through here, so on
+   * PostgreSQL they run one after the other per owner. That is what makes the per-owner limits
+   * (count, then insert) hold under concurrency, makes a repeated delete find nothing, and keeps a
+   * token from being inserted under a key that a concurrent delete just removed.
    */
   async authorizeOwner(db: Db, caller: Caller, owner: KeyOwner, write: boolean): Promise<{ userId: string | null; serviceAccountId: string | null }> {
     const { scope, parentIdentifier } = owner;
@@ -73,7 +79,7 @@ export class ApiKeyService {
       if (actor.type === 'USER' && actor.accountId !== scope.accountId) {
         throw new PermissionDeniedError(`User [${actor.id}] is not authorized to create ApiKey for account: [${scope.accountId}]`);
       }
-      const user = await getUser(db, parentIdentifier);
+      const user = await getUser(db, parentIdentifier, { lock: write });
       if (!user || user.accountId !== scope.accountId) {
         throw new NotFoundError(`User [${parentIdentifier}] does not exist in account [${scope.accountId}]`, 'user', parentIdentifier);
       }
@@ -86,7 +92,7 @@ export class ApiKeyService {
       scope,
       db,
     );
-    const sa = await getServiceAccount(db, scope, parentIdentifier);
+    const sa = await getServiceAccount(db, scope, parentIdentifier, { lock: write });
     if (!sa) {
       throw new NotFoundError(
         `Service account with identifier [${parentIdentifier}] is not found in the given scope accountIdentifier [${scope.accountId}], orgIdentifier [${scope.orgId ?? ''}], projectIdentifier [${scope.projectId ?? ''}]`,

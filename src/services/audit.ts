@@ -3,11 +3,11 @@
  * event in that same transaction; a failed mutation rolls back and then records its failure in a
  * transaction of its own. No secret is ever passed in `details`.
  */
-import { isKeywardError, UnavailableError } from '../domain/errors.js';
+import { ConflictError, isKeywardError, NotFoundError, UnavailableError } from '../domain/errors.js';
 import { newUuid } from '../domain/ids.js';
 import type { AuditEvent } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
-import type { Tx } from '../store/database.js';
+import { isForeignKeyViolation, isUniqueViolation, type Tx } from '../store/database.js';
 import { insertAuditEvent, listAuditEvents, type AuditFilter } from '../store/audit.js';
 import type { AccessCheck, Caller, Invalidation, ServiceContext } from './context.js';
 import { P, RESOURCE } from '../domain/permissions.js';
@@ -71,12 +71,28 @@ export async function mutate<T>(
       });
       return out;
     });
-  } catch (e) {
+  } catch (thrown) {
+    const e = constraintRace(thrown, meta);
     if (isKeywardError(e)) await recordFailure(ctx, caller, meta, e.kind, e.message);
     throw e;
   }
   for (const inv of outcome.invalidate ?? []) relayed ? ctx.bus.deliver(inv) : ctx.bus.publish(inv);
   return outcome.result;
+}
+
+/**
+ * A constraint the database enforced where a service's own check came too late (a concurrent
+ * request changed the rows between the check and the write): a unique index refusing a second
+ * insert is a conflict, a foreign key naming a row deleted meanwhile is not found. Services check
+ * first and lock what they depend on (see ApiKeyService.authorizeOwner), so this is the backstop
+ * that keeps any race they missed a 4xx in the protocol's own shape instead of a 500.
+ */
+function constraintRace(e: unknown, meta: MutationMeta): unknown {
+  const what = `${meta.resourceType} [${meta.resourceId ?? ''}]`;
+  // The database's error stays the cause, so a caller that looks for the violation itself still finds it.
+  if (isUniqueViolation(e)) return Object.assign(new ConflictError(`${what} already exists`, meta.resourceType), { cause: e });
+  if (isForeignKeyViolation(e)) return Object.assign(new NotFoundError(`${what}: what it belongs to no longer exists`, meta.resourceType, meta.resourceId ?? ''), { cause: e });
+  return e;
 }
 
 /**
@@ -122,6 +138,44 @@ async function recordFailure(ctx: ServiceContext, caller: Caller, meta: Mutation
   } catch (e) {
     if (e instanceof UnavailableError) ctx.auditOutbox.push(event);
     // Otherwise the failure record is best effort: the caller still gets the original error.
+  }
+}
+
+/**
+ * A failed sign-in (console or ZenML password, ZenML API key), in the audit log of every account the
+ * credential named. One that names no user or key is not written: it would be in no tenant's log,
+ * and anyone could grow the database with it (the request log still shows the 401). The actor is
+ * what was tried (the email, or the API key's id), never the password or secret.
+ */
+export async function recordSignInFailure(
+  ctx: ServiceContext,
+  e: { accountIds: string[]; actorId: string; method: 'password' | 'api_key' | 'token'; reason: string; client?: string | undefined; ip?: string | null | undefined; userAgent?: string | null | undefined; requestId?: string | undefined },
+): Promise<void> {
+  if (e.accountIds.length === 0) return;
+  const at = ctx.clock.now();
+  const details = { method: e.method, reason: e.reason, client: e.client ?? null, ip: e.ip ?? null, userAgent: e.userAgent ? e.userAgent.slice(0, 256) : null };
+  try {
+    await ctx.store.transaction(async (tx) => {
+      for (const accountId of e.accountIds) {
+        await insertAuditEvent(tx, {
+          id: eventId(at),
+          accountId,
+          orgId: null,
+          projectId: null,
+          at,
+          actorType: 'ANONYMOUS',
+          actorId: e.actorId,
+          action: 'session.signin',
+          resourceType: 'SESSION',
+          resourceId: '',
+          outcome: 'failure',
+          details,
+          requestId: e.requestId ?? null,
+        });
+      }
+    });
+  } catch {
+    // Best effort, as every failure record: the caller still gets its refusal.
   }
 }
 

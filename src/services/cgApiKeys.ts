@@ -164,7 +164,8 @@ export class CgApiKeyService {
   async delete(caller: Caller, accountId: string, id: string): Promise<CgApiKey> {
     await this.authorize(caller, accountId, id);
     return mutate(this.ctx, caller, { action: 'cgapikey.delete', resourceType: RESOURCE.apiKey, resourceId: id, scope: makeScope(accountId) }, async (tx) => {
-      const rec = await store.getCgApiKey(tx, accountId, id);
+      // Locked: of concurrent deletes, the first wins and the others find nothing.
+      const rec = await store.getCgApiKey(tx, accountId, id, { lock: true });
       if (!rec) return this.notFound(accountId, id);
       await store.deleteCgApiKey(tx, id);
       return { result: publicKey(rec), details: { name: rec.name }, invalidate: [{ kind: 'apiKey', apiKeyIds: [id] }] };

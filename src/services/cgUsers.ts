@@ -93,7 +93,6 @@ export class CgUserService {
   /** The user of the account with this email (case-insensitive), or null. */
   async getByEmail(caller: Caller, accountId: string, email: string): Promise<User | null> {
     await this.access.require(caller, P.userView, { type: RESOURCE.user, identifier: null }, makeScope(accountId));
-    const c = await store.getUserCredentialsByEmail(this.ctx.store.db, email.trim());
-    return c && c.user.accountId === accountId ? c.user : null;
+    return store.getUserByEmail(this.ctx.store.db, accountId, email.trim());
   }
 }

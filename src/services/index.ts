@@ -49,7 +49,7 @@ export interface ServicesOptions {
   onBackgroundError?: (e: unknown) => void;
   /** Audit events of failed requests kept while the database is unreachable. */
   auditOutboxMax?: number;
-  /** Seals Harness CG keys; resolved on first use. Without one, creating or reading a CG key fails. */
+  /** Seals Harness CG keys and the session-signing secret; resolved on first use. Without one, CG keys and sessions fail. */
   keyring?: () => Keyring;
 }
 
@@ -77,7 +77,7 @@ export function createServices(opts: ServicesOptions): Services {
     throw new PreconditionFailedError('No master key is configured: set KEYWARD_MASTER_KEY');
   });
   const users = new UserService(ctx, access);
-  const sessions = new SessionService(ctx);
+  const sessions = new SessionService(ctx, keyring);
   const verification = new VerificationService(ctx, usage, { ...DEFAULT_CACHE_OPTIONS, ...opts.cache });
   access.usePermissionCache(verification.permissionCache);
   return {
@@ -88,7 +88,7 @@ export function createServices(opts: ServicesOptions): Services {
     serviceAccounts,
     apiKeys,
     tokens,
-    zenml: new ZenmlService(ctx, access, serviceAccounts, apiKeys, tokens),
+    zenml: new ZenmlService(ctx, access, serviceAccounts, apiKeys, tokens, users),
     sessions,
     consoleSessions: new ConsoleSessionService(ctx, sessions, users, verification),
     verification,

@@ -128,7 +128,7 @@ export async function provisionAccount(ctx: ServiceContext, caller: Caller, inpu
       if (isUniqueViolation(e)) throw new ConflictError(`Account [${accountId}] already exists`, 'account', 'id');
       throw e;
     }
-    if (await emailTaken(tx, email)) throw new ConflictError(`A user with email ${email} already exists`, 'user', 'email');
+    if (await emailTaken(tx, accountId, email)) throw new ConflictError(`A user with email ${email} already exists`, 'user', 'email');
     await insertUser(tx, admin, passwordHash);
     await insertRoleAssignment(tx, {
       id: newUuid(),

@@ -112,7 +112,8 @@ export class ServiceAccountService {
   async delete(caller: Caller, scope: Scope, identifier: string): Promise<void> {
     await mutate(this.ctx, caller, { action: 'serviceaccount.delete', resourceType: RESOURCE.serviceAccount, resourceId: identifier, scope }, async (tx) => {
       await this.access.require(caller, P.serviceAccountDelete, { type: RESOURCE.serviceAccount, identifier }, scope, tx);
-      const sa = await store.getServiceAccount(tx, scope, identifier);
+      // Locked: of concurrent deletes, the first wins and the others find nothing.
+      const sa = await store.getServiceAccount(tx, scope, identifier, { lock: true });
       if (!sa) throw new NotFoundError(`Service account with identifier: ${identifier} doesn't exist`, 'serviceaccount', identifier);
       const tokens = await tombstoneTokens(tx, { serviceAccountId: sa.id }, this.ctx.clock.now());
       await deleteAssignmentsOfPrincipal(tx, 'SERVICE_ACCOUNT', sa.id);

@@ -1,12 +1,17 @@
 /**
- * Server identity and session tokens. The server id and the JWT signing secret are created once,
- * by whichever node gets there first, and kept in the database so that every node shares them.
+ * Server identity and session tokens. The server id and the session-signing secret are created
+ * once, by whichever node gets there first, and kept in the database so that every node shares them.
+ * The server id is public (ZenML's /info shows it). The secret signs ZenML and console session JWTs,
+ * so whoever holds it can forge any session: it is sealed under the master key (AES-256-GCM, as CG
+ * keys are), never stored plain. A database reader without the master key cannot recover it.
  */
+import { performance } from 'node:perf_hooks';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { signJwt, verifyJwt, type JwtClaims } from '../domain/jwt.js';
+import type { Keyring } from '../domain/masterKey.js';
 import { isUniqueViolation } from '../store/database.js';
-import { getSetting, insertSetting } from '../store/settings.js';
-import { UnauthenticatedError } from '../domain/errors.js';
+import { deleteSetting, getSetting, insertSetting, replaceSetting } from '../store/settings.js';
+import { PreconditionFailedError, UnauthenticatedError } from '../domain/errors.js';
 import { makeScope } from '../domain/scope.js';
 import { endConsoleSession, getConsoleSession, insertConsoleSession, type ConsoleSessionRecord } from '../store/consoleSessions.js';
 import { mutate } from './audit.js';
@@ -14,10 +19,25 @@ import type { Caller, ServiceContext } from './context.js';
 import type { UserService } from './users.js';
 import { actorOf, type VerificationService, type Verified, type VerifyMeta, type VerifyResult } from './verification.js';
 
-export class SessionService {
-  private identity: { serverId: string; secret: Buffer } | null = null;
+const SERVER_ID = 'server.id';
+/** Where Keyward before migration 0008 kept the secret in plain text; removed on start. */
+export const LEGACY_PLAIN_SECRET = 'server.jwt_secret';
+export const SEALED_SECRET = 'server.session_secret';
+/** Binds the sealed value to its row, so a sealed CG key cannot be swapped in for it. */
+const SECRET_AAD = 'keyward:settings:server.session_secret';
+/** How long a node trusts its copy of the secret before re-reading the row (so a rotation reaches every node). */
+const SECRET_RECHECK_MS = 5_000;
 
-  constructor(private readonly ctx: ServiceContext) {}
+export type SecretPreparation = 'created' | 'migrated' | 'resealed' | 'unchanged';
+
+export class SessionService {
+  private serverIdValue: string | null = null;
+  private cached: { sealed: string; secret: Buffer; checkedAt: number } | null = null;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly keyring: () => Keyring,
+  ) {}
 
   private async createOnce(key: string, make: () => string): Promise<string> {
     const existing = await getSetting(this.ctx.store.db, key);
@@ -30,18 +50,90 @@ export class SessionService {
     return (await getSetting(this.ctx.store.db, key))!;
   }
 
-  async serverIdentity(): Promise<{ serverId: string; secret: Buffer }> {
-    if (!this.identity) {
-      const serverId = await this.createOnce('server.id', () => randomUUID());
-      const secret = Buffer.from(await this.createOnce('server.jwt_secret', () => randomBytes(32).toString('base64url')), 'base64url');
-      this.identity = { serverId, secret };
+  async serverId(): Promise<string> {
+    this.serverIdValue ??= await this.createOnce(SERVER_ID, () => randomUUID());
+    return this.serverIdValue;
+  }
+
+  /**
+   * Run at start. Creates the sealed secret when there is none; removes a plain secret left by an
+   * older Keyward (a new secret replaces it, not a sealed copy of it: whoever could read the database
+   * may have it, so the sessions it signed end); re-seals under the current master key after a
+   * master-key rotation.
+   */
+  async prepareSecret(): Promise<SecretPreparation> {
+    const db = this.ctx.store.db;
+    const ring = this.keyring();
+    const legacy = await getSetting(db, LEGACY_PLAIN_SECRET);
+    let result: SecretPreparation = 'unchanged';
+    const sealed = await getSetting(db, SEALED_SECRET);
+    if (sealed === null) {
+      try {
+        await insertSetting(db, SEALED_SECRET, ring.seal(randomBytes(32).toString('base64url'), SECRET_AAD), this.ctx.clock.now());
+        result = 'created';
+      } catch (e) {
+        if (!isUniqueViolation(e)) throw e;
+      }
+    } else if (ring.isStale(sealed)) {
+      // Opens under a previous key (or throws saying which key is missing), seals under the current one.
+      const plain = this.openSealed(sealed);
+      if (await replaceSetting(db, SEALED_SECRET, sealed, ring.seal(plain.toString('base64url'), SECRET_AAD))) result = 'resealed';
     }
-    return this.identity;
+    if (legacy !== null) {
+      await deleteSetting(db, LEGACY_PLAIN_SECRET);
+      result = 'migrated';
+    }
+    this.cached = null;
+    return result;
+  }
+
+  /**
+   * A new session secret: every ZenML and console session signed so far stops verifying (on this
+   * node at once, on the others within SECRET_RECHECK_MS). Console session rows stay, but their
+   * cookies no longer verify.
+   */
+  async rotateSecret(): Promise<void> {
+    const db = this.ctx.store.db;
+    const next = this.keyring().seal(randomBytes(32).toString('base64url'), SECRET_AAD);
+    const current = await getSetting(db, SEALED_SECRET);
+    if (current === null) await insertSetting(db, SEALED_SECRET, next, this.ctx.clock.now());
+    else await db.updateTable('settings').set({ value: next }).where('key', '=', SEALED_SECRET).execute();
+    await deleteSetting(db, LEGACY_PLAIN_SECRET);
+    this.cached = null;
+  }
+
+  private openSealed(sealed: string): Buffer {
+    try {
+      return Buffer.from(this.keyring().open(sealed, SECRET_AAD), 'base64url');
+    } catch (e) {
+      throw new PreconditionFailedError(
+        `The session-signing secret cannot be opened with this server's master key (${(e as Error).message}); ` +
+          'start with the master key that sealed it (KEYWARD_MASTER_KEY_PREVIOUS), or run "keyward session-secret rotate" to replace it (this ends every session)',
+      );
+    }
+  }
+
+  /** The secret, re-read from the database at most every SECRET_RECHECK_MS. */
+  private async secret(): Promise<Buffer> {
+    const now = performance.now();
+    if (this.cached && now - this.cached.checkedAt < SECRET_RECHECK_MS) return this.cached.secret;
+    let sealed = await getSetting(this.ctx.store.db, SEALED_SECRET);
+    if (sealed === null) {
+      await this.prepareSecret();
+      sealed = (await getSetting(this.ctx.store.db, SEALED_SECRET))!;
+    }
+    if (this.cached && this.cached.sealed === sealed) {
+      this.cached.checkedAt = now;
+      return this.cached.secret;
+    }
+    this.cached = { sealed, secret: this.openSealed(sealed), checkedAt: now };
+    return this.cached.secret;
   }
 
   /** `audience` separates kinds of session (ZenML's is the bare server id), so one is never accepted as another. */
   async issue(sub: string, extra: Record<string, unknown>, ttlMs: number | null, audience?: string): Promise<string> {
-    const { serverId, secret } = await this.serverIdentity();
+    const serverId = await this.serverId();
+    const secret = await this.secret();
     const now = this.ctx.clock.now();
     const aud = audience ? `${serverId}:${audience}` : serverId;
     const claims: JwtClaims = { sub, iss: serverId, aud, iat: Math.floor(now / 1000), ...extra };
@@ -50,12 +142,14 @@ export class SessionService {
   }
 
   async verify(token: string, audience?: string): Promise<JwtClaims | null> {
-    const { serverId, secret } = await this.serverIdentity();
+    const serverId = await this.serverId();
+    const secret = await this.secret();
     return verifyJwt(token, secret, { iss: serverId, aud: audience ? `${serverId}:${audience}` : serverId }, this.ctx.clock.now());
   }
 }
 
-export type ConsoleSignIn = { email: string; password: string } | { token: string };
+/** `accountId` picks the account when the email and password are a user's in several. */
+export type ConsoleSignIn = { email: string; password: string; accountId?: string | undefined } | { token: string };
 
 export interface ConsoleSession {
   /** The signed session JWT that goes in the cookie; never logged, never shown to scripts. */
@@ -96,7 +190,7 @@ export class ConsoleSessionService {
       verified = v;
       tokenId = v.tokenId;
     } else {
-      const user = await this.users.authenticate(input.email, input.password);
+      const user = await this.users.authenticate(input.email, input.password, { accountId: input.accountId, ip: meta.ip ?? null, userAgent: meta.userAgent ?? null, client: 'console', requestId: meta.requestId });
       const v = await this.verification.userSession(user.id);
       if (!v.valid) throw new UnauthenticatedError('Invalid email or password', 'invalid_credentials');
       verified = v;

@@ -9,7 +9,7 @@ import { checkEmail, validate } from '../domain/validation.js';
 import { isUniqueViolation, type Db } from '../store/database.js';
 import * as store from '../store/users.js';
 import type { AccessService } from './access.js';
-import { audited, mutate } from './audit.js';
+import { audited, mutate, recordSignInFailure } from './audit.js';
 import type { Caller, ServiceContext } from './context.js';
 import { assertScopeExists } from './scopes.js';
 
@@ -27,10 +27,23 @@ export function checkUserName(v: unknown): string | null {
   return null;
 }
 
-/** Failed password sign-ins per email; bounded, so a flood of made-up emails cannot grow it without end. */
+/** Failed password sign-ins per (address, email); bounded, so a flood of made-up emails cannot grow it without end. */
 const MAX_TRACKED_EMAILS = 10_000;
+/** Accounts one email is looked up in at sign-in (each costs a KDF run). */
+const MAX_ACCOUNTS_PER_EMAIL = 16;
+
+export interface SignInMeta {
+  /** The account to sign in to; without it, the account whose user the password opens. */
+  accountId?: string | undefined;
+  ip?: string | null | undefined;
+  userAgent?: string | null | undefined;
+  /** Which front door: `console` or `zenml`. */
+  client?: string | undefined;
+  requestId?: string | undefined;
+}
 
 export class UserService {
+  /** Keyed by client address and email. */
   private readonly signInFailures = new Map<string, { count: number; since: number; lockedUntil: number }>();
 
   constructor(
@@ -144,34 +157,57 @@ export class UserService {
   private async credentialsOf(userId: string): Promise<{ passwordHash: string | null }> {
     const u = await store.getUser(this.ctx.store.db, userId);
     if (!u) throw new NotFoundError(`User [${userId}] does not exist`, 'user', userId);
-    const c = await store.getUserCredentialsByEmail(this.ctx.store.db, u.email);
-    return { passwordHash: c?.passwordHash ?? null };
+    return { passwordHash: await store.getPasswordHash(this.ctx.store.db, userId) };
   }
 
   /**
-   * Email and password sign-in. Every failure is the same answer, after the same work. After
-   * `limits.signInFailures` wrong passwords in a row an email is locked for `limits.signInLockoutMs`
-   * (on this node), even for the right password, so a password cannot be guessed online; the answer
-   * while locked is the same, so the lock tells an attacker nothing.
+   * Email and password sign-in (console and ZenML). Every failure is the same answer after the same
+   * work, and is audited (never the password).
+   *
+   * Emails are unique per account, so an email may name users of several accounts. The account is
+   * the one given, else the one whose user the password opens: every candidate's hash is checked
+   * (concurrently), and exactly one must match. Two matches (the same person with the same password
+   * in two accounts) must name the account.
+   *
+   * Throttling: after `limits.signInFailures` wrong passwords in a row from one client address for
+   * one email, that address is locked out of that email for `limits.signInLockoutMs` (on this node),
+   * even with the right password. Another address, the real user's, is not affected, so an outsider
+   * cannot lock a user out; behind a proxy, set KEYWARD_TRUST_PROXY so the address is the client's.
    */
-  async authenticate(email: string, password: string): Promise<User> {
+  async authenticate(email: string, password: string, meta: SignInMeta = {}): Promise<User> {
     const key = typeof email === 'string' ? email.trim().toLowerCase() : '';
+    const pw = typeof password === 'string' ? password : '';
     const now = this.ctx.clock.now();
     const { signInFailures: maxFailures, signInLockoutMs: lockoutMs } = this.ctx.limits;
-    let record = this.signInFailures.get(key);
+    const throttleKey = `${meta.ip ?? ''}\u0000${key}`;
+    let record = this.signInFailures.get(throttleKey);
     if (record && record.lockedUntil <= now && now - record.since >= lockoutMs) {
-      this.signInFailures.delete(key);
+      this.signInFailures.delete(throttleKey);
       record = undefined;
     }
-    const creds = key !== '' ? await store.getUserCredentialsByEmail(this.ctx.store.db, key) : null;
-    const ok = await verifyPassword(typeof password === 'string' ? password : '', creds?.passwordHash ?? null);
+    const candidates = key !== '' ? await store.listUserCredentialsByEmail(this.ctx.store.db, key, { accountId: meta.accountId, limit: MAX_ACCOUNTS_PER_EMAIL }) : [];
+    // At least one KDF run, so an unknown email costs what a known one does.
+    const checks = await Promise.all((candidates.length > 0 ? candidates : [null]).map((c) => verifyPassword(pw, c?.passwordHash ?? null)));
+    const matches = candidates.filter((c, i) => checks[i] && c.user.active);
     const locked = record !== undefined && record.lockedUntil > now;
-    if (!creds || !ok || !creds.user.active || locked) {
-      if (!locked && key !== '') this.recordSignInFailure(key, now, maxFailures, lockoutMs);
-      throw new UnauthenticatedError('Invalid email or password', 'invalid_credentials');
+    if (matches.length === 1 && !locked) {
+      this.signInFailures.delete(throttleKey);
+      return matches[0]!.user;
     }
-    this.signInFailures.delete(key);
-    return creds.user;
+    const reason = locked ? 'locked' : candidates.length === 0 ? 'unknown_email' : matches.length > 1 ? 'several_accounts' : 'invalid_credentials';
+    if (!locked && key !== '') this.recordSignInFailure(throttleKey, now, maxFailures, lockoutMs);
+    const accounts = [...new Set(candidates.map((c) => c.user.accountId))];
+    await recordSignInFailure(this.ctx, {
+      accountIds: accounts,
+      actorId: key.slice(0, 254),
+      method: 'password',
+      reason,
+      ...meta,
+    });
+    if (reason === 'several_accounts') {
+      throw new UnauthenticatedError('This email and password belong to users of several accounts: give the account id', 'invalid_credentials');
+    }
+    throw new UnauthenticatedError('Invalid email or password', 'invalid_credentials');
   }
 
   private recordSignInFailure(key: string, now: number, maxFailures: number, lockoutMs: number): void {
@@ -189,5 +225,4 @@ export class UserService {
       if (oldest !== undefined) this.signInFailures.delete(oldest);
     }
   }
-
 }

@@ -6,6 +6,10 @@
  * Races: a read that started before an invalidation must not be cached after it, or a revoked
  * token could come back. Each read takes the epoch first; `set` refuses when it moved.
  *
+ * Negative answers (not found, or an answer naming no credential) live in a map of their own,
+ * bounded at a tenth of the cache and dropped at their TTL: a flood of made-up tokens can neither
+ * push real entries out nor keep its own entries past their TTL.
+ *
  * Out of step (the invalidation listener is lost): nothing is served or cached as usual, but the
  * entries are kept, still evicted by every invalidation this node makes or hears, so that while the
  * database cannot be reached they can answer, flagged stale, for at most `staleIfErrorMs` since the
@@ -32,6 +36,8 @@ export interface CacheOptions {
   maxEntries: number;
   ttlMs: number;
   negativeTtlMs: number;
+  /** How many negative answers are kept at most (default: a tenth of maxEntries, at least 1). */
+  negativeMaxEntries?: number;
   /** How long after losing step the kept entries may answer while the database cannot be reached; 0: never. */
   staleIfErrorMs: number;
 }
@@ -40,6 +46,9 @@ export const DEFAULT_CACHE_OPTIONS: CacheOptions = { maxEntries: 100_000, ttlMs:
 
 export class VerificationCache<V> {
   private readonly map = new Map<string, CacheSlot<V>>();
+  /** Negative answers, in insertion order, which is also expiry order (they share one TTL). */
+  private readonly negative = new Map<string, CacheSlot<V>>();
+  private readonly negativeMax: number;
   private readonly byToken = new Map<string, Set<string>>();
   private readonly byApiKey = new Map<string, Set<string>>();
   private readonly byPrincipal = new Map<string, Set<string>>();
@@ -55,20 +64,22 @@ export class VerificationCache<V> {
   constructor(
     readonly options: CacheOptions,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.negativeMax = options.negativeMaxEntries ?? Math.max(1, Math.floor(options.maxEntries / 10));
+  }
 
   get epoch(): number {
     return this.epochValue;
   }
 
   get size(): number {
-    return this.map.size;
+    return this.map.size + this.negative.size;
   }
 
   /** undefined: not cached; null: cached as not found; otherwise the value. */
   get(key: string): V | null | undefined {
     if (!this.enabled) return undefined;
-    const slot = this.map.get(key);
+    const slot = this.map.get(key) ?? this.negative.get(key);
     if (slot === undefined) {
       this.misses++;
       return undefined;
@@ -85,23 +96,35 @@ export class VerificationCache<V> {
   /** Caches a value read at `epoch`; a negative answer (`null`, or a value with no `meta`: no credential) for the negative TTL. */
   set(key: string, value: V | null, meta: CacheEntryMeta | null, epoch: number): void {
     if (!this.enabled || epoch !== this.epochValue) return;
-    if (this.map.has(key)) this.remove(key);
-    else if (this.map.size >= this.options.maxEntries) {
+    this.remove(key);
+    // A negative answer: null, or a value that names no credential (no invalidation meta to index).
+    if (value === null || meta === null) {
+      this.setNegative(key, value);
+      return;
+    }
+    if (this.map.size >= this.options.maxEntries) {
       const oldest = this.map.keys().next();
       if (!oldest.done) this.remove(oldest.value);
     }
-    // A negative answer: null, or a value that names no credential (no invalidation meta to index).
-    const ttl = value === null || meta === null ? this.options.negativeTtlMs : this.options.ttlMs;
-    this.map.set(key, { value, expiresAt: this.now() + ttl, meta });
-    if (meta) {
-      for (const id of meta.tokenIds) index(this.byToken, id, key);
-      for (const id of meta.apiKeyIds) index(this.byApiKey, id, key);
-      for (const id of meta.principalIds) index(this.byPrincipal, id, key);
-      index(this.byAccount, meta.accountId, key);
+    this.map.set(key, { value, expiresAt: this.now() + this.options.ttlMs, meta });
+    for (const id of meta.tokenIds) index(this.byToken, id, key);
+    for (const id of meta.apiKeyIds) index(this.byApiKey, id, key);
+    for (const id of meta.principalIds) index(this.byPrincipal, id, key);
+    index(this.byAccount, meta.accountId, key);
+  }
+
+  /** Drops the expired negative entries (the oldest first), then the oldest while full; never a positive entry. */
+  private setNegative(key: string, value: V | null): void {
+    const now = this.now();
+    for (const [k, slot] of this.negative) {
+      if (slot.expiresAt > now && this.negative.size < this.negativeMax) break;
+      this.negative.delete(k);
     }
+    this.negative.set(key, { value, expiresAt: now + this.options.negativeTtlMs, meta: null });
   }
 
   private remove(key: string): void {
+    if (this.negative.delete(key)) return;
     const slot = this.map.get(key);
     if (!slot) return;
     this.map.delete(key);
@@ -121,6 +144,7 @@ export class VerificationCache<V> {
   clear(): void {
     this.epochValue++;
     this.map.clear();
+    this.negative.clear();
     this.byToken.clear();
     this.byApiKey.clear();
     this.byPrincipal.clear();
@@ -166,7 +190,7 @@ export class VerificationCache<V> {
    */
   getStale(key: string): V | null | undefined {
     if (!this.staleUsable()) return undefined;
-    const slot = this.map.get(key);
+    const slot = this.map.get(key) ?? this.negative.get(key);
     return slot === undefined ? undefined : slot.value;
   }
 

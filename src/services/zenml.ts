@@ -19,10 +19,11 @@ import * as tokens from '../store/tokens.js';
 import { getUser } from '../store/users.js';
 import type { AccessService } from './access.js';
 import type { ApiKeyService } from './apiKeys.js';
-import { mutate } from './audit.js';
+import { mutate, recordSignInFailure } from './audit.js';
 import type { Caller, ServiceContext } from './context.js';
 import type { ServiceAccountService } from './serviceAccounts.js';
 import type { TokenService } from './tokens.js';
+import type { UserService } from './users.js';
 
 export const STR_MAX = 255;
 export const TEXT_MAX = 65535;
@@ -96,7 +97,24 @@ export class ZenmlService {
     private readonly serviceAccounts: ServiceAccountService,
     private readonly apiKeys: ApiKeyService,
     private readonly tokenService: TokenService,
+    private readonly users: UserService,
   ) {}
+
+  /**
+   * ZenML's `GET /users/{id}`: a service account of the account by its UUID, else a user. Under the
+   * native rules: a user is read through UserService.get (self, or core_user_view), a service
+   * account needs core_serviceaccount_view unless it is the caller. A caller without the permission
+   * gets the same refusal whether the id names a user, a service account or nothing.
+   */
+  async readUser(caller: Caller, accountId: string, uuid: string, userId: string): Promise<{ serviceAccount: ServiceAccount } | { user: User }> {
+    const sa = await sas.getServiceAccountById(this.ctx.store.db, uuid);
+    if (sa && sa.scope.accountId === accountId && sa.scope.orgId === null) {
+      if (caller.actor.id !== sa.id) await this.access.require(caller, P.serviceAccountView, { type: RESOURCE.serviceAccount, identifier: sa.identifier }, this.scope(accountId));
+      return { serviceAccount: sa };
+    }
+    return { user: await this.users.get(caller, accountId, userId) };
+  }
+
 
   private scope(accountId: string): Scope {
     return makeScope(accountId);
@@ -254,6 +272,7 @@ export class ZenmlService {
     ]);
     const sa = await this.getServiceAccount(caller, accountId, saId);
     return mutate(this.ctx, caller, { action: 'apikey.create', resourceType: RESOURCE.apiKey, resourceId: input.name, scope: sa.scope }, async (tx) => {
+      await this.apiKeys.authorizeOwner(tx, caller, this.owner(sa), true); // locks the service account before its names are read
       await this.assertKeyNameFree(tx, sa, input.name, null, 'register');
       const identifier = `zk_${newUuid().replace(/-/g, '')}`;
       let key: ApiKey;
@@ -278,8 +297,8 @@ export class ZenmlService {
       ['description', checkText(patch.description)],
     ]);
     const sa = await this.getServiceAccount(caller, accountId, saId);
-    await this.apiKeys.authorizeOwner(this.ctx.store.db, caller, this.owner(sa), true);
     return mutate(this.ctx, caller, { action: 'apikey.update', resourceType: RESOURCE.apiKey, resourceId: nameOrId, scope: sa.scope }, async (tx) => {
+      await this.apiKeys.authorizeOwner(tx, caller, this.owner(sa), true); // and locks the service account (see authorizeOwner)
       const key = await this.findKey(tx, sa, nameOrId);
       if (patch.name !== undefined && patch.name !== null && patch.name !== key.name) await this.assertKeyNameFree(tx, sa, patch.name, key.id, 'update');
       const next: ApiKey = {
@@ -306,8 +325,8 @@ export class ZenmlService {
   async rotateKey(caller: Caller, accountId: string, saId: string, nameOrId: string, retainMinutes: number): Promise<ZenmlKey & { secret: string }> {
     if (!Number.isSafeInteger(retainMinutes) || retainMinutes < 0) throw InvalidArgumentError.field('retain_period_minutes', 'must be a non-negative integer');
     const sa = await this.getServiceAccount(caller, accountId, saId);
-    await this.apiKeys.authorizeOwner(this.ctx.store.db, caller, this.owner(sa), true);
     return mutate(this.ctx, caller, { action: 'apikey.rotate', resourceType: RESOURCE.apiKey, resourceId: nameOrId, scope: sa.scope }, async (tx) => {
+      await this.apiKeys.authorizeOwner(tx, caller, this.owner(sa), true); // and locks the service account (see authorizeOwner)
       const key = await this.findKey(tx, sa, nameOrId);
       const now = this.ctx.clock.now();
       const all = await tokens.listTokensOfKey(tx, key.id);
@@ -332,6 +351,15 @@ export class ZenmlService {
     const sa = await this.getServiceAccount(caller, accountId, saId);
     const key = await this.findKey(this.ctx.store.db, sa, nameOrId);
     await this.apiKeys.delete(caller, this.owner(sa), key.identifier);
+  }
+
+  /**
+   * A refused API-key login, audited in the key's account (when the id names a key): the actor is
+   * the key's id from the ZENKEY value, never its secret.
+   */
+  async recordKeyLoginFailure(keyId: string | null, reason: string, meta: { ip?: string | null; userAgent?: string | null; requestId?: string }): Promise<void> {
+    const key = keyId && isUuid(keyId) ? await keys.getApiKeyById(this.ctx.store.db, keyId.toLowerCase()) : null;
+    await recordSignInFailure(this.ctx, { accountIds: key ? [key.scope.accountId] : [], actorId: keyId ?? '', method: 'api_key', reason, client: 'zenml', ...meta });
   }
 
   /** The key's last login, including logins not yet written. */
@@ -397,11 +425,4 @@ export class ZenmlService {
     return { type: 'USER', user, canManageUsers };
   }
 
-  /** A service account (by its UUID) or else a user (by its id) of the account, for /users/{id}; null when neither is. */
-  async userOrServiceAccount(accountId: string, serviceAccountId: string, userId: string): Promise<{ serviceAccount: ServiceAccount } | { user: User } | null> {
-    const sa = await sas.getServiceAccountById(this.ctx.store.db, serviceAccountId);
-    if (sa && sa.scope.accountId === accountId) return { serviceAccount: sa };
-    const user = await getUser(this.ctx.store.db, userId);
-    return user && user.accountId === accountId ? { user } : null;
-  }
 }

@@ -1,6 +1,6 @@
 /** Harness CG API keys and their user groups (migration 0005). */
 import type { CgApiKey } from '../domain/model.js';
-import type { Db } from './database.js';
+import { forUpdate, type Db } from './database.js';
 import { pagedList } from './rows.js';
 
 export interface CgApiKeyRecord extends CgApiKey {
@@ -64,8 +64,10 @@ export async function setCgApiKeyGroups(db: Db, keyId: string, groupIds: string[
 }
 
 /** A key of the account; another account's key is invisible (null), as an unknown one. */
-export async function getCgApiKey(db: Db, accountId: string, id: string): Promise<CgApiKeyRecord | null> {
-  const r = await db.selectFrom('cg_api_keys').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+/** With `lock`, inside a transaction, the row stays locked until it ends (see forUpdate). */
+export async function getCgApiKey(db: Db, accountId: string, id: string, opts: { lock?: boolean } = {}): Promise<CgApiKeyRecord | null> {
+  const q = db.selectFrom('cg_api_keys').selectAll().where('id', '=', id).where('account_id', '=', accountId);
+  const r = await (opts.lock ? forUpdate(db, q) : q).executeTakeFirst();
   if (!r) return null;
   return toRecord(r, (await groupsOf(db, [r.id])).get(r.id) ?? []);
 }

@@ -2,11 +2,11 @@
  * Opens the database: embedded SQLite (WAL) by default, PostgreSQL when a URL is given. Both sit
  * behind one Kysely schema type; the few dialect differences are handled here and nowhere else.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type DatabaseIntrospector, type TableMetadata, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type DatabaseIntrospector, type TableMetadata, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations.js';
 import { DependencyHealth, TranslatingDriver } from './availability.js';
@@ -75,8 +75,30 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
   return openSqlite(file);
 }
 
+/**
+ * The database holds digests, sealed values and the audit log: readable by its owner only. The folder
+ * is created 0700 and the file 0600 before SQLite opens it (SQLite gives the -wal and -shm files the
+ * database file's mode); files an older Keyward left readable to others are narrowed to 0600.
+ */
+export function prepareSqliteFiles(file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      if ((statSync(f).mode & 0o077) !== 0) chmodSync(f, 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+}
+
 function openSqlite(file: string): Store {
-  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (file !== ':memory:') prepareSqliteFiles(file);
   const raw = new BetterSqlite3(file);
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = NORMAL');
@@ -219,8 +241,27 @@ function makeStore(
   };
 }
 
-/** True when the error is a unique-constraint violation, on either database. */
+/** True when the error is a unique-constraint violation (or was caused by one: see mutate), on either database. */
 export function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string; cause?: unknown } | null;
+  if (err?.code === '23505' || err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return true;
+  return err?.cause !== undefined && err.cause !== e && isUniqueViolation(err.cause);
+}
+
+/** True when the error is a foreign-key violation (a row it names was deleted meanwhile), on either database. */
+export function isForeignKeyViolation(e: unknown): boolean {
   const err = e as { code?: string } | null;
-  return err?.code === '23505' || err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  return err?.code === '23503' || err?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}
+
+/**
+ * `SELECT ... FOR UPDATE` on PostgreSQL: the row stays locked until the transaction ends, so two
+ * transactions that lock the same row run one after the other, and the second reads what the first
+ * committed (nothing, if the first deleted it). SQLite needs no lock: Keyward's SQLite connection
+ * runs one transaction at a time (Kysely's SQLite driver holds its one connection for the whole
+ * transaction), and SQLite has no FOR UPDATE. Outside a transaction a lock would end at once, so
+ * none is taken.
+ */
+export function forUpdate<QB extends { forUpdate(): QB }>(db: Db, qb: QB): QB {
+  return db.isTransaction && db.getExecutor().adapter instanceof PostgresAdapter ? qb.forUpdate() : qb;
 }

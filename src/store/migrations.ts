@@ -346,11 +346,60 @@ const m0007apiKeyParents: Migration = {
 };
 
 /**
+ * Emails are unique per account, not across accounts: a global unique index let one tenant's admin
+ * learn whether an address exists in another tenant (a 409 on create). Sign-in by email resolves
+ * the account from the password (services/users.ts, docs/security.md). PostgreSQL drops the
+ * column's unique constraint; SQLite cannot drop a column constraint, so the table is rebuilt
+ * (foreign keys off for the swap, as SQLite's ALTER TABLE procedure prescribes; rows and ids kept).
+ */
+const m0008emailPerAccount: Migration = {
+  async up(db: Kysely<any>) {
+    const sqlite = !db.getExecutor().adapter.supportsTransactionalDdl;
+    if (!sqlite) {
+      await sql`alter table users drop constraint if exists users_email_lower_key`.execute(db);
+    } else {
+      await sql`pragma foreign_keys = off`.execute(db);
+      try {
+        await sql`begin immediate`.execute(db);
+        try {
+          await sql`create table users_0008 (
+            id text primary key,
+            account_id text not null references accounts(id) on delete cascade,
+            email text not null,
+            email_lower text not null,
+            name text not null,
+            password_hash text,
+            active integer not null default 1,
+            is_operator integer not null default 0,
+            created_at bigint not null,
+            updated_at bigint not null)`.execute(db);
+          await sql`insert into users_0008 (id, account_id, email, email_lower, name, password_hash, active, is_operator, created_at, updated_at)
+            select id, account_id, email, email_lower, name, password_hash, active, is_operator, created_at, updated_at from users`.execute(db);
+          await sql`drop table users`.execute(db);
+          await sql`alter table users_0008 rename to users`.execute(db);
+          await sql`create index users_account on users (account_id, created_at)`.execute(db);
+          const broken = await sql`pragma foreign_key_check`.execute(db);
+          if (broken.rows.length > 0) throw new Error(`migration 0008: ${broken.rows.length} foreign keys broken by the users table rebuild`);
+          await sql`commit`.execute(db);
+        } catch (e) {
+          await sql`rollback`.execute(db);
+          throw e;
+        }
+      } finally {
+        await sql`pragma foreign_keys = on`.execute(db);
+      }
+    }
+    await db.schema.createIndex('users_account_email').unique().on('users').columns(['account_id', 'email_lower']).execute();
+    await db.schema.createIndex('users_email').on('users').column('email_lower').execute();
+  },
+};
+
+/**
  * Verifications per token, hour and outcome (src/services/usage.ts counts them in memory and adds
  * them here with the batched last-used data). No foreign key: a batch may name a token deleted
  * since, and must not fail for it; rows older than the longest view (30 days) are pruned.
  */
-const m0010tokenUsageHourly: Migration = {
+const m0009tokenUsageHourly: Migration = {
   async up(db: Kysely<any>) {
     await db.schema
       .createTable('token_usage_hourly')
@@ -368,7 +417,7 @@ const m0010tokenUsageHourly: Migration = {
  * Harness CG user groups carry notification settings, an SSO link and CG permissions
  * (harness-core userGroup.graphql, permissions.graphql); stored as JSON so that they read back.
  */
-const m0013cgUserGroups: Migration = {
+const m0010cgUserGroups: Migration = {
   async up(db: Kysely<any>) {
     for (const column of ['cg_notification_settings', 'cg_sso_setting', 'cg_permissions']) {
       await db.schema.alterTable('user_groups').addColumn(column, text).execute();
@@ -384,8 +433,9 @@ export const migrations: Record<string, Migration> = {
   '0005_harness_cg': m0005harnessCg,
   '0006_console': m0006console,
   '0007_api_key_parents': m0007apiKeyParents,
-  '0010_token_usage_hourly': m0010tokenUsageHourly,
-  '0013_cg_user_groups': m0013cgUserGroups,
+  '0008_email_per_account': m0008emailPerAccount,
+  '0009_token_usage_hourly': m0009tokenUsageHourly,
+  '0010_cg_user_groups': m0010cgUserGroups,
 };
 
 export const migrationProvider: MigrationProvider = {

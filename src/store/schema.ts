@@ -115,7 +115,7 @@ export interface UserGroupTable {
   name: string;
   description: string;
   tags: string;
-  /** JSON of CgNotificationSettings, CgSsoSetting, CgPermissions (migration 0013); null when never set. */
+  /** JSON of CgNotificationSettings, CgSsoSetting, CgPermissions (migration 0010); null when never set. */
   cg_notification_settings: string | null;
   cg_sso_setting: string | null;
   cg_permissions: string | null;

@@ -1,4 +1,4 @@
-import type { Db } from './database.js';
+import { forUpdate, type Db } from './database.js';
 import type { ServiceAccount } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
 import type { ServiceAccountRow } from './schema.js';
@@ -37,16 +37,17 @@ export async function insertServiceAccount(db: Db, sa: ServiceAccount): Promise<
     .execute();
 }
 
-export async function getServiceAccount(db: Db, scope: Scope, identifier: string): Promise<ServiceAccount | null> {
+/** With `lock`, inside a transaction, the row stays locked until it ends (see forUpdate). */
+export async function getServiceAccount(db: Db, scope: Scope, identifier: string, opts: { lock?: boolean } = {}): Promise<ServiceAccount | null> {
   const c = scopeColumns(scope);
-  const r = await db
+  const q = db
     .selectFrom('service_accounts')
     .selectAll()
     .where('account_id', '=', c.account_id)
     .where('org_id', '=', c.org_id)
     .where('project_id', '=', c.project_id)
-    .where('identifier', '=', identifier)
-    .executeTakeFirst();
+    .where('identifier', '=', identifier);
+  const r = await (opts.lock ? forUpdate(db, q) : q).executeTakeFirst();
   return r ? toServiceAccount(r) : null;
 }
 

@@ -1,4 +1,4 @@
-/** Verifications per token, hour and outcome (table token_usage_hourly, migration 0010). */
+/** Verifications per token, hour and outcome (table token_usage_hourly, migration 0009). */
 import type { Db } from './database.js';
 
 export interface HourlyCount {

@@ -1,4 +1,4 @@
-import type { Db } from './database.js';
+import { forUpdate, type Db } from './database.js';
 import type { User } from '../domain/model.js';
 import type { UserRow } from './schema.js';
 import { bool, int, pagedList } from './rows.js';
@@ -33,19 +33,43 @@ export async function insertUser(db: Db, u: User, passwordHash: string | null): 
     .execute();
 }
 
-export async function getUser(db: Db, id: string): Promise<User | null> {
-  const r = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+/** With `lock`, inside a transaction, the row stays locked until it ends (see forUpdate). */
+export async function getUser(db: Db, id: string, opts: { lock?: boolean } = {}): Promise<User | null> {
+  const q = db.selectFrom('users').selectAll().where('id', '=', id);
+  const r = await (opts.lock ? forUpdate(db, q) : q).executeTakeFirst();
   return r ? toUser(r) : null;
 }
 
-/** The user and their password hash, by email (case-insensitive). For sign-in only. */
-export async function getUserCredentialsByEmail(db: Db, email: string): Promise<{ user: User; passwordHash: string | null } | null> {
-  const r = await db.selectFrom('users').selectAll().where('email_lower', '=', email.toLowerCase()).executeTakeFirst();
-  return r ? { user: toUser(r), passwordHash: r.password_hash } : null;
+/**
+ * The users with this email (case-insensitive) and their password hashes, at most `limit`, in one
+ * account when `accountId` is given. Emails are unique per account, so one person may be a user of
+ * several accounts. For sign-in only.
+ */
+export async function listUserCredentialsByEmail(
+  db: Db,
+  email: string,
+  opts: { accountId?: string | undefined; limit: number },
+): Promise<Array<{ user: User; passwordHash: string | null }>> {
+  let q = db.selectFrom('users').selectAll().where('email_lower', '=', email.toLowerCase());
+  if (opts.accountId !== undefined) q = q.where('account_id', '=', opts.accountId);
+  const rows = await q.orderBy('created_at').orderBy('id').limit(opts.limit).execute();
+  return rows.map((r) => ({ user: toUser(r), passwordHash: r.password_hash }));
 }
 
-export async function emailTaken(db: Db, email: string): Promise<boolean> {
-  const r = await db.selectFrom('users').select('id').where('email_lower', '=', email.toLowerCase()).executeTakeFirst();
+/** The account's user with this email (case-insensitive; emails are unique per account), or null. */
+export async function getUserByEmail(db: Db, accountId: string, email: string): Promise<User | null> {
+  const r = await db.selectFrom('users').selectAll().where('account_id', '=', accountId).where('email_lower', '=', email.toLowerCase()).executeTakeFirst();
+  return r ? toUser(r) : null;
+}
+
+export async function getPasswordHash(db: Db, userId: string): Promise<string | null> {
+  const r = await db.selectFrom('users').select('password_hash').where('id', '=', userId).executeTakeFirst();
+  return r?.password_hash ?? null;
+}
+
+/** Whether the account already has a user with this email (emails are unique per account). */
+export async function emailTaken(db: Db, accountId: string, email: string): Promise<boolean> {
+  const r = await db.selectFrom('users').select('id').where('account_id', '=', accountId).where('email_lower', '=', email.toLowerCase()).executeTakeFirst();
   return r !== undefined;
 }
 

@@ -191,6 +191,17 @@ d('a PostgreSQL outage under load, two nodes', () => {
       expect(r.body).toEqual({ valid: false, reason: 'deleted', stale: true });
       // Never cached: no answer to give.
       await expect503(await verify(n, unknownToken(acc)), (body) => expect(body.error.code).toBe('UNAVAILABLE'));
+      // The forward-auth GET /v1/verify says the same, in its own shape.
+      const g = await n.http.get('/v1/verify', { token: kept });
+      expect(g.status).toBe(200);
+      expect(g.body).toMatchObject({ valid: true, stale: true });
+      expect(g.headers.get('keyward-stale')).toBe('true');
+      expect(g.headers.get('x-keyward-principal-id')).toBe(userId);
+      const gr = await n.http.get('/v1/verify', { token: revoked });
+      expect(gr.status).toBe(401);
+      expect(gr.body).toEqual({ valid: false, reason: 'deleted', stale: true });
+      expect(gr.headers.get('keyward-stale')).toBe('true');
+      await expect503(await n.http.get('/v1/verify', { token: unknownToken(acc) }), (body) => expect(body.error.code).toBe('UNAVAILABLE'));
     }
     // `quiet` is used only now, answered stale; its last use is buffered, a flush fails and keeps it.
     expect((await verify(a, quiet)).body).toMatchObject({ valid: true, stale: true });

@@ -35,6 +35,12 @@ export function gqlRequestError(status: number, message: string, classification:
   return new CgGraphQLHttpError(status, { errors: [{ message, extensions: { classification } }] });
 }
 
+/** A domain error raised before a GraphQL request is executed (the app-wide NUL rule): refused over HTTP, never a 500. */
+export function gqlRefusal(e: KeywardError): CgGraphQLHttpError {
+  if (e.kind === 'unauthenticated') return invalidApiKey();
+  return gqlRequestError(e.kind === 'invalid_argument' ? 400 : 403, e.message);
+}
+
 /** A domain error's code in Harness's ErrorCode vocabulary. */
 function harnessCode(e: KeywardError): string {
   switch (e.kind) {

@@ -23,8 +23,8 @@ import {
 import type { Services } from '../../services/index.js';
 import { apiKeyResolvers, apiKeySchema } from './apiKey.js';
 import { cgAuth, type GqlContext } from './context.js';
-import { CgGraphQLHttpError, formatGqlError, gqlRequestError, gqlUnavailable, invalidApiKey, sendGqlUnavailable, type Classification } from './errors.js';
-import { UnavailableError } from '../../domain/errors.js';
+import { isKeywardError, UnavailableError } from '../../domain/errors.js';
+import { CgGraphQLHttpError, formatGqlError, gqlRefusal, gqlRequestError, gqlUnavailable, invalidApiKey, sendGqlUnavailable, type Classification } from './errors.js';
 import { MAX_PAGE } from './render.js';
 import { userGroupResolvers, userGroupSchema } from './userGroups.js';
 import { userResolvers, userSchema } from './users.js';
@@ -232,6 +232,12 @@ export async function graphqlRoutes(app: FastifyInstance, opts: { services: Serv
   };
 
   app.setErrorHandler((err: { code?: string; statusCode?: number }, req, reply) => {
+    if (err instanceof UnavailableError) return sendGqlUnavailable(reply, err);
+    // A domain refusal before the handler runs (the app-wide NUL rule): a request error, never a 500.
+    if (isKeywardError(err)) {
+      const refusal = gqlRefusal(err);
+      return reply.status(refusal.httpStatus).send(refusal.body);
+    }
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.status(413).send({ errors: [{ message: `Request body is larger than ${GRAPHQL_LIMITS.bodyBytes} bytes`, extensions: { classification: 'ValidationError' } }] });
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.status(415).send({ errors: [{ message: 'Send the request as application/json, application/graphql or text/plain', extensions: { classification: 'ValidationError' } }] });
     if (typeof err.statusCode === 'number' && err.statusCode < 500) {

@@ -51,14 +51,7 @@ export async function ngAuth(services: Services, req: FastifyRequest): Promise<N
   // A token only ever acts in its own account; naming another one anywhere is "Invalid account token access"
   // (Harness validates the first and operates on accountIdentifier, so every mention must agree).
   if (named.some((a) => a !== undefined && a !== v.accountId)) throw ngInvalidToken(req);
-  rejectNul(req);
   return { caller: callerOf(v, req), verified: v, accountId: v.accountId };
-}
-
-/** Rejects a NUL character anywhere in the path, query or body with a FAILURE naming the field. */
-function rejectNul(req: FastifyRequest): void {
-  const field = findNul(req.params) ?? findNul(req.query) ?? (typeof req.body === 'object' ? findNul(req.body) : null);
-  if (field !== null) throw ngFailure(req, [{ field, message: NUL_RULE }]);
 }
 
 /** @NotNull query parameters: a FAILURE naming every missing one. */

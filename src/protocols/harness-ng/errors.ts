@@ -6,6 +6,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isKeywardError, UnavailableError, type FailedPermissionCheck, type FieldViolation } from '../../domain/errors.js';
 import { presentedToken } from '../auth/index.js';
+import { NUL_RULE } from '../../domain/validation.js';
 
 /** Harness's CorrelationFilter takes `X-requestId` (not `X-Request-Id`, which becomes req.id); else the request id. */
 export function correlationId(req: FastifyRequest): string {
@@ -79,6 +80,9 @@ export function toNg(err: unknown, req: FastifyRequest): [number, unknown] {
     switch (err.kind) {
       case 'invalid_argument': {
         const e = err as import('../../domain/errors.js').InvalidArgumentError;
+        // The app-wide NUL rule (src/server/nul.ts) runs before the handler authenticates; Harness's
+        // auth filter runs before anything reads the request, so with no credential it is still a 401.
+        if (e.violations.some((v) => v.message === NUL_RULE) && presentedToken(req) === null) return [401, errorBody(req, 'INVALID_TOKEN', 'Token is not valid.')];
         if (e.reason === 'field' && e.violations.length > 0) return [400, ngFailure(req, e.violations).body];
         if (e.reason === 'scope_missing') return [400, errorBody(req, 'INVALID_ARGUMENT', `Invalid argument(s): ${e.message}`)];
         return [400, errorBody(req, 'INVALID_REQUEST', `Invalid request: ${e.message}`)];

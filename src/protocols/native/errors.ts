@@ -4,7 +4,6 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isKeywardError, UnavailableError, type KeywardError } from '../../domain/errors.js';
-import { rejectNul } from '../../domain/validation.js';
 
 const STATUS: Record<KeywardError['kind'], [number, string]> = {
   not_found: [404, 'NOT_FOUND'],
@@ -68,8 +67,4 @@ export function sendNativeError(err: unknown, req: FastifyRequest, reply: Fastif
 
 export function installNativeErrors(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => sendNativeError(err, req, reply));
-  // A NUL character is no valid value anywhere (and PostgreSQL cannot hold one): 400 naming the field.
-  app.addHook('preValidation', async (req) => {
-    if ((req.routeOptions.config as { nulAllowed?: boolean } | undefined)?.nulAllowed !== true) rejectNul(req);
-  });
 }

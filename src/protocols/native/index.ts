@@ -8,10 +8,12 @@ import { sessionRoutes, type ConsoleSessionOptions } from './sessions.js';
 import { installNativeErrors } from './errors.js';
 import { usageRoutes } from './usage.js';
 import { verifyRoutes } from './verify.js';
+import { forwardAuthRoutes } from './forwardAuth.js';
 
 export async function nativeProtocol(app: FastifyInstance, opts: { services: Services; console?: ConsoleSessionOptions }): Promise<void> {
   installNativeErrors(app);
   verifyRoutes(app, opts.services);
+  forwardAuthRoutes(app, opts.services);
   accountRoutes(app, opts.services);
   auditRoutes(app, opts.services);
   credentialRoutes(app, opts.services);

@@ -64,19 +64,24 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Co
         body: {
           type: 'object',
           additionalProperties: false,
-          properties: { email: { type: 'string', maxLength: 254 }, password: { type: 'string', maxLength: 256 }, token: { type: 'string', maxLength: 4096 } },
+          properties: {
+            email: { type: 'string', maxLength: 254 },
+            password: { type: 'string', maxLength: 256 },
+            accountId: { type: 'string', maxLength: 64, description: 'Only when the email and password belong to users of several accounts' },
+            token: { type: 'string', maxLength: 4096 },
+          },
         },
         response: { 201: sessionSchema, 400: errorResponse, 401: errorResponse },
       },
     },
     async (req, reply) => {
       requireConsoleHeader(req);
-      const b = req.body as { email?: string; password?: string; token?: string };
+      const b = req.body as { email?: string; password?: string; accountId?: string; token?: string };
       let input: ConsoleSignIn;
       if (b.token !== undefined && b.token.trim() !== '') input = { token: b.token.trim() };
       else if (b.email !== undefined && b.email.trim() !== '') {
         if (!b.password) throw InvalidArgumentError.field('password', 'is required');
-        input = { email: b.email, password: b.password };
+        input = { email: b.email, password: b.password, ...(b.accountId ? { accountId: b.accountId } : {}) };
       } else throw new InvalidArgumentError('Give an email and password, or a token', [{ field: 'email', message: 'is required (or sign in with a token)' }], 'field');
       const s = await services.consoleSessions.start(input, opts.sessionTtlMs, { ...clientOf(req), requestId: String(req.id) });
       const now = services.ctx.clock.now();

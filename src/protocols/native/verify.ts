@@ -1,4 +1,4 @@
-/** POST /v1/verify and GET /v1/whoami. */
+/** POST /v1/verify and GET /v1/whoami (GET /v1/verify, the forward-auth shape, is in forwardAuth.ts). */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/index.js';
 import { VERIFY_REASONS, type VerifyResult } from '../../services/verification.js';

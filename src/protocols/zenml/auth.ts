@@ -54,7 +54,7 @@ export function keyFailure(reason: VerifyFailureReason, keyId: string, saId: str
 }
 
 export async function zenmlCaller(services: Services, req: FastifyRequest): Promise<ZenmlCaller> {
-  const { serverId } = await services.sessions.serverIdentity();
+  const serverId = await services.sessions.serverId();
   const token = sessionCookie(req, serverId) ?? bearerToken(req) ?? presentedToken(req);
   if (!token) throw plain(401, 'Not authenticated');
 

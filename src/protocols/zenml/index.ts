@@ -4,7 +4,6 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/index.js';
-import { rejectNul } from '../../domain/validation.js';
 import { plain, requestInvalid, sendZenml } from './errors.js';
 import { resourceRoutes } from './resources.js';
 import { sessionRoutes, type ZenmlOptions } from './session.js';
@@ -36,8 +35,6 @@ async function zenmlApi(app: FastifyInstance, opts: { services: Services; zenml:
     done(null, Object.fromEntries(new URLSearchParams(text)));
   });
   app.setErrorHandler((err, req, reply) => sendZenml(err, req, reply));
-  // A NUL character is no valid value anywhere (and PostgreSQL cannot hold one): 422 naming the field.
-  app.addHook('preValidation', async (req) => rejectNul(req));
   app.setNotFoundHandler((req, reply) => sendZenml(plain(404, 'Not Found'), req, reply));
   sessionRoutes(app, opts.services, opts.zenml);
   resourceRoutes(app, opts.services);

@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isKeywardError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
+import { P } from '../../domain/permissions.js';
 import { parseToken } from '../../domain/tokens.js';
 import type { Services } from '../../services/index.js';
 import { clientOf } from '../auth/index.js';
@@ -26,7 +27,7 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
   async function respond(reply: FastifyReply, sub: string, extra: Record<string, unknown>) {
     const ttl = opts.jwtExpireMinutes === null ? null : opts.jwtExpireMinutes * 60_000;
     const jwt = await services.sessions.issue(sub, extra, ttl);
-    const { serverId } = await services.sessions.serverIdentity();
+    const serverId = await services.sessions.serverId();
     reply.header('set-cookie', `${cookieName(serverId)}=${jwt}; Path=/; HttpOnly; SameSite=Lax${ttl === null ? '' : `; Max-Age=${Math.floor(ttl / 1000)}`}`);
     reply.header('cache-control', 'no-store');
     return {
@@ -49,10 +50,16 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
       const key = form.password;
       if (!key) throw plain(400, 'API key is required.');
       const parsed = parseToken(key);
-      const v = await services.verification.verify(key, clientOf(req));
+      const client = clientOf(req);
+      const v = await services.verification.verify(key, client);
       const keyId = parsed.format === 'zenml' ? parsed.keyId : '';
-      if (parsed.format !== 'zenml') throw credentialsNotValid('error decoding API key');
+      const meta = { ...client, requestId: String(req.id) };
+      if (parsed.format !== 'zenml') {
+        await services.zenml.recordKeyLoginFailure(null, 'malformed', meta);
+        throw credentialsNotValid('error decoding API key');
+      }
       if (!v.valid) {
+        await services.zenml.recordKeyLoginFailure(keyId, v.reason, meta);
         // ZenML names the key's service account when the key or the account is inactive.
         const inactive = v.reason === 'key_inactive' || v.reason === 'principal_inactive';
         const saId = inactive ? await services.zenml.keyOwner(keyId) : null;
@@ -64,7 +71,7 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
 
     // Password grant: Keyward users (service accounts have no password and never log in this way).
     try {
-      const user = await services.users.authenticate(form.username ?? '', form.password ?? '');
+      const user = await services.users.authenticate(form.username ?? '', form.password ?? '', { ...clientOf(req), client: 'zenml', requestId: String(req.id) });
       return respond(reply, userIdToUuid(user.id), {});
     } catch (e) {
       if (isKeywardError(e) && e.kind === 'unauthenticated') throw credentialsNotValid('invalid username or password');
@@ -73,7 +80,7 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
   });
 
   app.post('/logout', { schema: { tags: t, summary: 'Log out: clears the session cookie' } }, async (_req, reply) => {
-    const { serverId } = await services.sessions.serverIdentity();
+    const serverId = await services.sessions.serverId();
     reply.header('set-cookie', `${cookieName(serverId)}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`);
     return null;
   });
@@ -93,17 +100,23 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
   });
 
   app.get('/users/:id', { schema: { tags: t, summary: 'A user or service account by id (service accounts by UUID only)' } }, async (req) => {
-    const { accountId } = await zenmlCaller(services, req);
+    const { caller, accountId } = await zenmlCaller(services, req);
     const id = (req.params as { id: string }).id;
     const notFound = () => detail(404, 'KeyError', pyRepr(`No user with the '${id}' name or ID was found`));
     if (!isUuid(id)) throw notFound();
-    const found = await services.zenml.userOrServiceAccount(accountId, id.toLowerCase(), uuidToUserId(id));
-    if (!found) throw notFound();
-    return 'serviceAccount' in found ? serviceAccountAsUser(found.serviceAccount) : userModel(found.user, false);
+    try {
+      const found = await services.zenml.readUser(caller, accountId, id.toLowerCase(), uuidToUserId(id.toLowerCase()));
+      if ('serviceAccount' in found) return serviceAccountAsUser(found.serviceAccount);
+      const u = found.user;
+      return userModel(u, await services.access.can({ type: 'USER', id: u.id, accountId: u.accountId }, P.userManage, { accountId: u.accountId, orgId: null, projectId: null }));
+    } catch (e) {
+      if (isKeywardError(e) && e.kind === 'not_found') throw notFound();
+      throw e;
+    }
   });
 
   app.get('/info', { schema: { tags: t, summary: 'Server information (ZenML ServerModel)' } }, async () => {
-    const { serverId } = await services.sessions.serverIdentity();
+    const serverId = await services.sessions.serverId();
     return {
       id: serverId,
       version: opts.serverVersion,
