@@ -106,15 +106,20 @@ export class ZenmlService {
    * account needs core_serviceaccount_view unless it is the caller. A caller without the permission
    * gets the same refusal whether the id names a user, a service account or nothing.
    */
-  async readUser(caller: Caller, accountId: string, uuid: string, userId: string): Promise<{ serviceAccount: ServiceAccount } | { user: User }> {
+  async readUser(caller: Caller, accountId: string, uuid: string, userId: string): Promise<{ serviceAccount: ServiceAccount } | { user: User; canManageUsers: boolean }> {
     const sa = await sas.getServiceAccountById(this.ctx.store.db, uuid);
     if (sa && sa.scope.accountId === accountId && sa.scope.orgId === null) {
       if (caller.actor.id !== sa.id) await this.access.require(caller, P.serviceAccountView, { type: RESOURCE.serviceAccount, identifier: sa.identifier }, this.scope(accountId));
       return { serviceAccount: sa };
     }
-    return { user: await this.users.get(caller, accountId, userId) };
+    const user = await this.users.get(caller, accountId, userId);
+    return { user, canManageUsers: await this.canManageUsers(user) };
   }
 
+  /** ZenML's `is_admin` of a user: whether it may manage the account's users. */
+  private canManageUsers(user: User): Promise<boolean> {
+    return this.access.can({ type: 'USER', id: user.id, accountId: user.accountId }, P.userManage, makeScope(user.accountId));
+  }
 
   private scope(accountId: string): Scope {
     return makeScope(accountId);
@@ -421,7 +426,7 @@ export class ZenmlService {
     if (actor.type === 'SERVICE_ACCOUNT') return { type: 'SERVICE_ACCOUNT', serviceAccount: await sas.getServiceAccountById(this.ctx.store.db, actor.id) };
     if (actor.type !== 'USER') return null;
     const user = await getUser(this.ctx.store.db, actor.id);
-    const canManageUsers = user ? await this.access.can({ type: 'USER', id: user.id, accountId: user.accountId }, P.userManage, makeScope(user.accountId)) : false;
+    const canManageUsers = user ? await this.canManageUsers(user) : false;
     return { type: 'USER', user, canManageUsers };
   }
 

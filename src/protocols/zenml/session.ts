@@ -2,7 +2,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isKeywardError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
-import { P } from '../../domain/permissions.js';
 import { parseToken } from '../../domain/tokens.js';
 import type { Services } from '../../services/index.js';
 import { clientOf } from '../auth/index.js';
@@ -107,8 +106,7 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
     try {
       const found = await services.zenml.readUser(caller, accountId, id.toLowerCase(), uuidToUserId(id.toLowerCase()));
       if ('serviceAccount' in found) return serviceAccountAsUser(found.serviceAccount);
-      const u = found.user;
-      return userModel(u, await services.access.can({ type: 'USER', id: u.id, accountId: u.accountId }, P.userManage, { accountId: u.accountId, orgId: null, projectId: null }));
+      return userModel(found.user, found.canManageUsers);
     } catch (e) {
       if (isKeywardError(e) && e.kind === 'not_found') throw notFound();
       throw e;
