@@ -10,7 +10,7 @@ export default defineConfig({
   ...base,
   test: {
     ...base.test,
-    include: ['test/{domain,services,store,protocols,conformance,server}/**/*.test.ts'],
+    include: ['test/architecture.test.ts', 'test/{domain,services,store,protocols,conformance,server}/**/*.test.ts'],
     exclude: ['test/server/process.test.ts', 'node_modules/**'],
   },
 });

@@ -14,9 +14,8 @@ import { systemClock } from '../src/domain/clock.js';
 import { createServices } from '../src/services/index.js';
 import { SYSTEM_CALLER } from '../src/services/context.js';
 import { provisionAccount } from '../src/services/provisioning.js';
-import type { CacheEntryMeta, VerificationCache } from '../src/services/verificationCache.js';
-import type { Verified } from '../src/services/verification.js';
-import type { CredentialRecord } from '../src/store/credentials.js';
+import type { CacheSlot, VerificationCache } from '../src/services/verificationCache.js';
+import { entryMeta, principalOfRecord, verifiedOf, type Credential, type Lookup } from '../src/services/verification.js';
 import { benchStore, fmt, machine, table } from './lib.js';
 
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
@@ -25,20 +24,8 @@ const TOKENS_PER_KEY = 4;
 const TOKENS_PER_PRINCIPAL = 10;
 const TOKENS_PER_ACCOUNT = 1000;
 
-/** The shapes VerificationService caches (module-private there; mirrored here). */
-interface Credential {
-  record: CredentialRecord;
-  digest: Buffer;
-  verified: Verified;
-}
-interface Lookup {
-  credentials: Credential[];
-  missReason: 'unknown' | 'deleted';
-}
-interface Slot {
-  value: Lookup | null;
-  meta: CacheEntryMeta | null;
-}
+/** A cache slot as VerificationCache holds it (its map is private; the bench reads one sample). */
+type Slot = CacheSlot<Lookup>;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -55,41 +42,6 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const fresh = (s: string): string => decoder.decode(encoder.encode(s));
 const hex = (n: number, width: number): string => fresh(n.toString(16).padStart(width, '0'));
-
-/**
- * The Verified answer as VerificationService.build() makes it from a record (same fields, same
- * order, same sharing of strings). `permissions` is the principal's frozen array, shared by all its
- * tokens as the permission cache shares it on the real path (its strings are the built-in roles'
- * own constants).
- */
-function buildLike(rec: CredentialRecord, permissions: readonly string[]): Verified {
-  const scopeOf = (accountId: string, org: string, project: string) => ({ accountId, orgId: org === '' ? null : org, projectId: project === '' ? null : project });
-  const scope = scopeOf(rec.accountId, rec.orgId, rec.projectId);
-  const isUser = rec.userId !== null;
-  const principal = {
-    type: isUser ? ('USER' as const) : ('SERVICE_ACCOUNT' as const),
-    id: (isUser ? rec.userId : rec.serviceAccountId)!,
-    identifier: rec.principalIdentifier,
-    name: rec.principalName,
-    email: rec.principalEmail,
-    scope: isUser ? scopeOf(rec.accountId, '', '') : scopeOf(rec.accountId, rec.principalOrgId, rec.principalProjectId),
-    isOperator: rec.principalIsOperator,
-  };
-  return Object.freeze({
-    valid: true as const,
-    tokenId: rec.tokenId,
-    apiKeyId: rec.apiKeyId,
-    apiKeyIdentifier: rec.apiKeyIdentifier,
-    apiKeyType: rec.apiKeyType as 'USER' | 'SERVICE_ACCOUNT',
-    format: rec.format,
-    accountId: rec.accountId,
-    scope,
-    principal,
-    permissions,
-    validFrom: rec.validFrom,
-    expiresAt: rec.scheduledExpireAt ?? rec.validTo,
-  });
-}
 
 function freshStrings<T extends object>(o: T): T {
   const r = o as Record<string, unknown>;
@@ -174,19 +126,12 @@ async function main() {
       record.accountId = fresh(accountId);
       record.userId = fresh(principalId);
       record.principalIdentifier = record.userId; // one column read twice, as toRecord does for a user
-      const verified = buildLike(record, principalPerms);
+      const { scope, principal } = principalOfRecord(record);
+      const verified = verifiedOf(record, scope, principal, principalPerms);
       const credentials: Credential[] = []; // grown by push, as VerificationService.load grows it
       credentials.push({ record, digest: Buffer.from(digestHex, 'hex'), verified });
       const lookup: Lookup = { credentials, missReason: 'unknown' };
-      // The meta arrays made as VerificationService makes them (a spread Set keeps its spare capacity).
-      const recs = [record];
-      const meta = {
-        tokenIds: recs.map((r) => r.tokenId),
-        apiKeyIds: [...new Set(recs.map((r) => r.apiKeyId))],
-        principalIds: [...new Set(recs.map((r) => (r.userId ?? r.serviceAccountId)!))],
-        accountId: recs[0]!.accountId,
-      };
-      cache.set(`t:${tokenId}`, lookup, meta, cache.epoch);
+      cache.set(`t:${tokenId}`, lookup, entryMeta([record]), cache.epoch);
     }
   };
 

@@ -1,6 +1,6 @@
 /**
  * Sealing a value that must be readable again: AES-256-GCM under a master key. Only Harness CG keys
- * need this (an admin may read a CG key back, spec harness-ng.md section 4); every other secret is
+ * need this (an admin may read a CG key back, docs/compat/harness-cg.md); every other secret is
  * stored as a digest only. See docs/compat/harness-cg.md for the choice and for rotation.
  *
  * Sealed form: `v1.<key id>.<iv>.<ciphertext>.<tag>` (base64url parts). The key id is the first 8

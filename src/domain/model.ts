@@ -1,4 +1,4 @@
-/** The entities of the core model (DESIGN.md section 1), as services and protocols see them. */
+/** The entities of the core model (docs/architecture.md), as services and protocols see them. */
 import type { Scope, ScopeLevel } from './scope.js';
 import type { ApiKeyType, TokenFormat } from './tokens.js';
 import type { PrincipalType } from './permissions.js';
@@ -114,15 +114,46 @@ export interface Token {
   updatedAt: number;
 }
 
+/** What every new token starts with: never rotated, never used. */
+export const UNUSED_TOKEN = Object.freeze({ scheduledExpireTime: null, rotatedAt: null, lastUsedAt: null, lastUsedIp: null, lastUsedUserAgent: null });
+
 /** When the token stops working: its scheduled expiry once rotated, else its validTo. */
 export function tokenExpiry(t: Pick<Token, 'scheduledExpireTime' | 'validTo'>): number | null {
   return t.scheduledExpireTime ?? t.validTo;
 }
 
+/** A token's validity window: from validFrom (inclusive) until validTo and, once rotated, its scheduled expiry (both exclusive). */
+export type TokenWindow = Pick<Token, 'validFrom' | 'validTo' | 'scheduledExpireTime'>;
+
+/**
+ * Where `now` stands in a token's validity window: the one rule that verification, the Harness NG
+ * `valid` flag and the native token state all apply. A rotated-out token is named so before an
+ * expired one, and both before a token not yet valid.
+ */
+export function tokenWindowState(t: TokenWindow, now: number): 'valid' | 'rotated_out' | 'expired' | 'not_yet_valid' {
+  if (t.scheduledExpireTime !== null && now >= t.scheduledExpireTime) return 'rotated_out';
+  if (t.validTo !== null && now >= t.validTo) return 'expired';
+  if (now < t.validFrom) return 'not_yet_valid';
+  return 'valid';
+}
+
 /** Valid from validFrom (inclusive) until the expiry (exclusive). Harness excludes validFrom itself; see docs/compat. */
-export function tokenIsValid(t: Pick<Token, 'validFrom' | 'validTo' | 'scheduledExpireTime'>, now: number): boolean {
-  const expiry = tokenExpiry(t);
-  return now >= t.validFrom && (expiry === null || now < expiry);
+export function tokenIsValid(t: TokenWindow, now: number): boolean {
+  return tokenWindowState(t, now) === 'valid';
+}
+
+/** A token closer than this to its end is "expiring soon" on the console. */
+export const EXPIRING_SOON_MS = 7 * 24 * 60 * 60 * 1000;
+
+export type TokenState = 'active' | 'expiring_soon' | 'expired' | 'rotated_out' | 'not_yet_valid';
+
+/** The token's state as the console shows it: its window, and "expiring soon" while rotated out or near its validTo. */
+export function tokenState(t: TokenWindow, now: number): TokenState {
+  const w = tokenWindowState(t, now);
+  if (w !== 'valid') return w;
+  if (t.scheduledExpireTime !== null) return 'expiring_soon';
+  if (t.validTo !== null && t.validTo - now <= EXPIRING_SOON_MS) return 'expiring_soon';
+  return 'active';
 }
 
 export interface Role {
@@ -213,3 +244,10 @@ export interface Page<T> {
   pageIndex: number;
   pageSize: number;
 }
+
+/** A principal whose permissions are evaluated. */
+export type Principal =
+  | { type: 'USER'; id: string; accountId: string }
+  | { type: 'SERVICE_ACCOUNT'; id: string; identifier: string; scope: Scope }
+  /** A Harness CG API key: holds exactly the permissions of its user groups. */
+  | { type: 'API_KEY'; id: string; accountId: string };

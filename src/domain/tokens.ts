@@ -1,5 +1,5 @@
 /**
- * Token formats (DESIGN.md section 2). Each format carries an id or is looked up by its digest, so
+ * Token formats (docs/architecture.md). Each format carries an id or is looked up by its digest, so
  * verification is one indexed read or one cache hit. Parsing rejects malformed input without I/O.
  */
 import * as nodeCrypto from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * Field rules from Harness NextGen (spec harness-ng.md section 3). Each check returns the violation
+ * Field rules from Harness NextGen (docs/compat/harness-ng.md). Each check returns the violation
  * message in the spec's words, or null when the value is fine; `validate` collects them.
  */
 import { InvalidArgumentError, type FieldViolation } from './errors.js';

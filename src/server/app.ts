@@ -13,7 +13,7 @@ import { nativeError, sendNativeError } from '../protocols/native/errors.js';
 import { installMetrics } from './metrics.js';
 import { redactPaths, requestIdFrom, serializers } from './logging.js';
 import { installValidators, keywardValidatorCompiler } from './validation.js';
-import { acceptConsoleSessions } from './auth.js';
+import { installAuthentication } from '../protocols/auth/index.js';
 import { installConsole } from './console.js';
 import { installJsonBodyParser } from './bodies.js';
 import { installNulRule } from './nul.js';
@@ -120,11 +120,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     }
   });
 
-  // Console sessions (cookie + X-Keyward-Console header) count as credentials on every API.
-  acceptConsoleSessions(app, async (jwt, req) => {
-    const ua = req.headers['user-agent'];
-    return (await services.consoleSessions.resolve(jwt, { ip: req.ip, userAgent: typeof ua === 'string' ? ua : null })).verified;
-  });
+  // One way in for every protocol: credentials from X-Api-Key, Bearer or the console cookie (protocols/auth).
+  installAuthentication(app, services);
   await app.register(nativeProtocol, { services, ...(opts.console ? { console: { sessionTtlMs: opts.console.sessionTtlMs } } : {}) });
   await app.register(harnessNgProtocol, { services });
   await app.register(harnessCgProtocol, { services });

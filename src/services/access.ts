@@ -4,7 +4,7 @@
  */
 import { ConflictError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from '../domain/errors.js';
 import { newUuid, randomAlphanumeric } from '../domain/ids.js';
-import type { Actor, Role, RoleAssignment } from '../domain/model.js';
+import type { Actor, Principal, Role, RoleAssignment } from '../domain/model.js';
 import { BUILT_IN_ROLE_BY_ID, BUILT_IN_ROLES, DEFAULT_RESOURCE_GROUP, P, RESOURCE } from '../domain/permissions.js';
 import { makeScope, sameScope, scopeChain, scopeContains, scopeLevel, type Scope, type ScopeLevel } from '../domain/scope.js';
 import { checkDescription, checkIdentifier, checkName, validate } from '../domain/validation.js';
@@ -17,17 +17,14 @@ import { groupsOfCgApiKey } from '../store/cgApiKeys.js';
 import { grantsOfAccountPermissions } from '../domain/cgUserGroups.js';
 import type { ListQuery, ListResult } from '../store/rows.js';
 import { mutate } from './audit.js';
-import type { Verified } from './verification.js';
+import type { Verified } from '../domain/verification.js';
 import type { PermissionCache } from './permissionCache.js';
-import type { Caller, ServiceContext } from './context.js';
+import type { AccessCheck, Caller, ResourceRef, ServiceContext } from './context.js';
+
+export type { ResourceRef };
 import { assertScopeExists } from './scopes.js';
 
-/** A principal whose permissions are evaluated. */
-export type Principal =
-  | { type: 'USER'; id: string; accountId: string }
-  | { type: 'SERVICE_ACCOUNT'; id: string; identifier: string; scope: Scope }
-  /** A Harness CG API key: holds exactly the permissions of its user groups. */
-  | { type: 'API_KEY'; id: string; accountId: string };
+export type { Principal };
 
 export function principalOf(actor: Actor): Principal | null {
   if (actor.type === 'USER') return { type: 'USER', id: actor.id, accountId: actor.accountId };
@@ -62,7 +59,7 @@ export async function effectivePermissions(db: Db, principal: Principal, scope: 
   const out = new Set<string>();
   if (accountId !== scope.accountId) return out;
   const holders: Array<{ type: string; id: string }> = [];
-  // A CG key holds no assignment of its own: only its user groups' (spec harness-ng.md section 4).
+  // A CG key holds no assignment of its own: only its user groups' (docs/compat/harness-cg.md).
   if (principal.type !== 'API_KEY') holders.push({ type: principal.type, id: principal.id });
   if (principal.type === 'USER') for (const g of await access.groupsOfUser(db, principal.id)) holders.push({ type: 'USER_GROUP', id: g });
   if (principal.type === 'API_KEY') for (const g of await groupsOfCgApiKey(db, principal.id)) holders.push({ type: 'USER_GROUP', id: g });
@@ -80,18 +77,13 @@ export async function effectivePermissions(db: Db, principal: Principal, scope: 
 /** The answer of `AccessService.grants`. */
 export type Grant = 'granted' | 'out_of_scope' | 'permission_denied';
 
-export interface ResourceRef {
-  type: string;
-  identifier: string | null;
-}
-
 function deniedMessage(principal: Principal, permission: string, resource: ResourceRef): string {
   const who = principal.type === 'SERVICE_ACCOUNT' ? principal.identifier : principal.id;
   const on = `${resource.type.toLowerCase()}${resource.identifier ? ` with identifier ${resource.identifier}` : ''}`;
   return `Principal of type ${principal.type} with identifier ${who} : Missing permission ${permission} on ${on}`;
 }
 
-export class AccessService {
+export class AccessService implements AccessCheck {
   private permissionCache: PermissionCache | null = null;
 
   constructor(private readonly ctx: ServiceContext) {}

@@ -9,8 +9,7 @@ import type { AuditEvent } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
 import { isForeignKeyViolation, isUniqueViolation, type Tx } from '../store/database.js';
 import { insertAuditEvent, listAuditEvents, type AuditFilter } from '../store/audit.js';
-import type { Caller, Invalidation, ServiceContext } from './context.js';
-import type { AccessService } from './access.js';
+import type { AccessCheck, Caller, Invalidation, ServiceContext } from './context.js';
 import { P, RESOURCE } from '../domain/permissions.js';
 import { makeScope } from '../domain/scope.js';
 
@@ -184,7 +183,7 @@ export async function recordSignInFailure(
 export class AuditService {
   constructor(
     private readonly ctx: ServiceContext,
-    private readonly access: AccessService,
+    private readonly access: AccessCheck,
   ) {}
 
   async list(caller: Caller, filter: AuditFilter): Promise<{ items: AuditEvent[]; nextCursor: { at: number; id: string } | null }> {

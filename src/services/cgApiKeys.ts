@@ -1,5 +1,5 @@
 /**
- * Harness CG ("FirstGen") API keys (spec harness-ng.md section 4): account-level keys, managed with
+ * Harness CG ("FirstGen") API keys (docs/compat/harness-cg.md): account-level keys, managed with
  * MANAGE_API_KEYS, whose permissions are the union of their user groups' role assignments. The key
  * is `base64(<accountId>::<80 alphanumerics>)`, stored as its SHA-256 digest for verification and,
  * because Harness lets an admin read a key again, sealed under the master key for that one read.

@@ -2,7 +2,8 @@
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../domain/clock.js';
 import type { Actor, AuditEvent } from '../domain/model.js';
-import type { Store, Tx } from '../store/database.js';
+import type { Scope } from '../domain/scope.js';
+import type { Db, Store, Tx } from '../store/database.js';
 
 export interface Limits {
   /** API keys per parent (user or service account) per scope. Harness's default is 5. */
@@ -142,3 +143,17 @@ export interface Caller {
 }
 
 export const SYSTEM_CALLER: Caller = { actor: { type: 'SYSTEM', id: 'system' } };
+
+/** The resource a permission check names (Harness's ResourceDTO). */
+export interface ResourceRef {
+  type: string;
+  identifier: string | null;
+}
+
+/**
+ * The access check, as the services that AccessService itself depends on (audit, scopes) see it:
+ * they take it by this interface so that no two service modules import each other.
+ */
+export interface AccessCheck {
+  require(caller: Caller, permission: string, resource: ResourceRef, scope: Scope, db?: Db): Promise<void>;
+}

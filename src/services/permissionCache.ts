@@ -7,7 +7,7 @@
  * cache is enabled, and within the cache's TTL. A read that raced an invalidation is not kept.
  */
 import type { Scope } from '../domain/scope.js';
-import type { Principal } from './access.js';
+import type { Principal } from '../domain/model.js';
 import type { VerificationCache } from './verificationCache.js';
 
 interface Entry {

@@ -5,7 +5,7 @@
  */
 import { ConflictError, InvalidArgumentError, PermissionDeniedError } from '../domain/errors.js';
 import { ACCOUNT_ID_PATTERN, newAccountId, newUserId, newUuid } from '../domain/ids.js';
-import type { Account, ApiKey, Token, User } from '../domain/model.js';
+import { UNUSED_TOKEN, type Account, type ApiKey, type Token, type User } from '../domain/model.js';
 import { hashPassword, checkPassword } from '../domain/passwords.js';
 import { DEFAULT_RESOURCE_GROUP, RESOURCE } from '../domain/permissions.js';
 import { makeScope } from '../domain/scope.js';
@@ -115,11 +115,7 @@ export async function provisionAccount(ctx: ServiceContext, caller: Caller, inpu
     format: 'harness_ng',
     validFrom: now,
     validTo: now + apiKey.defaultTimeToExpireToken,
-    scheduledExpireTime: null,
-    rotatedAt: null,
-    lastUsedAt: null,
-    lastUsedIp: null,
-    lastUsedUserAgent: null,
+    ...UNUSED_TOKEN,
     createdAt: now,
     updatedAt: now,
   };

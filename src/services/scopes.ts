@@ -11,8 +11,7 @@ import * as store from '../store/accounts.js';
 import { tombstoneTokens } from '../store/tokens.js';
 import type { ListQuery, ListResult } from '../store/rows.js';
 import { mutate } from './audit.js';
-import type { AccessService } from './access.js';
-import type { Caller, ServiceContext } from './context.js';
+import type { AccessCheck, Caller, ServiceContext } from './context.js';
 
 /** Harness's INVALID_ARGUMENT for a scope that does not exist. */
 export async function assertScopeExists(db: Db, scope: Scope): Promise<void> {
@@ -39,7 +38,7 @@ export interface ProjectInput extends OrgInput {
 export class ScopeService {
   constructor(
     private readonly ctx: ServiceContext,
-    private readonly access: AccessService,
+    private readonly access: AccessCheck,
   ) {}
 
   // ---- accounts: created by system operators ----

@@ -4,7 +4,7 @@
  */
 import { ConflictError, InvalidArgumentError, LimitExceededError, NotFoundError, PermissionDeniedError, PreconditionFailedError } from '../domain/errors.js';
 import { newTokenId, randomLetters } from '../domain/ids.js';
-import type { ApiKey, Tags, Token } from '../domain/model.js';
+import { UNUSED_TOKEN, type ApiKey, type Tags, type Token } from '../domain/model.js';
 import { P, RESOURCE } from '../domain/permissions.js';
 import { digestHex, encodeZenmlKey, generateNgToken, generateZenmlSecret } from '../domain/tokens.js';
 import { checkDescription, checkIdentifier, checkName, checkTags, normalizeTags, validate } from '../domain/validation.js';
@@ -114,11 +114,7 @@ export class TokenService {
       format: key.flavor,
       validFrom,
       validTo,
-      scheduledExpireTime: null,
-      rotatedAt: null,
-      lastUsedAt: null,
-      lastUsedIp: null,
-      lastUsedUserAgent: null,
+      ...UNUSED_TOKEN,
       createdAt: now,
       updatedAt: now,
     };
@@ -177,6 +173,18 @@ export class TokenService {
   }
 
   /**
+   * Rotates a token out, inside the caller's transaction (Harness's rotate and ZenML's key rotation):
+   * it is renamed `rotated_<15 letters>`, freeing its identifier for the new token, and keeps working
+   * until `until`, never later than its own validTo. Returns when it ends.
+   */
+  async rotateOut(tx: Db, token: Token, until: number): Promise<number> {
+    const now = this.ctx.clock.now();
+    const endsAt = token.validTo === null ? until : Math.min(until, token.validTo);
+    await store.updateToken(tx, token.id, { identifier: `rotated_${randomLetters(15)}`, scheduledExpireTime: endsAt, rotatedAt: now, updatedAt: now });
+    return endsAt;
+  }
+
+  /**
    * Rotation: the old token is renamed `rotated_<15 letters>` and keeps working until
    * `rotateTimestamp` (now when absent; never later than its own expiry); a new token with the
    * original identifier, name, description, tags and validTo is issued and returned once.
@@ -189,10 +197,7 @@ export class TokenService {
       const { key, token } = await this.mustGet(tx, owner, apiKeyIdentifier, identifier);
       if (token.scheduledExpireTime !== null) throw new InvalidArgumentError('Rotated tokens cannot be rotated again', [{ field: 'identifier', message: 'is a rotated token' }]);
       const now = this.ctx.clock.now();
-      const requested = rotateTimestamp ?? now;
-      const endsAt = token.validTo === null ? requested : Math.min(requested, token.validTo);
-      const rotatedIdentifier = `rotated_${randomLetters(15)}`;
-      await store.updateToken(tx, token.id, { identifier: rotatedIdentifier, scheduledExpireTime: endsAt, rotatedAt: now, updatedAt: now });
+      const endsAt = await this.rotateOut(tx, token, rotateTimestamp ?? now);
       const issued = await this.insert(
         tx,
         key,

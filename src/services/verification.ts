@@ -5,7 +5,7 @@
  * principal's permissions are held parsed, and evicted by every mutation that can change them.
  */
 import { DUMMY_DIGEST, digestSecret, digestsEqual, parseToken, type ParsedToken } from '../domain/tokens.js';
-import type { Actor } from '../domain/model.js';
+import { tokenWindowState, type Actor } from '../domain/model.js';
 import { UnavailableError } from '../domain/errors.js';
 import type { Scope } from '../domain/scope.js';
 import { credentialsByKeyId, readCredentialByTokenId, type CredentialRecord } from '../store/credentials.js';
@@ -15,79 +15,23 @@ import { getUser } from '../store/users.js';
 import { effectivePermissions, type Principal } from './access.js';
 import type { ServiceContext } from './context.js';
 import { OUTCOME_INDEX, type UsageRecorder } from './usage.js';
-import { DEFAULT_CACHE_OPTIONS, VerificationCache, type CacheOptions } from './verificationCache.js';
+import { DEFAULT_CACHE_OPTIONS, VerificationCache, type CacheEntryMeta, type CacheOptions } from './verificationCache.js';
 import { PermissionCache } from './permissionCache.js';
 
-export type VerifyFailureReason =
-  | 'malformed'
-  | 'unknown'
-  | 'wrong_secret'
-  | 'not_yet_valid'
-  | 'expired'
-  | 'rotated_out'
-  | 'deleted'
-  | 'key_inactive'
-  | 'principal_inactive';
-
-export const VERIFY_REASONS: readonly VerifyFailureReason[] = [
-  'malformed', 'unknown', 'wrong_secret', 'not_yet_valid', 'expired', 'rotated_out', 'deleted', 'key_inactive', 'principal_inactive',
-];
-
-export interface VerifiedPrincipal {
-  /** API_KEY: a Harness CG key, which acts as itself with its user groups' permissions. */
-  type: 'USER' | 'SERVICE_ACCOUNT' | 'API_KEY';
-  /** Internal id: the user id, or the service account's UUID. */
-  id: string;
-  /** The identifier Harness uses as parentIdentifier: user id, or service-account identifier. */
-  identifier: string;
-  name: string;
-  email: string;
-  scope: Scope;
-  /** System operator (users only): may create accounts. */
-  isOperator: boolean;
-}
-
-export interface Verified {
-  readonly valid: true;
-  readonly tokenId: string;
-  readonly apiKeyId: string;
-  readonly apiKeyIdentifier: string;
-  /** CG: a Harness CG key (no parent principal). */
-  readonly apiKeyType: 'USER' | 'SERVICE_ACCOUNT' | 'CG';
-  readonly format: string;
-  readonly accountId: string;
-  /** The key's scope; permissions are evaluated here. */
-  readonly scope: Scope;
-  readonly principal: VerifiedPrincipal;
-  readonly permissions: readonly string[];
-  readonly validFrom: number;
-  readonly expiresAt: number | null;
-  /** Answered from the cache while the database could not be reached (stale-if-error). */
-  readonly stale?: true;
-}
-
-export interface Rejected {
-  valid: false;
-  reason: VerifyFailureReason;
-  readonly stale?: true;
-}
-
-export type VerifyResult = Verified | Rejected;
-
-export interface VerifyMeta {
-  ip?: string | null;
-  userAgent?: string | null;
-}
+import { VERIFY_REASONS } from '../domain/verification.js';
+export { VERIFY_REASONS };
+export type { Rejected, Verified, VerifiedPrincipal, VerifyFailureReason, VerifyMeta, VerifyResult } from '../domain/verification.js';
+import type { Rejected, Verified, VerifiedPrincipal, VerifyFailureReason, VerifyMeta, VerifyResult } from '../domain/verification.js';
 
 /** One credential as the cache holds it: the record, its digest as bytes, and the prebuilt answer. */
-interface Credential {
+export interface Credential {
   record: CredentialRecord;
   digest: Buffer;
   verified: Verified;
 }
 
 /** A cached lookup: the credentials found (a ZenML key may have two), or why none was. */
-interface Lookup {
+export interface Lookup {
   credentials: Credential[];
   missReason: 'unknown' | 'deleted';
 }
@@ -167,12 +111,19 @@ export class VerificationService {
     const parsed = parseToken(raw);
     if (!parsed.format) return REJECTED.malformed;
     const digest = digestSecret(parsed.format === 'harness_cg' ? parsed.whole : parsed.secret);
-    const key = cacheKey(parsed, digest);
-    const lookup = this.cache.get(key);
-    if (lookup !== undefined && lookup !== null) return this.decide(parsed, digest, lookup, meta);
-    const [loaded, stale] = await this.loadOrStale(key, () => this.load(parsed, digest));
-    const v = this.decide(parsed, digest, loaded, meta);
+    const [lookup, stale] = await this.cached(cacheKey(parsed, digest), parsed, digest);
+    const v = this.decide(parsed, digest, lookup, meta);
     return stale ? asStale(v) : v;
+  }
+
+  /**
+   * The cache fill, the one place the cache is read through: the cached lookup under `key`, else the
+   * store's (loaded for `p`, or kept from before when the database is down; then `stale` is true).
+   */
+  private async cached(key: string, p: ParsedToken, digest: Buffer): Promise<[Lookup, boolean]> {
+    const hit = this.cache.get(key);
+    if (hit !== undefined && hit !== null) return [hit, false];
+    return this.loadOrStale(key, () => this.load(p, digest));
   }
 
   /**
@@ -207,7 +158,7 @@ export class VerificationService {
     // Out of step yet the database answers a read begun since: others can commit revocations this
     // node will not hear. (A read begun before the listener dropped proves nothing about now.)
     if (outOfStep) this.cache.dropStale();
-    this.cacheLookup(key, lookup, epoch);
+    this.cache.set(key, lookup, entryMeta(lookup.credentials.map((c) => c.record)), epoch);
     return [lookup, false];
   }
 
@@ -225,17 +176,10 @@ export class VerificationService {
     const now = this.ctx.clock.now();
     const usage = this.usage;
     // Each outcome is counted per token and hour in memory (src/services/usage.ts), written in batches.
-    if (rec.scheduledExpireAt !== null && now >= rec.scheduledExpireAt) {
-      usage?.count(rec.tokenId, now, OUTCOME_INDEX.rotated_out);
-      return REJECTED.rotated_out;
-    }
-    if (rec.validTo !== null && now >= rec.validTo) {
-      usage?.count(rec.tokenId, now, OUTCOME_INDEX.expired);
-      return REJECTED.expired;
-    }
-    if (now < rec.validFrom) {
-      usage?.count(rec.tokenId, now, OUTCOME_INDEX.not_yet_valid);
-      return REJECTED.not_yet_valid;
+    const window = tokenWindowState({ validFrom: rec.validFrom, validTo: rec.validTo, scheduledExpireTime: rec.scheduledExpireAt }, now);
+    if (window !== 'valid') {
+      usage?.count(rec.tokenId, now, OUTCOME_INDEX[window]);
+      return REJECTED[window];
     }
     // The principal before its key, as ZenML checks the service account first: with both inactive the
     // answer names the account.
@@ -261,12 +205,7 @@ export class VerificationService {
    * entry, so revoking, rotating out or deleting the token ends the session at once.
    */
   async tokenSession(tokenId: string, meta: VerifyMeta = EMPTY_META): Promise<VerifyResult> {
-    const key = `t:${tokenId}`;
-    let lookup = this.cache.get(key);
-    let stale = false;
-    if (lookup === undefined || lookup === null) {
-      [lookup, stale] = await this.loadOrStale(key, () => this.load({ format: 'harness_ng', prefix: 'pat', accountId: null, tokenId, secret: '' }, DUMMY_DIGEST));
-    }
+    const [lookup, stale] = await this.cached(`t:${tokenId}`, { format: 'harness_ng', prefix: 'pat', accountId: null, tokenId, secret: '' }, DUMMY_DIGEST);
     const c = lookup.credentials[0];
     const v = c ? this.usable(c, meta) : REJECTED[lookup.missReason];
     return stale ? asStale(v) : v;
@@ -323,12 +262,7 @@ export class VerificationService {
    * key's verification, so deactivation or deletion rejects the session at once.
    */
   async keySession(apiKeyId: string): Promise<VerifyResult> {
-    const key = `k:${apiKeyId}`;
-    let lookup = this.cache.get(key);
-    let stale = false;
-    if (lookup === undefined || lookup === null) {
-      [lookup, stale] = await this.loadOrStale(key, () => this.load({ format: 'zenml', keyId: apiKeyId, secret: '' }, DUMMY_DIGEST));
-    }
+    const [lookup, stale] = await this.cached(`k:${apiKeyId}`, { format: 'zenml', keyId: apiKeyId, secret: '' }, DUMMY_DIGEST);
     const creds = lookup.credentials;
     let v: VerifyResult;
     if (creds.length === 0) v = REJECTED[lookup.missReason];
@@ -337,23 +271,6 @@ export class VerificationService {
       v = !current.record.principalActive ? REJECTED.principal_inactive : !current.record.keyActive ? REJECTED.key_inactive : current.verified;
     }
     return stale ? asStale(v) : v;
-  }
-
-  private cacheLookup(key: string, lookup: Lookup, epoch: number): void {
-    const recs = lookup.credentials.map((c) => c.record);
-    this.cache.set(
-      key,
-      lookup,
-      recs.length === 0
-        ? null
-        : {
-            tokenIds: recs.map((r) => r.tokenId),
-            apiKeyIds: [...new Set(recs.map((r) => r.apiKeyId))],
-            principalIds: [...new Set(recs.map((r) => r.userId ?? r.serviceAccountId ?? r.apiKeyId))],
-            accountId: recs[0]!.accountId,
-          },
-      epoch,
-    );
   }
 
   private async load(p: ParsedToken, digest: Buffer): Promise<Lookup> {
@@ -378,44 +295,66 @@ export class VerificationService {
   }
 
   private async build(rec: CredentialRecord): Promise<Verified> {
-    const scope = scopeOf(rec.accountId, rec.orgId, rec.projectId);
-    let principal: VerifiedPrincipal;
-    let asPrincipal: Principal;
-    if (rec.format === 'harness_cg') {
-      // A CG key acts as itself, with exactly the permissions of its user groups (spec harness-ng.md section 4).
-      principal = { type: 'API_KEY', id: rec.apiKeyId, identifier: rec.apiKeyId, name: rec.principalName, email: '', scope, isOperator: false };
-      asPrincipal = { type: 'API_KEY', id: rec.apiKeyId, accountId: rec.accountId };
-    } else {
-      const isUser = rec.userId !== null;
-      principal = {
-        type: isUser ? 'USER' : 'SERVICE_ACCOUNT',
-        id: (isUser ? rec.userId : rec.serviceAccountId)!,
-        identifier: rec.principalIdentifier,
-        name: rec.principalName,
-        email: rec.principalEmail,
-        scope: isUser ? scopeOf(rec.accountId, '', '') : scopeOf(rec.accountId, rec.principalOrgId, rec.principalProjectId),
-        isOperator: rec.principalIsOperator,
-      };
-      asPrincipal = isUser
-        ? { type: 'USER', id: principal.id, accountId: rec.accountId }
-        : { type: 'SERVICE_ACCOUNT', id: principal.id, identifier: principal.identifier, scope: principal.scope };
-    }
+    const { scope, principal, asPrincipal } = principalOfRecord(rec);
     const permissions = await this.permissionCache.get(asPrincipal, scope, () => effectivePermissions(this.ctx.store.db, asPrincipal, scope));
-    return Object.freeze({
-      valid: true as const,
-      tokenId: rec.tokenId,
-      apiKeyId: rec.apiKeyId,
-      apiKeyIdentifier: rec.apiKeyIdentifier,
-      apiKeyType: rec.apiKeyType as Verified['apiKeyType'],
-      format: rec.format,
-      accountId: rec.accountId,
-      scope,
-      principal,
-      permissions,
-      validFrom: rec.validFrom,
-      expiresAt: rec.scheduledExpireAt ?? rec.validTo,
-    });
+    return verifiedOf(rec, scope, principal, permissions);
   }
+}
+
+/** Whom a credential record acts as: its scope, its principal, and that principal as access control evaluates it. */
+export function principalOfRecord(rec: CredentialRecord): { scope: Scope; principal: VerifiedPrincipal; asPrincipal: Principal } {
+  const scope = scopeOf(rec.accountId, rec.orgId, rec.projectId);
+  let principal: VerifiedPrincipal;
+  let asPrincipal: Principal;
+  if (rec.format === 'harness_cg') {
+    // A CG key acts as itself, with exactly the permissions of its user groups (docs/compat/harness-cg.md).
+    principal = { type: 'API_KEY', id: rec.apiKeyId, identifier: rec.apiKeyId, name: rec.principalName, email: '', scope, isOperator: false };
+    asPrincipal = { type: 'API_KEY', id: rec.apiKeyId, accountId: rec.accountId };
+  } else {
+    const isUser = rec.userId !== null;
+    principal = {
+      type: isUser ? 'USER' : 'SERVICE_ACCOUNT',
+      id: (isUser ? rec.userId : rec.serviceAccountId)!,
+      identifier: rec.principalIdentifier,
+      name: rec.principalName,
+      email: rec.principalEmail,
+      scope: isUser ? scopeOf(rec.accountId, '', '') : scopeOf(rec.accountId, rec.principalOrgId, rec.principalProjectId),
+      isOperator: rec.principalIsOperator,
+    };
+    asPrincipal = isUser
+      ? { type: 'USER', id: principal.id, accountId: rec.accountId }
+      : { type: 'SERVICE_ACCOUNT', id: principal.id, identifier: principal.identifier, scope: principal.scope };
+  }
+  return { scope, principal, asPrincipal };
+}
+
+/** What the cache indexes an entry under, for invalidation: its tokens, keys, principals and account (null: a cached miss). */
+export function entryMeta(recs: CredentialRecord[]): CacheEntryMeta | null {
+  if (recs.length === 0) return null;
+  return {
+    tokenIds: recs.map((r) => r.tokenId),
+    apiKeyIds: [...new Set(recs.map((r) => r.apiKeyId))],
+    principalIds: [...new Set(recs.map((r) => r.userId ?? r.serviceAccountId ?? r.apiKeyId))],
+    accountId: recs[0]!.accountId,
+  };
+}
+
+/** The frozen answer a verified credential gets (cached with it). */
+export function verifiedOf(rec: CredentialRecord, scope: Scope, principal: VerifiedPrincipal, permissions: readonly string[]): Verified {
+  return Object.freeze({
+    valid: true as const,
+    tokenId: rec.tokenId,
+    apiKeyId: rec.apiKeyId,
+    apiKeyIdentifier: rec.apiKeyIdentifier,
+    apiKeyType: rec.apiKeyType as Verified['apiKeyType'],
+    format: rec.format,
+    accountId: rec.accountId,
+    scope,
+    principal,
+    permissions,
+    validFrom: rec.validFrom,
+    expiresAt: rec.scheduledExpireAt ?? rec.validTo,
+  });
 }
 
 /** A CG key as the verification path sees a credential: the key is its own token and its own principal. */

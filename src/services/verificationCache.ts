@@ -25,7 +25,8 @@ export interface CacheEntryMeta {
   accountId: string;
 }
 
-interface Slot<V> {
+/** One cache entry (exported for bench/memory.ts, which measures it). */
+export interface CacheSlot<V> {
   value: V | null; // null: a cached "not found"
   expiresAt: number;
   meta: CacheEntryMeta | null;
@@ -44,9 +45,9 @@ export interface CacheOptions {
 export const DEFAULT_CACHE_OPTIONS: CacheOptions = { maxEntries: 100_000, ttlMs: 5 * 60_000, negativeTtlMs: 5_000, staleIfErrorMs: 30_000 };
 
 export class VerificationCache<V> {
-  private readonly map = new Map<string, Slot<V>>();
+  private readonly map = new Map<string, CacheSlot<V>>();
   /** Negative answers, in insertion order, which is also expiry order (they share one TTL). */
-  private readonly negative = new Map<string, Slot<V>>();
+  private readonly negative = new Map<string, CacheSlot<V>>();
   private readonly negativeMax: number;
   private readonly byToken = new Map<string, Set<string>>();
   private readonly byApiKey = new Map<string, Set<string>>();

@@ -1,12 +1,12 @@
 /**
- * ZenML's service accounts and API keys over the core model (DESIGN.md section 1): a ZenML service
+ * ZenML's service accounts and API keys over the core model (docs/architecture.md): a ZenML service
  * account is a service account at account scope, named uniquely among the account's service
  * accounts; a ZenML API key is an API key whose secret is a token, with one current secret and at
  * most one previous secret, kept for `retain_period_minutes` after a rotation.
  */
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../domain/errors.js';
-import { isUuid, newUuid, randomLetters } from '../domain/ids.js';
-import type { ApiKey, ServiceAccount } from '../domain/model.js';
+import { isUuid, newUuid } from '../domain/ids.js';
+import type { Actor, ApiKey, ServiceAccount, User } from '../domain/model.js';
 import { P, RESOURCE } from '../domain/permissions.js';
 import { makeScope, type Scope } from '../domain/scope.js';
 import { validate } from '../domain/validation.js';
@@ -16,6 +16,7 @@ import { isUniqueViolation, type Db } from '../store/database.js';
 import * as keys from '../store/apiKeys.js';
 import * as sas from '../store/serviceAccounts.js';
 import * as tokens from '../store/tokens.js';
+import { getUser } from '../store/users.js';
 import type { AccessService } from './access.js';
 import type { ApiKeyService } from './apiKeys.js';
 import { mutate, recordSignInFailure } from './audit.js';
@@ -23,7 +24,6 @@ import type { Caller, ServiceContext } from './context.js';
 import type { ServiceAccountService } from './serviceAccounts.js';
 import type { TokenService } from './tokens.js';
 import type { UserService } from './users.js';
-import type { User } from '../domain/model.js';
 
 export const STR_MAX = 255;
 export const TEXT_MAX = 65535;
@@ -106,15 +106,20 @@ export class ZenmlService {
    * account needs core_serviceaccount_view unless it is the caller. A caller without the permission
    * gets the same refusal whether the id names a user, a service account or nothing.
    */
-  async readUser(caller: Caller, accountId: string, uuid: string, userId: string): Promise<{ serviceAccount: ServiceAccount } | { user: User }> {
+  async readUser(caller: Caller, accountId: string, uuid: string, userId: string): Promise<{ serviceAccount: ServiceAccount } | { user: User; canManageUsers: boolean }> {
     const sa = await sas.getServiceAccountById(this.ctx.store.db, uuid);
     if (sa && sa.scope.accountId === accountId && sa.scope.orgId === null) {
       if (caller.actor.id !== sa.id) await this.access.require(caller, P.serviceAccountView, { type: RESOURCE.serviceAccount, identifier: sa.identifier }, this.scope(accountId));
       return { serviceAccount: sa };
     }
-    return { user: await this.users.get(caller, accountId, userId) };
+    const user = await this.users.get(caller, accountId, userId);
+    return { user, canManageUsers: await this.canManageUsers(user) };
   }
 
+  /** ZenML's `is_admin` of a user: whether it may manage the account's users. */
+  private canManageUsers(user: User): Promise<boolean> {
+    return this.access.can({ type: 'USER', id: user.id, accountId: user.accountId }, P.userManage, makeScope(user.accountId));
+  }
 
   private scope(accountId: string): Scope {
     return makeScope(accountId);
@@ -334,9 +339,7 @@ export class ZenmlService {
       const current = all.filter((t) => t.scheduledExpireTime === null);
       await tokens.tombstoneTokens(tx, { tokenIds: previous.map((t) => t.id) }, now);
       for (const t of previous) await tokens.deleteToken(tx, t.id);
-      for (const t of current) {
-        await tokens.updateToken(tx, t.id, { identifier: `rotated_${randomLetters(15)}`, scheduledExpireTime: now + retainMinutes * 60_000, rotatedAt: now, updatedAt: now });
-      }
+      for (const t of current) await this.tokenService.rotateOut(tx, t, now + retainMinutes * 60_000);
       const issued = await this.tokenService.insert(tx, key, { identifier: 'current', name: 'current', apiKeyIdentifier: key.identifier }, undefined);
       const next: ApiKey = { ...key, retainPeriodMinutes: retainMinutes, lastRotatedAt: now, updatedAt: now };
       await keys.updateApiKey(tx, next);
@@ -403,4 +406,28 @@ export class ZenmlService {
       components: [component('orchestrator'), component('artifact_store')],
     };
   }
+
+  // ---- sessions: what ZenML's sign-in, /current-user and /users/{id} read ----
+
+  /** The service account an API key belongs to, or null: ZenML names it when the key or the account is inactive. */
+  async keyOwner(keyId: string): Promise<string | null> {
+    return (await keys.getApiKeyById(this.ctx.store.db, keyId))?.serviceAccountId ?? null;
+  }
+
+  /** The actor of a user session (a password sign-in): the user when it exists and is active, else null. */
+  async sessionUser(userId: string): Promise<Actor | null> {
+    const user = await getUser(this.ctx.store.db, userId);
+    if (!user || !user.active) return null;
+    return { type: 'USER', id: user.id, accountId: user.accountId, isOperator: user.isOperator, via: { apiKeyId: null, tokenId: null } };
+  }
+
+  /** The caller as ZenML's /current-user shows it: its service account or its user (null when gone), or null for any other actor. */
+  async whoAmI(actor: Actor): Promise<{ type: 'SERVICE_ACCOUNT'; serviceAccount: ServiceAccount | null } | { type: 'USER'; user: User | null; canManageUsers: boolean } | null> {
+    if (actor.type === 'SERVICE_ACCOUNT') return { type: 'SERVICE_ACCOUNT', serviceAccount: await sas.getServiceAccountById(this.ctx.store.db, actor.id) };
+    if (actor.type !== 'USER') return null;
+    const user = await getUser(this.ctx.store.db, actor.id);
+    const canManageUsers = user ? await this.canManageUsers(user) : false;
+    return { type: 'USER', user, canManageUsers };
+  }
+
 }

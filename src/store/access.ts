@@ -3,7 +3,7 @@ import type { Db } from './database.js';
 import type { Role, RoleAssignment, UserGroup } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
 import type { RoleAssignmentRow, RoleRow, UserGroupRow } from './schema.js';
-import { bool, containsCi, int, parseTags, rowScope, scopeColumns, SORT_COLUMNS, type ListQuery, type ListResult, type SortOrder } from './rows.js';
+import { bool, int, parseTags, rowScope, scopeColumns, type ListQuery, type ListResult, pagedList, SEARCH } from './rows.js';
 
 function inScope<QB extends { where: (...args: any[]) => QB }>(q: QB, s: Scope): QB {
   const c = scopeColumns(s);
@@ -109,11 +109,7 @@ export async function listRoleAssignments(
   if (filter.principalType) base = base.where('principal_type', '=', filter.principalType);
   if (filter.principalId) base = base.where('principal_id', '=', filter.principalId);
   if (filter.roleIdentifiers && filter.roleIdentifiers.length > 0) base = base.where('role_identifier', 'in', filter.roleIdentifiers);
-  const [rows, count] = await Promise.all([
-    base.selectAll().orderBy('created_at').orderBy('id').offset(q.offset).limit(q.limit).execute(),
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { items: rows.map(toRoleAssignment), total: Number(count.n) };
+  return pagedList(base, q, { defaultSort: false, then: ['created_at', 'id'], map: toRoleAssignment });
 }
 
 /** Every assignment, at any scope of the account, held by one of the given principals. */
@@ -202,23 +198,8 @@ export async function getUserGroupById(db: Db, id: string): Promise<UserGroup | 
 }
 
 export async function listUserGroups(db: Db, scope: Scope, q: ListQuery): Promise<ListResult<UserGroup>> {
-  let base = inScope(db.selectFrom('user_groups'), scope);
-  if (q.identifiers && q.identifiers.length > 0) base = base.where('identifier', 'in', q.identifiers);
-  if (q.search) {
-    const t = q.search;
-    base = base.where((eb) => eb.or([containsCi('name', t), containsCi('identifier', t)]));
-  }
-  const [rows, count] = await Promise.all([
-    sorted(base.selectAll(), q.sort).offset(q.offset).limit(q.limit).execute(),
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { items: rows.map(toUserGroup), total: Number(count.n) };
-}
-
-/** Sorts by the requested fields (NG sortOrders), then by creation and id so pages are stable. */
-function sorted<QB extends { orderBy: (...args: any[]) => QB }>(q: QB, sort: SortOrder[] | undefined): QB {
-  for (const o of sort ?? []) q = q.orderBy(SORT_COLUMNS[o.field], o.desc ? 'desc' : 'asc');
-  return q.orderBy('created_at').orderBy('id');
+  // Sorted by the requested fields (NG sortOrders), then by creation and id so pages are stable.
+  return pagedList(inScope(db.selectFrom('user_groups'), scope), q, { search: SEARCH, identifiers: true, then: ['created_at', 'id'], map: toUserGroup });
 }
 
 export async function updateUserGroup(db: Db, g: UserGroup): Promise<void> {
@@ -258,11 +239,7 @@ export async function cgAccountPermissionTypesOfGroups(db: Db, groupIds: string[
 /** The groups of one scope that a user belongs to, oldest first, paged (CG's User.userGroups). */
 export async function listGroupsOfUser(db: Db, scope: Scope, userId: string, page: { offset: number; limit: number }): Promise<ListResult<UserGroup>> {
   const base = inScope(db.selectFrom('user_groups').innerJoin('user_group_members', 'user_group_members.user_group_id', 'user_groups.id'), scope).where('user_group_members.user_id', '=', userId);
-  const [rows, count] = await Promise.all([
-    base.selectAll('user_groups').orderBy('user_groups.created_at').orderBy('user_groups.id').offset(page.offset).limit(page.limit).execute(),
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { items: rows.map(toUserGroup), total: Number(count.n) };
+  return pagedList(base, page, { table: 'user_groups', select: (b) => b.selectAll('user_groups'), then: ['created_at', 'id'], map: toUserGroup });
 }
 
 export async function groupsOfUser(db: Db, userId: string): Promise<string[]> {

@@ -1,7 +1,7 @@
 import type { Db } from './database.js';
 import type { Account, Organization, Project } from '../domain/model.js';
 import type { AccountRow, OrganizationRow, ProjectRow } from './schema.js';
-import { containsCi, parseTags, SORT_COLUMNS, type ListQuery, type ListResult } from './rows.js';
+import { parseTags, type ListQuery, type ListResult, pagedList, SEARCH_WITH_TAGS, NEWEST_FIRST } from './rows.js';
 
 const toAccount = (r: AccountRow): Account => ({ id: r.id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at });
 
@@ -15,11 +15,7 @@ export async function getAccount(db: Db, id: string): Promise<Account | null> {
 }
 
 export async function listAccounts(db: Db, offset: number, limit: number): Promise<{ items: Account[]; total: number }> {
-  const [rows, count] = await Promise.all([
-    db.selectFrom('accounts').selectAll().orderBy('created_at').orderBy('id').offset(offset).limit(limit).execute(),
-    db.selectFrom('accounts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { items: rows.map(toAccount), total: Number(count.n) };
+  return pagedList(db.selectFrom('accounts'), { offset, limit }, { defaultSort: false, then: ['created_at', 'id'], map: toAccount });
 }
 
 export async function countAccounts(db: Db): Promise<number> {
@@ -79,19 +75,8 @@ export async function getOrganization(db: Db, accountId: string, identifier: str
 }
 
 export async function listOrganizations(db: Db, accountId: string, q: ListQuery): Promise<ListResult<Organization>> {
-  let base = db.selectFrom('organizations').where('account_id', '=', accountId);
-  if (q.identifiers && q.identifiers.length > 0) base = base.where('identifier', 'in', q.identifiers);
-  if (q.search) {
-    const t = q.search;
-    base = base.where((eb) => eb.or([containsCi('name', t), containsCi('identifier', t), containsCi('tags', t)]));
-  }
-  let rows = base.selectAll();
-  for (const s of q.sort ?? [{ field: 'name', desc: false }]) rows = rows.orderBy(SORT_COLUMNS[s.field], s.desc ? 'desc' : 'asc');
-  const [items, count] = await Promise.all([
-    rows.orderBy('id').offset(q.offset).limit(q.limit).execute(),
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { items: items.map(toOrg), total: Number(count.n) };
+  const base = db.selectFrom('organizations').where('account_id', '=', accountId);
+  return pagedList(base, q, { search: SEARCH_WITH_TAGS, identifiers: true, defaultSort: [{ field: 'name', desc: false }], map: toOrg });
 }
 
 export async function updateOrganization(db: Db, o: Organization): Promise<void> {
@@ -139,18 +124,7 @@ export async function getProject(db: Db, accountId: string, orgId: string, ident
 export async function listProjects(db: Db, accountId: string, orgIds: string[] | undefined, q: ListQuery): Promise<ListResult<Project>> {
   let base = db.selectFrom('projects').where('account_id', '=', accountId);
   if (orgIds && orgIds.length > 0) base = base.where('org_id', 'in', orgIds);
-  if (q.identifiers && q.identifiers.length > 0) base = base.where('identifier', 'in', q.identifiers);
-  if (q.search) {
-    const t = q.search;
-    base = base.where((eb) => eb.or([containsCi('name', t), containsCi('identifier', t), containsCi('tags', t)]));
-  }
-  let rows = base.selectAll();
-  for (const s of q.sort ?? [{ field: 'updatedAt', desc: true }]) rows = rows.orderBy(SORT_COLUMNS[s.field], s.desc ? 'desc' : 'asc');
-  const [items, count] = await Promise.all([
-    rows.orderBy('id').offset(q.offset).limit(q.limit).execute(),
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { items: items.map(toProject), total: Number(count.n) };
+  return pagedList(base, q, { search: SEARCH_WITH_TAGS, identifiers: true, defaultSort: NEWEST_FIRST, map: toProject });
 }
 
 export async function updateProject(db: Db, p: Project): Promise<void> {

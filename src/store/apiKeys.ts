@@ -4,7 +4,7 @@ import type { ApiKey, ApiKeyFlavor } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
 import type { ApiKeyType } from '../domain/tokens.js';
 import type { ApiKeyRow, Database } from './schema.js';
-import { bool, containsCi, int, parseTags, rowScope, scopeColumns, SORT_COLUMNS, type ListQuery, type ListResult } from './rows.js';
+import { bool, int, parseTags, rowScope, scopeColumns, type ListQuery, type ListResult, pagedList, SEARCH_WITH_TAGS, NEWEST_FIRST } from './rows.js';
 
 export const toApiKey = (r: ApiKeyRow): ApiKey => ({
   id: r.id,
@@ -126,26 +126,14 @@ export async function countApiKeysOfServiceAccount(db: Db, serviceAccountId: str
 }
 
 export async function listApiKeys(db: Db, p: KeyParent, q: ListQuery): Promise<ListResult<ApiKey & { tokensCount: number }>> {
-  let base = parentQuery(db, p);
-  if (q.identifiers && q.identifiers.length > 0) base = base.where('identifier', 'in', q.identifiers);
-  if (q.search) {
-    const t = q.search;
-    base = base.where((eb) => eb.or([containsCi('name', t), containsCi('identifier', t), containsCi('tags', t)]));
-  }
-  let rows = base
-    .selectAll('api_keys')
-    .select(tokensCount);
-  for (const s of q.sort ?? [{ field: 'updatedAt', desc: true }]) {
-    rows = rows.orderBy(`api_keys.${SORT_COLUMNS[s.field]}`, s.desc ? 'desc' : 'asc');
-  }
-  const [items, count] = await Promise.all([
-    rows.orderBy('api_keys.id').offset(q.offset).limit(q.limit).execute(),
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return {
-    items: items.map((r) => ({ ...toApiKey(r), tokensCount: Number(r.tokens_count ?? 0) })),
-    total: Number(count.n),
-  };
+  return pagedList(parentQuery(db, p), q, {
+    search: SEARCH_WITH_TAGS,
+    identifiers: true,
+    defaultSort: NEWEST_FIRST,
+    table: 'api_keys',
+    select: (b) => b.selectAll('api_keys').select(tokensCount),
+    map: (r: ApiKeyRow & { tokens_count: number | string | null }) => ({ ...toApiKey(r), tokensCount: Number(r.tokens_count ?? 0) }),
+  });
 }
 
 export async function updateApiKey(db: Db, k: ApiKey): Promise<void> {

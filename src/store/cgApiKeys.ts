@@ -1,6 +1,7 @@
 /** Harness CG API keys and their user groups (migration 0005). */
 import type { CgApiKey } from '../domain/model.js';
 import { forUpdate, type Db } from './database.js';
+import { pagedList } from './rows.js';
 
 export interface CgApiKeyRecord extends CgApiKey {
   secretDigest: string;
@@ -85,13 +86,9 @@ export async function cgApiKeyByDigest(db: Db, digestHex: string): Promise<CgApi
 
 /** Oldest first, as Harness's list; keyset-stable by (created_at, id). */
 export async function listCgApiKeys(db: Db, accountId: string, offset: number, limit: number): Promise<{ items: CgApiKeyRecord[]; total: number }> {
-  const base = db.selectFrom('cg_api_keys').where('account_id', '=', accountId);
-  const [rows, count] = await Promise.all([
-    base.selectAll().orderBy('created_at').orderBy('id').offset(offset).limit(limit).execute(),
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  const groups = await groupsOf(db, rows.map((r) => r.id));
-  return { items: rows.map((r) => toRecord(r, groups.get(r.id) ?? [])), total: Number(count.n) };
+  const page = await pagedList(db.selectFrom('cg_api_keys').where('account_id', '=', accountId), { offset, limit }, { defaultSort: false, then: ['created_at', 'id'], map: (r: Row) => r });
+  const groups = await groupsOf(db, page.items.map((r) => r.id));
+  return { items: page.items.map((r) => toRecord(r, groups.get(r.id) ?? [])), total: page.total };
 }
 
 export async function updateCgApiKey(db: Db, id: string, patch: { name: string; updatedAt: number; encryptedValue?: string }): Promise<void> {

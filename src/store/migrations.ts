@@ -301,7 +301,7 @@ const m0006console: Migration = {
 };
 
 /**
- * Harness CG API keys (spec harness-ng.md section 4): account-level keys with no parent principal,
+ * Harness CG API keys (docs/compat/harness-cg.md): account-level keys with no parent principal,
  * looked up by the SHA-256 digest of the whole key, sealed for the CG REST GET, named uniquely per
  * account; their user groups give them their permissions. Kept apart from api_keys/tokens, whose
  * rows always have a user or service-account parent (api_keys_one_parent).

@@ -1,7 +1,11 @@
 /** Row <-> entity mapping shared by the store modules. */
-import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Scope } from '../domain/scope.js';
 import type { Tags } from '../domain/model.js';
+import type { Database } from './schema.js';
+import type { ListQuery, ListResult, SortField, SortOrder } from '../domain/paging.js';
+
+export type { ListQuery, ListResult, SortField, SortOrder };
 
 export function scopeColumns(s: Scope): { account_id: string; org_id: string; project_id: string } {
   return { account_id: s.accountId, org_id: s.orgId ?? '', project_id: s.projectId ?? '' };
@@ -33,11 +37,6 @@ export function containsCi(column: string, term: string): RawBuilder<SqlBool> {
   return sql<SqlBool>`lower(${sql.ref(column)}) like ${likeContains(term)} escape '\\'`;
 }
 
-export type SortField = 'createdAt' | 'updatedAt' | 'name' | 'identifier';
-export interface SortOrder {
-  field: SortField;
-  desc: boolean;
-}
 
 export const SORT_COLUMNS: Record<SortField, 'created_at' | 'updated_at' | 'name' | 'identifier'> = {
   createdAt: 'created_at',
@@ -46,17 +45,55 @@ export const SORT_COLUMNS: Record<SortField, 'created_at' | 'updated_at' | 'name
   identifier: 'identifier',
 };
 
-/** Paging, filtering and sorting for the scoped lists (service accounts, API keys, tokens). */
-export interface ListQuery {
-  offset: number;
-  limit: number;
-  /** Case-insensitive substring on name and identifier (and tags where `searchTags`). Matched literally. */
-  search?: string | undefined;
-  identifiers?: string[] | undefined;
-  sort?: SortOrder[] | undefined;
+
+/** Search over name and identifier (`SEARCH`), and over tags too (`SEARCH_WITH_TAGS`). */
+export const SEARCH = ['name', 'identifier'];
+export const SEARCH_WITH_TAGS = ['name', 'identifier', 'tags'];
+/** Harness's default list order: most recently updated first. */
+export const NEWEST_FIRST: SortOrder[] = [{ field: 'updatedAt', desc: true }];
+
+/** How one table is listed a page at a time (see `pagedList`). */
+export interface PageSpec<T> {
+  /** Columns a `search` term is matched against (case-insensitive, literally); without them the term is ignored. */
+  search?: string[];
+  /** Columns a `search` term matches exactly (an id), besides those. */
+  searchExact?: string[];
+  /** Whether `identifiers` narrows the list. */
+  identifiers?: boolean;
+  /** The order when the query names none; `false`: this list has a fixed order and ignores `sort`. */
+  defaultSort?: SortOrder[] | false;
+  /** Ordered by these after the sort, so pages are stable (default: id). */
+  then?: string[];
+  /** The table the sort and identifier columns belong to, when the query joins another. */
+  table?: string;
+  /** The selection (default: every column). */
+  select?: (base: SelectQueryBuilder<Database, any, object>) => SelectQueryBuilder<Database, any, any>;
+  map: (row: any) => T;
 }
 
-export interface ListResult<T> {
-  items: T[];
-  total: number;
+/**
+ * The paged list query, the one every list of the store runs: `base` (the table, narrowed to its
+ * scope) narrowed by identifiers and a literal search, sorted, one page of it and the total count.
+ */
+export async function pagedList<T>(
+  base: SelectQueryBuilder<Database, any, object>,
+  q: { offset: number; limit: number; search?: string | undefined; identifiers?: string[] | undefined; sort?: SortOrder[] | undefined },
+  spec: PageSpec<T>,
+): Promise<ListResult<T>> {
+  const col = (c: string) => (spec.table ? `${spec.table}.${c}` : c);
+  let b = base;
+  if (spec.identifiers && q.identifiers && q.identifiers.length > 0) b = b.where(col('identifier'), 'in', q.identifiers);
+  const term = q.search;
+  if (term && spec.search) {
+    b = b.where((eb) => eb.or([...spec.search!.map((c) => containsCi(c, term)), ...(spec.searchExact ?? []).map((c) => eb(c, '=', term))]));
+  }
+  let rows = spec.select ? spec.select(b) : b.selectAll();
+  const order = spec.defaultSort === false ? [] : (q.sort ?? spec.defaultSort ?? []);
+  for (const s of order) rows = rows.orderBy(col(SORT_COLUMNS[s.field]), s.desc ? 'desc' : 'asc');
+  for (const c of spec.then ?? ['id']) rows = rows.orderBy(col(c));
+  const [items, count] = await Promise.all([
+    rows.offset(q.offset).limit(q.limit).execute(),
+    b.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { items: items.map(spec.map), total: Number(count.n) };
 }

@@ -2,7 +2,7 @@ import { forUpdate, type Db } from './database.js';
 import type { ServiceAccount } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
 import type { ServiceAccountRow } from './schema.js';
-import { bool, containsCi, int, parseTags, rowScope, scopeColumns, SORT_COLUMNS, type ListQuery, type ListResult } from './rows.js';
+import { bool, int, parseTags, rowScope, scopeColumns, type ListQuery, type ListResult, pagedList, SEARCH_WITH_TAGS, NEWEST_FIRST } from './rows.js';
 
 export const toServiceAccount = (r: ServiceAccountRow): ServiceAccount => ({
   id: r.id,
@@ -58,23 +58,12 @@ export async function getServiceAccountById(db: Db, id: string): Promise<Service
 
 export async function listServiceAccounts(db: Db, scope: Scope, q: ListQuery): Promise<ListResult<ServiceAccount>> {
   const c = scopeColumns(scope);
-  let base = db
+  const base = db
     .selectFrom('service_accounts')
     .where('account_id', '=', c.account_id)
     .where('org_id', '=', c.org_id)
     .where('project_id', '=', c.project_id);
-  if (q.identifiers && q.identifiers.length > 0) base = base.where('identifier', 'in', q.identifiers);
-  if (q.search) {
-    const t = q.search;
-    base = base.where((eb) => eb.or([containsCi('name', t), containsCi('identifier', t), containsCi('tags', t)]));
-  }
-  let rows = base.selectAll();
-  for (const s of q.sort ?? [{ field: 'updatedAt', desc: true }]) rows = rows.orderBy(SORT_COLUMNS[s.field], s.desc ? 'desc' : 'asc');
-  const [items, count] = await Promise.all([
-    rows.orderBy('id').offset(q.offset).limit(q.limit).execute(),
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { items: items.map(toServiceAccount), total: Number(count.n) };
+  return pagedList(base, q, { search: SEARCH_WITH_TAGS, identifiers: true, defaultSort: NEWEST_FIRST, map: toServiceAccount });
 }
 
 export async function updateServiceAccount(db: Db, sa: ServiceAccount): Promise<void> {

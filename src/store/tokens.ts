@@ -3,7 +3,7 @@ import type { Token } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
 import type { ApiKeyType, TokenFormat } from '../domain/tokens.js';
 import type { TokenRow } from './schema.js';
-import { containsCi, parseTags, rowScope, scopeColumns, SORT_COLUMNS, type ListQuery, type ListResult } from './rows.js';
+import { parseTags, rowScope, scopeColumns, type ListQuery, type ListResult, pagedList, SEARCH, NEWEST_FIRST } from './rows.js';
 
 export const toToken = (r: TokenRow): Token => ({
   id: r.id,
@@ -125,19 +125,8 @@ export async function listTokens(db: Db, f: TokenFilter, q: ListQuery): Promise<
       ]),
     );
   }
-  if (q.identifiers && q.identifiers.length > 0) base = base.where('identifier', 'in', q.identifiers);
-  if (q.search) {
-    const t = q.search;
-    // A token id (the 24 hex digits after the account in a token) matches exactly.
-    base = base.where((eb) => eb.or([containsCi('name', t), containsCi('identifier', t), eb('id', '=', t)]));
-  }
-  let rows = base.selectAll();
-  for (const s of q.sort ?? [{ field: 'updatedAt', desc: true }]) rows = rows.orderBy(SORT_COLUMNS[s.field], s.desc ? 'desc' : 'asc');
-  const [items, count] = await Promise.all([
-    rows.orderBy('id').offset(q.offset).limit(q.limit).execute(),
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { items: items.map(toToken), total: Number(count.n) };
+  // A token id (the 24 hex digits after the account in a token) matches exactly.
+  return pagedList(base, q, { search: SEARCH, searchExact: ['id'], identifiers: true, defaultSort: NEWEST_FIRST, map: toToken });
 }
 
 export async function updateToken(

@@ -1,7 +1,7 @@
 import { forUpdate, type Db } from './database.js';
 import type { User } from '../domain/model.js';
 import type { UserRow } from './schema.js';
-import { bool, containsCi, int } from './rows.js';
+import { bool, int, pagedList } from './rows.js';
 
 export const toUser = (r: UserRow): User => ({
   id: r.id,
@@ -78,16 +78,7 @@ export async function listUsers(
   accountId: string,
   opts: { offset: number; limit: number; search?: string | undefined },
 ): Promise<{ items: User[]; total: number }> {
-  let q = db.selectFrom('users').where('account_id', '=', accountId);
-  if (opts.search) {
-    const term = opts.search;
-    q = q.where((eb) => eb.or([containsCi('name', term), containsCi('email_lower', term)]));
-  }
-  const [rows, count] = await Promise.all([
-    q.selectAll().orderBy('created_at').orderBy('id').offset(opts.offset).limit(opts.limit).execute(),
-    q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { items: rows.map(toUser), total: Number(count.n) };
+  return pagedList(db.selectFrom('users').where('account_id', '=', accountId), opts, { search: ['name', 'email_lower'], defaultSort: false, then: ['created_at', 'id'], map: toUser });
 }
 
 export async function updateUser(

@@ -1,6 +1,6 @@
 /**
- * ZenML 0.58.0's real Python client and CLI against Keyward (DESIGN.md section 6: compatibility is
- * what the real client accepts). ZenML's source comes from ../shared/clients/zenml-0.58.0-src.tgz
+ * ZenML 0.58.0's real Python client and CLI against Keyward (compatibility is what the real
+ * client accepts). ZenML's source comes from ../shared/clients/zenml-0.58.0-src.tgz
  * and runs on Debian's /usr/bin/python3 with Debian's python3-* packages (their pins match 0.58).
  * The Python scripts in test/clients/zenml/ check every outcome themselves and exit non-zero on any
  * mismatch; this file checks that they passed, then checks a few facts again through Keyward's own API.

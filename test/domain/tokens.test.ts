@@ -1,4 +1,4 @@
-/** Token codecs (DESIGN.md section 2, spec harness-ng.md section 2): generate, parse, reject without I/O. */
+/** Token codecs (docs/architecture.md, docs/compat/harness-ng.md): generate, parse, reject without I/O. */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { newAccountId, newTokenId, newUuid, randomAlphanumeric, randomLetters } from '../../src/domain/ids.js';
@@ -20,7 +20,7 @@ import {
 const ACCOUNT = 'kmpySmUISimoRrJL6NL73w';
 const TOKEN_ID = '65a1f0c2b3d4e5f60718293a';
 const SECRET20 = 'AbCdEfGhIj0123456789';
-/** The shape gitleaks looks for (spec section 2). */
+/** The shape gitleaks looks for (docs/architecture.md, token formats). */
 const GITLEAKS_NG = /^(?:pat|sat)\.[a-zA-Z0-9_-]{22}\.[a-zA-Z0-9]{24}\.[a-zA-Z0-9]{20}$/;
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');

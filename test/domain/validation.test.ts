@@ -1,4 +1,4 @@
-/** Field rules of Harness NextGen (spec harness-ng.md section 3), in the spec's own words. */
+/** Field rules of Harness NextGen (docs/compat/harness-ng.md), in the spec's own words. */
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/domain/errors.js';
 import {

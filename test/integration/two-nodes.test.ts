@@ -1,6 +1,6 @@
 /**
  * Two Keyward processes on one PostgreSQL: warm both caches, change something through node A, and
- * node B must answer differently within one second (DESIGN.md section 5, issue "verification").
+ * node B must answer differently within one second (docs/architecture.md, issue "verification").
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';

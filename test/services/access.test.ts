@@ -1,5 +1,5 @@
 /**
- * Access control (DESIGN.md section 1): built-in roles, assignments inherited downward and never
+ * Access control (docs/architecture.md): built-in roles, assignments inherited downward and never
  * upward, user groups, and removal. Checked through AccessService.can, effectivePermissions and
  * what verification answers for a token.
  */

@@ -1,4 +1,4 @@
-/** API keys (spec harness-ng.md sections 1.1 and 3): ownership, permissions, limits, duplicates, cascade. */
+/** API keys (docs/compat/harness-ng.md): ownership, permissions, limits, duplicates, cascade. */
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ConflictError, InvalidArgumentError, LimitExceededError, NotFoundError, PermissionDeniedError } from '../../src/domain/errors.js';
 import { makeScope } from '../../src/domain/scope.js';

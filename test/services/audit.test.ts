@@ -1,5 +1,5 @@
 /**
- * Audit (DESIGN.md section 1): every mutation writes one event in the same transaction; a failed
+ * Audit (docs/architecture.md): every mutation writes one event in the same transaction; a failed
  * mutation leaves nothing behind but a failure event; no event carries a secret; the log is
  * filtered and keyset-paged.
  */

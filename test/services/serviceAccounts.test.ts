@@ -1,4 +1,4 @@
-/** Service accounts (spec harness-ng.md section 1.3 "Rules"): create, update, delete with cascade, list. */
+/** Service accounts (docs/compat/harness-ng.md "Rules"): create, update, delete with cascade, list. */
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ConflictError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from '../../src/domain/errors.js';
 import { makeScope } from '../../src/domain/scope.js';

@@ -1,4 +1,4 @@
-/** Tokens (spec harness-ng.md sections 1.2 and 2): issue once, validity window, limits, update, rotate, auto-created keys. */
+/** Tokens (docs/compat/harness-ng.md): issue once, validity window, limits, update, rotate, auto-created keys. */
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ConflictError, InvalidArgumentError, LimitExceededError, NotFoundError } from '../../src/domain/errors.js';
 import type { ServiceAccount } from '../../src/domain/model.js';

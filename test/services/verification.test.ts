@@ -1,5 +1,5 @@
 /**
- * Verification (DESIGN.md sections 1 and 5): token string in; principal, scope, permissions and
+ * Verification (docs/architecture.md): token string in; principal, scope, permissions and
  * expiry out, or exactly one reason. Each rejection test first verifies the token successfully,
  * so a stale cached answer would make it fail.
  */

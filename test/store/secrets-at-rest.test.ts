@@ -1,5 +1,5 @@
 /**
- * The database never holds a token secret in plain text (DESIGN.md section 3, house rules): after
+ * The database never holds a token secret in plain text (docs/architecture.md, house rules): after
  * tokens are issued, rotated and deleted through the services, the raw SQLite file (and its WAL) or
  * every row of every table in the PostgreSQL schema holds each secret's SHA-256 digest and never the
  * secret itself.

@@ -1,5 +1,5 @@
 /**
- * Uniqueness is enforced by the database itself (spec harness-ng.md section 3, "Uniqueness"): these
+ * Uniqueness is enforced by the database itself (docs/compat/harness-ng.md, "Uniqueness"): these
  * tests write through the store modules and raw Kysely, bypassing every service-level check.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';

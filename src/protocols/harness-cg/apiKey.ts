@@ -1,13 +1,13 @@
 /**
  * CG GraphQL API keys: Harness's `createApiKey`, `updateApiKey`, `deleteApiKey` (schema from
- * harness-core `400-rest/src/main/resources/graphql/public/apiKey.graphql`, spec section 4), and
+ * harness-core `400-rest/src/main/resources/graphql/public/apiKey.graphql`, docs/compat/harness-cg.md), and
  * Keyward's `apiKey(uuid)` / `apiKeys(limit, offset)` queries, which return metadata and groups,
  * never the key's value.
  */
 import { PermissionDeniedError } from '../../domain/errors.js';
 import type { CgApiKey } from '../../domain/model.js';
-import type { GqlContext } from './graphql.js';
-import { pageArgs, pageInfo, renderGroup } from './userGroups.js';
+import type { GqlContext } from './context.js';
+import { pageArgs, pageInfo, renderGroup } from './render.js';
 
 export const apiKeySchema = /* GraphQL */ `
 extend type Mutation {

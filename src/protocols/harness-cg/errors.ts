@@ -1,6 +1,5 @@
 /**
- * The one place where Keyward's domain errors become Harness CG's wire shapes (spec harness-ng.md
- * section 4): GraphQL errors as graphql-java writes them (`message`, `locations`, `path`,
+ * The one place where Keyward's domain errors become Harness CG's wire shapes (docs/compat/harness-cg.md): GraphQL errors as graphql-java writes them (`message`, `locations`, `path`,
  * `extensions.classification`; `errors` before `data`, and only when there are errors), and the CG
  * REST envelope `{"metaData":..,"resource":..,"responseMessages":[..]}` with Harness's error codes.
  */

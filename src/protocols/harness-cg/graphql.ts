@@ -22,16 +22,12 @@ import {
 } from 'graphql';
 import type { Services } from '../../services/index.js';
 import { apiKeyResolvers, apiKeySchema } from './apiKey.js';
-import { cgAuth, type CgContext } from './context.js';
+import { cgAuth, type GqlContext } from './context.js';
 import { isKeywardError, UnavailableError } from '../../domain/errors.js';
 import { CgGraphQLHttpError, formatGqlError, gqlRefusal, gqlRequestError, gqlUnavailable, invalidApiKey, sendGqlUnavailable, type Classification } from './errors.js';
-import { MAX_PAGE, userGroupResolvers, userGroupSchema } from './userGroups.js';
+import { MAX_PAGE } from './render.js';
+import { userGroupResolvers, userGroupSchema } from './userGroups.js';
 import { userResolvers, userSchema } from './users.js';
-
-export interface GqlContext {
-  services: Services;
-  cg: CgContext;
-}
 
 export const GRAPHQL_LIMITS = {
   /** Bytes of request body. */

@@ -1,5 +1,5 @@
 /**
- * Harness CG ("FirstGen") compatibility (spec harness-ng.md section 4): GraphQL at `/api/graphql`
+ * Harness CG ("FirstGen") compatibility (docs/compat/harness-cg.md): GraphQL at `/api/graphql`
  * and REST at `/api/api-keys`, each also under `/gateway`, over CG API keys and user groups.
  */
 import type { FastifyInstance } from 'fastify';

@@ -1,6 +1,6 @@
 /**
  * CG REST `/api/api-keys?accountId=` (harness-core `400-rest/.../resources/ApiKeyResource.java`,
- * spec section 4): create, update, paged list, get one with its `decryptedKey`, delete one, delete
+ * docs/compat/harness-cg.md): create, update, paged list, get one with its `decryptedKey`, delete one, delete
  * all, in the RestResponse envelope `{"metaData":{},"resource":..,"responseMessages":[]}`.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';

@@ -5,8 +5,8 @@
  * provider: those flags are false (`isUserLocked` is a deactivated user) and `externalUserId` is null.
  */
 import type { User } from '../../domain/model.js';
-import type { GqlContext } from './graphql.js';
-import { pageArgs, pageInfo, renderGroup } from './userGroups.js';
+import type { GqlContext } from './context.js';
+import { pageArgs, pageInfo, renderGroup, renderUser, type RenderedUser } from './render.js';
 
 export const userSchema = /* GraphQL */ `
 extend type Mutation {
@@ -75,34 +75,6 @@ type UserConnection {
   nodes: [User]
 }
 `;
-
-export interface RenderedUser {
-  id: string;
-  accountId: string;
-  name: string;
-  email: string;
-  isEmailVerified: boolean;
-  isTwoFactorAuthenticationEnabled: boolean;
-  isUserLocked: boolean;
-  isPasswordExpired: boolean;
-  isImportedFromIdentityProvider: boolean;
-  externalUserId: null;
-}
-
-export function renderUser(u: User): RenderedUser {
-  return {
-    id: u.id,
-    accountId: u.accountId,
-    name: u.name,
-    email: u.email,
-    isEmailVerified: false,
-    isTwoFactorAuthenticationEnabled: false,
-    isUserLocked: !u.active,
-    isPasswordExpired: false,
-    isImportedFromIdentityProvider: false,
-    externalUserId: null,
-  };
-}
 
 type Input = { clientMutationId?: string | null; id?: string; name?: string | null; email?: string; userGroupIds?: string[] | null };
 

@@ -1,12 +1,12 @@
-/** `/apikey` (spec 1.1): personal and service-account API keys. */
+/** `/apikey` (docs/compat/harness-ng.md): personal and service-account API keys. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { NotFoundError, type FieldViolation } from '../../domain/errors.js';
+import { NotFoundError } from '../../domain/errors.js';
 import { makeScope } from '../../domain/scope.js';
 import type { ApiKeyType } from '../../domain/tokens.js';
-import { checkDescription, checkIdentifier, checkName, checkOptionalIdentifier, checkTags } from '../../domain/validation.js';
+import { checkOptionalIdentifier } from '../../domain/validation.js';
 import type { Services } from '../../services/index.js';
 import { API_KEY_TYPES, checkTtl, type ApiKeyInput, type KeyOwner } from '../../services/apiKeys.js';
-import { bodyObject, enumParam, long, many, ngAuth, pageResponse, paging, required, scopeFrom, str, tags } from './context.js';
+import { blank, bodyObject, checkEntity, enumParam, long, many, ngAuth, pageResponse, paging, required, scopeFrom, str, tags, violations } from './context.js';
 import { NgError, failureBody, ngFailure, ngInvalidArgument, ngInvalidToken, success } from './errors.js';
 import { apiKeyAggregateDto, apiKeyDto } from './wire.js';
 
@@ -17,8 +17,6 @@ export function serviceAccountNotFoundAs400(req: FastifyRequest, e: unknown): ne
   }
   throw e;
 }
-
-const blank = (v: string | null) => v === null || v.trim() === '';
 
 /** Bean validation of an ApiKeyDTO, all violations at once, as Jersey reports them. */
 function readApiKeyBody(req: FastifyRequest): { input: ApiKeyInput; type: ApiKeyType | null; parentIdentifier: string; accountIdentifier: string | null; orgIdentifier: string | null; projectIdentifier: string | null } {
@@ -36,12 +34,8 @@ function readApiKeyBody(req: FastifyRequest): { input: ApiKeyInput; type: ApiKey
   const accountIdentifier = str(b, 'accountIdentifier');
   const orgIdentifier = str(b, 'orgIdentifier');
   const projectIdentifier = str(b, 'projectIdentifier');
-  const v: FieldViolation[] = [];
-  const add = (field: string, message: string | null) => message && v.push({ field, message });
-  add('identifier', checkIdentifier(input.identifier));
-  add('name', blank(input.name) ? 'must not be blank' : checkName(input.name));
-  add('description', checkDescription(input.description));
-  add('tags', checkTags(input.tags));
+  const { v, add } = violations();
+  checkEntity(add, input);
   add('apiKeyType', type === null ? 'must not be null' : null);
   add('parentIdentifier', blank(parentIdentifier) ? 'must not be blank' : null);
   add('defaultTimeToExpireToken', checkTtl(input.defaultTimeToExpireToken));

@@ -1,5 +1,5 @@
 /**
- * Request plumbing for Harness NG: authentication and account resolution (spec section 0), query
+ * Request plumbing for Harness NG: authentication and account resolution (docs/compat/harness-ng.md), query
  * parameters as JAX-RS converts them, bodies as Jackson reads them, and the PageResponse shape.
  */
 import type { FastifyRequest } from 'fastify';
@@ -7,8 +7,11 @@ import type { Services } from '../../services/index.js';
 import type { Caller } from '../../services/context.js';
 import type { Verified } from '../../services/verification.js';
 import { makeScope, type Scope } from '../../domain/scope.js';
-import type { SortOrder, SortField } from '../../store/rows.js';
-import { authenticate, callerOf } from '../../server/auth.js';
+import type { FieldViolation } from '../../domain/errors.js';
+import type { Tags } from '../../domain/model.js';
+import { checkDescription, checkIdentifier, checkName, checkTags, findNul, NUL_RULE } from '../../domain/validation.js';
+import type { SortOrder, SortField } from '../../domain/paging.js';
+import { authenticate, callerOf } from '../auth/index.js';
 import { NgError, ngFailure, ngInvalidToken, ngResourceNotFound } from './errors.js';
 
 export interface NgContext {
@@ -40,7 +43,7 @@ export function many(req: FastifyRequest, name: string): string[] {
 }
 
 export async function ngAuth(services: Services, req: FastifyRequest): Promise<NgContext> {
-  const v = await authenticate(services.verification, req);
+  const v = await authenticate(services, req);
   if (!v.valid) throw ngInvalidToken(req);
   const header = req.headers['harness-account'];
   const params = (req.params ?? {}) as Record<string, string | undefined>;
@@ -222,3 +225,28 @@ export function tags(b: Record<string, unknown>, name = 'tags'): Record<string, 
 
 /** Harness serializes a missing description as null; Keyward stores it as "". */
 export const nullIfEmpty = (s: string): string | null => (s === '' ? null : s);
+
+/** Absent or only white space: Harness's @NotBlank. */
+export const blank = (v: string | null) => v === null || v.trim() === '';
+
+/** A list of field violations and its `add` (a null message adds nothing), as the NG body readers collect them. */
+export function violations(): { v: FieldViolation[]; add: (field: string, message: string | null) => void } {
+  const v: FieldViolation[] = [];
+  return { v, add: (field, message) => void (message && v.push({ field, message })) };
+}
+
+/**
+ * The fields every NG entity has, checked in Harness's order and words: identifier and name, then
+ * what `between` adds (a service account's email), then description and tags.
+ */
+export function checkEntity(
+  add: (field: string, message: string | null) => void,
+  input: { identifier: string; name: string; description?: string | null; tags?: Tags | null },
+  between?: () => void,
+): void {
+  add('identifier', checkIdentifier(input.identifier));
+  add('name', blank(input.name) ? 'must not be blank' : checkName(input.name));
+  between?.();
+  add('description', checkDescription(input.description));
+  add('tags', checkTags(input.tags));
+}

@@ -1,11 +1,11 @@
 /**
- * The one place where Keyward's domain errors become Harness NextGen's wire shapes (spec section 0):
+ * The one place where Keyward's domain errors become Harness NextGen's wire shapes (docs/compat/harness-ng.md):
  * SUCCESS with data; FAILURE with errors[] for validation; ERROR with responseMessages[] otherwise;
  * NG_ACCESS_DENIED with failedPermissionChecks; Dropwizard's shape for unparseable JSON.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isKeywardError, UnavailableError, type FailedPermissionCheck, type FieldViolation } from '../../domain/errors.js';
-import { presentedToken } from '../../server/auth.js';
+import { presentedToken } from '../auth/index.js';
 import { NUL_RULE } from '../../domain/validation.js';
 
 /** Harness's CorrelationFilter takes `X-requestId` (not `X-Request-Id`, which becomes req.id); else the request id. */

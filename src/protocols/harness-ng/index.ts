@@ -1,5 +1,5 @@
 /**
- * Harness NextGen REST, served under `/ng/api` and `/gateway/ng/api` (spec section 0), so that
+ * Harness NextGen REST, served under `/ng/api` and `/gateway/ng/api` (docs/compat/harness-ng.md), so that
  * Harness's Go SDK, its Terraform provider and scripts written against app.harness.io work as-is.
  */
 import type { FastifyInstance } from 'fastify';

@@ -3,15 +3,12 @@
  * harness_platform_organization and harness_platform_project use them (docs/compat/harness-ng-resources.md).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { NotFoundError, type FieldViolation } from '../../domain/errors.js';
+import { NotFoundError } from '../../domain/errors.js';
 import type { Organization, Project } from '../../domain/model.js';
-import { checkDescription, checkIdentifier, checkName, checkTags } from '../../domain/validation.js';
 import type { Services } from '../../services/index.js';
 import type { ProjectInput } from '../../services/scopes.js';
-import { bodyObject, many, ngAuth, opt, pageResponse, paging, required, str, tags } from './context.js';
+import { bodyObject, checkEntity, many, ngAuth, opt, pageResponse, paging, required, str, tags, violations } from './context.js';
 import { NgError, failureBody, ngFailure, ngInvalidRequest, success } from './errors.js';
-
-const blank = (v: string | null) => v === null || v.trim() === '';
 
 /** Terraform removes a resource from its state on a read that answers 400 RESOURCE_NOT_FOUND_EXCEPTION. */
 const readMiss = (req: FastifyRequest, message: string) => new NgError(400, failureBody(req, 'RESOURCE_NOT_FOUND_EXCEPTION', message, null));
@@ -27,12 +24,8 @@ function wrapped(req: FastifyRequest, key: 'organization' | 'project'): Record<s
 function readOrg(req: FastifyRequest) {
   const o = wrapped(req, 'organization');
   const input = { identifier: str(o, 'identifier') ?? '', name: str(o, 'name') ?? '', description: str(o, 'description'), tags: tags(o) };
-  const v: FieldViolation[] = [];
-  const add = (field: string, message: string | null) => message && v.push({ field, message });
-  add('identifier', checkIdentifier(input.identifier));
-  add('name', blank(input.name) ? 'must not be blank' : checkName(input.name));
-  add('description', checkDescription(input.description));
-  add('tags', checkTags(input.tags));
+  const { v, add } = violations();
+  checkEntity(add, input);
   if (v.length > 0) throw ngFailure(req, v);
   return input;
 }
@@ -51,12 +44,8 @@ function readProject(req: FastifyRequest, orgFromQuery: string): ProjectInput {
     tags: tags(p),
     modules: (modules as string[] | null | undefined) ?? null,
   };
-  const v: FieldViolation[] = [];
-  const add = (field: string, message: string | null) => message && v.push({ field, message });
-  add('identifier', checkIdentifier(input.identifier));
-  add('name', blank(input.name) ? 'must not be blank' : checkName(input.name));
-  add('description', checkDescription(input.description));
-  add('tags', checkTags(input.tags));
+  const { v, add } = violations();
+  checkEntity(add, input);
   if (input.color && input.color.length > 64) add('color', 'size must be between 0 and 64');
   if (v.length > 0) throw ngFailure(req, v);
   const bodyOrg = str(p, 'orgIdentifier');

@@ -1,19 +1,17 @@
-/** `/serviceaccount` (spec 1.3). */
+/** `/serviceaccount` (docs/compat/harness-ng.md). */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { NotFoundError, type FieldViolation } from '../../domain/errors.js';
+import { NotFoundError } from '../../domain/errors.js';
 import type { ServiceAccount } from '../../domain/model.js';
 import { P } from '../../domain/permissions.js';
 import type { Scope } from '../../domain/scope.js';
-import { checkDescription, checkEmail, checkIdentifier, checkName, checkTags } from '../../domain/validation.js';
+import { checkEmail } from '../../domain/validation.js';
 import type { Services } from '../../services/index.js';
 import type { Caller } from '../../services/context.js';
 import { principalOf } from '../../services/access.js';
 import type { ServiceAccountInput } from '../../services/serviceAccounts.js';
-import { bodyObject, ngAuth, pageResponse, paging, required, scopeFrom, str, tags } from './context.js';
+import { blank, bodyObject, checkEntity, ngAuth, pageResponse, paging, required, scopeFrom, str, tags, violations } from './context.js';
 import { ngFailure, ngInvalidArgument, ngInvalidRequest, success } from './errors.js';
 import { serviceAccountDto } from './wire.js';
-
-const blank = (v: string | null) => v === null || v.trim() === '';
 
 function readBody(req: FastifyRequest, scope: Scope): ServiceAccountInput {
   const b = bodyObject(req);
@@ -24,13 +22,8 @@ function readBody(req: FastifyRequest, scope: Scope): ServiceAccountInput {
     description: str(b, 'description'),
     tags: tags(b),
   };
-  const v: FieldViolation[] = [];
-  const add = (field: string, message: string | null) => message && v.push({ field, message });
-  add('identifier', checkIdentifier(input.identifier));
-  add('name', blank(input.name) ? 'must not be blank' : checkName(input.name));
-  add('email', blank(input.email) ? 'must not be blank' : checkEmail(input.email));
-  add('description', checkDescription(input.description));
-  add('tags', checkTags(input.tags));
+  const { v, add } = violations();
+  checkEntity(add, input, () => add('email', blank(input.email) ? 'must not be blank' : checkEmail(input.email)));
   if (v.length > 0) throw ngFailure(req, v);
   // A scope field in the body must agree with the query (NGUtils.verifyValuesNotChanged).
   const pairs: Array<[string | null, string | null]> = [

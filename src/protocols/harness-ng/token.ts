@@ -1,4 +1,4 @@
-/** `/token` (spec 1.2): tokens under API keys, shown once, rotated, validated. */
+/** `/token` (docs/compat/harness-ng.md): tokens under API keys, shown once, rotated, validated. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PermissionDeniedError, type FieldViolation } from '../../domain/errors.js';
 import { makeScope } from '../../domain/scope.js';
@@ -13,6 +13,7 @@ import { serviceAccountNotFoundAs400 } from './apikey.js';
 import { boolParam, bodyObject, enumParam, long, longParam, ngAuth, opt, pageResponse, paging, required, scopeFrom, str, tags } from './context.js';
 import { NgError, ngFailure, ngInvalidArgument, ngInvalidRequest, success } from './errors.js';
 import { tokenAggregateDto, tokenDto } from './wire.js';
+import { clientOf } from '../auth/index.js';
 
 const blank = (v: string | null) => v === null || v.trim() === '';
 
@@ -145,7 +146,7 @@ export function tokenRoutes(app: FastifyInstance, services: Services): void {
   // The token is the credential here: Harness's auth filter posts it as text/plain.
   app.post('/token/validate', { schema: { tags: t, summary: 'Validate a token; data is the token with its owner\'s email and name' } }, async (req) => {
     const raw = typeof req.body === 'string' ? req.body.trim() : '';
-    const v = await services.verification.verify(raw, { ip: req.ip, userAgent: req.headers['user-agent'] ?? null });
+    const v = await services.verification.verify(raw, clientOf(req));
     if (!v.valid) throw ngInvalidRequest(req, validationMessage(v.reason, raw));
     const account = opt(req, 'accountIdentifier');
     if (account !== undefined && account !== v.accountId) throw ngInvalidRequest(req, `Invalid account token access ${v.tokenId}`);

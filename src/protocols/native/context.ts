@@ -2,12 +2,12 @@ import type { FastifyRequest } from 'fastify';
 import { UnauthenticatedError } from '../../domain/errors.js';
 import type { Services } from '../../services/index.js';
 import type { Caller } from '../../services/context.js';
-import { authenticate, callerOf } from '../../server/auth.js';
+import { authenticate, callerOf } from '../auth/index.js';
 import type { Verified } from '../../services/verification.js';
 
 /** The authenticated caller of a native request, or a 401. */
 export async function nativeCaller(services: Services, req: FastifyRequest): Promise<{ caller: Caller; verified: Verified }> {
-  const v = await authenticate(services.verification, req);
+  const v = await authenticate(services, req);
   if (!v.valid) throw new UnauthenticatedError('A valid token is required in X-Api-Key or Authorization: Bearer', v.reason);
   return { caller: callerOf(v, req), verified: v };
 }

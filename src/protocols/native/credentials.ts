@@ -3,23 +3,11 @@
  * last use, and service-account activation.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Token } from '../../domain/model.js';
+import { tokenState } from '../../domain/model.js';
 import { makeScope } from '../../domain/scope.js';
 import type { ApiKeyType } from '../../domain/tokens.js';
 import type { Services } from '../../services/index.js';
 import { errorResponse, nativeCaller, pageQuerySchema, secured } from './context.js';
-
-const EXPIRING_SOON_MS = 7 * 24 * 60 * 60 * 1000;
-
-export type TokenState = 'active' | 'expiring_soon' | 'expired' | 'rotated_out' | 'not_yet_valid';
-
-export function tokenState(t: Token, now: number): TokenState {
-  if (t.scheduledExpireTime !== null) return now >= t.scheduledExpireTime ? 'rotated_out' : 'expiring_soon';
-  if (t.validTo !== null && now >= t.validTo) return 'expired';
-  if (now < t.validFrom) return 'not_yet_valid';
-  if (t.validTo !== null && t.validTo - now <= EXPIRING_SOON_MS) return 'expiring_soon';
-  return 'active';
-}
 
 const tokenSchema = {
   type: 'object',

@@ -14,7 +14,7 @@ import type { Scope } from '../../domain/scope.js';
 import type { Services } from '../../services/index.js';
 import type { Grant } from '../../services/access.js';
 import { VERIFY_REASONS, type Verified, type VerifyResult } from '../../services/verification.js';
-import { presentedToken } from '../../server/auth.js';
+import { clientOf, presentedToken } from '../auth/index.js';
 import { errorResponse, secured } from './context.js';
 import { STALE_HEADER } from './verify.js';
 
@@ -223,8 +223,7 @@ export function forwardAuthRoutes(app: FastifyInstance, services: Services): voi
   const handler = (useQuery: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
     const token = presentedToken(req);
     if (token === null) return send(reply, NO_TOKEN_ANSWER);
-    const ua = req.headers['user-agent'];
-    const v = await services.verification.verify(token, { ip: req.ip, userAgent: typeof ua === 'string' ? ua : null });
+    const v = await services.verification.verify(token, clientOf(req));
     if (!v.valid) return send(reply, answerFor(v));
     const need = requirement(req, v, useQuery);
     if (need === null) return send(reply, answerFor(v));

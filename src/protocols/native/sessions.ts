@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidArgumentError, UnauthenticatedError } from '../../domain/errors.js';
-import { CONSOLE_COOKIE, CONSOLE_HEADER, consoleSessionJwt, readCookie } from '../../server/auth.js';
+import { clientOf, CONSOLE_COOKIE, CONSOLE_HEADER, consoleSessionJwt, readCookie } from '../auth/index.js';
 import type { Services } from '../../services/index.js';
 import type { ConsoleSignIn } from '../../services/sessions.js';
 import type { Verified } from '../../services/verification.js';
@@ -83,8 +83,7 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Co
         if (!b.password) throw InvalidArgumentError.field('password', 'is required');
         input = { email: b.email, password: b.password, ...(b.accountId ? { accountId: b.accountId } : {}) };
       } else throw new InvalidArgumentError('Give an email and password, or a token', [{ field: 'email', message: 'is required (or sign in with a token)' }], 'field');
-      const ua = req.headers['user-agent'];
-      const s = await services.consoleSessions.start(input, opts.sessionTtlMs, { ip: req.ip, userAgent: typeof ua === 'string' ? ua : null, requestId: String(req.id) });
+      const s = await services.consoleSessions.start(input, opts.sessionTtlMs, { ...clientOf(req), requestId: String(req.id) });
       const now = services.ctx.clock.now();
       reply.header('set-cookie', cookie(req, s.jwt, Math.max(1, Math.floor((s.expiresAt - now) / 1000))));
       reply.header('cache-control', 'no-store');
@@ -105,8 +104,7 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Co
     async (req, reply) => {
       const jwt = consoleSessionJwt(req);
       if (jwt === null) throw new UnauthenticatedError('No console session', 'malformed');
-      const ua = req.headers['user-agent'];
-      const { verified, session } = await services.consoleSessions.resolve(jwt, { ip: req.ip, userAgent: typeof ua === 'string' ? ua : null });
+      const { verified, session } = await services.consoleSessions.resolve(jwt, clientOf(req));
       if (!verified.valid || !session) throw new UnauthenticatedError('The session has ended; sign in again', verified.valid ? 'unknown' : verified.reason);
       reply.header('cache-control', 'no-store');
       return view(verified, session.tokenId ? 'token' : 'password', session.expiresAt, services.ctx.clock.now());

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/index.js';
 import { VERIFY_REASONS, type VerifyResult } from '../../services/verification.js';
 import { nativeCaller, errorResponse } from './context.js';
+import { clientOf } from '../auth/index.js';
 
 const principalSchema = {
   type: 'object',
@@ -93,9 +94,7 @@ export function verifyRoutes(app: FastifyInstance, services: Services): void {
     },
     async (req, reply) => {
       const { token } = req.body as { token: string };
-      const ua = req.headers['user-agent'];
-      const meta = { ip: req.ip, userAgent: typeof ua === 'string' ? ua : null };
-      const v = await services.verification.verify(token, meta);
+      const v = await services.verification.verify(token, clientOf(req));
       if (v.stale) reply.header(STALE_HEADER, 'true');
       return reply.type('application/json; charset=utf-8').send(body(v));
     },

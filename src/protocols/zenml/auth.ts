@@ -1,16 +1,16 @@
 /**
- * ZenML request authentication (spec zenml.md section 6): the session JWT from the cookie, else
- * from `Authorization: Bearer`. A session made with an API key is re-checked on every request
+ * ZenML request authentication (docs/compat/zenml.md): the session JWT from the cookie, else from
+ * `Authorization: Bearer`, read and verified through the shared authentication module
+ * (protocols/auth). A session made with an API key is re-checked on every request
  * (key and service account must exist and be active) through the verification cache. A Keyward
  * token in the bearer header is accepted too, so admins can manage ZenML service accounts with it.
  */
 import type { FastifyRequest } from 'fastify';
 import { looksLikeJwt } from '../../domain/jwt.js';
-import type { Actor } from '../../domain/model.js';
 import type { Services } from '../../services/index.js';
 import type { Caller } from '../../services/context.js';
-import { actorOf, type VerifyFailureReason } from '../../services/verification.js';
-import { getUser } from '../../store/users.js';
+import type { VerifyFailureReason } from '../../services/verification.js';
+import { bearerToken, callerOf, clientOf, presentedToken, readCookie } from '../auth/index.js';
 import { credentialsNotValid, plain } from './errors.js';
 import { uuidToUserId } from './models.js';
 
@@ -25,13 +25,15 @@ export function cookieName(serverId: string): string {
   return `zenml-server-${serverId}`;
 }
 
-function readCookie(header: string | undefined, name: string): string | null {
-  if (!header) return null;
-  for (const part of header.split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+/** The session cookie, percent-decoded as ZenML's server reads it (a value that does not decode is taken as it is). */
+function sessionCookie(req: FastifyRequest, serverId: string): string | null {
+  const raw = readCookie(req, cookieName(serverId));
+  if (raw === null) return null;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
   }
-  return null;
 }
 
 /** ZenML's message for each way an API key can fail. */
@@ -53,9 +55,7 @@ export function keyFailure(reason: VerifyFailureReason, keyId: string, saId: str
 
 export async function zenmlCaller(services: Services, req: FastifyRequest): Promise<ZenmlCaller> {
   const serverId = await services.sessions.serverId();
-  const auth = req.headers.authorization;
-  const bearer = typeof auth === 'string' && /^Bearer\s+/i.test(auth) ? auth.replace(/^Bearer\s+/i, '').trim() : null;
-  const token = readCookie(req.headers.cookie, cookieName(serverId)) ?? bearer ?? (typeof req.headers['x-api-key'] === 'string' ? req.headers['x-api-key'] : null);
+  const token = sessionCookie(req, serverId) ?? bearerToken(req) ?? presentedToken(req);
   if (!token) throw plain(401, 'Not authenticated');
 
   if (looksLikeJwt(token)) {
@@ -67,16 +67,14 @@ export async function zenmlCaller(services: Services, req: FastifyRequest): Prom
       if (!v.valid) throw credentialsNotValid(keyFailure(v.reason, keyId, claims.sub));
       if (v.principal.id !== claims.sub) throw credentialsNotValid(`error retrieving API key ${keyId}`);
       services.usage.recordKeyLogin(keyId, services.ctx.clock.now());
-      return { caller: { actor: actorOf(v), requestId: String(req.id) }, accountId: v.accountId, apiKeyId: keyId };
+      return { caller: callerOf(v, req), accountId: v.accountId, apiKeyId: keyId };
     }
-    const user = await getUser(services.ctx.store.db, uuidToUserId(claims.sub));
-    if (!user || !user.active) throw credentialsNotValid('the user associated with this session does not exist or is not active');
-    const actor: Actor = { type: 'USER', id: user.id, accountId: user.accountId, isOperator: user.isOperator, via: { apiKeyId: null, tokenId: null } };
-    return { caller: { actor, requestId: String(req.id) }, accountId: user.accountId, apiKeyId: null };
+    const actor = await services.zenml.sessionUser(uuidToUserId(claims.sub));
+    if (!actor || actor.type !== 'USER') throw credentialsNotValid('the user associated with this session does not exist or is not active');
+    return { caller: { actor, requestId: String(req.id) }, accountId: actor.accountId, apiKeyId: null };
   }
 
-  const ua = req.headers['user-agent'];
-  const v = await services.verification.verify(token, { ip: req.ip, userAgent: typeof ua === 'string' ? ua : null });
+  const v = await services.verification.verify(token, clientOf(req));
   if (!v.valid) throw credentialsNotValid('invalid credentials');
-  return { caller: { actor: actorOf(v), requestId: String(req.id) }, accountId: v.accountId, apiKeyId: v.format === 'zenml' ? v.apiKeyId : null };
+  return { caller: callerOf(v, req), accountId: v.accountId, apiKeyId: v.format === 'zenml' ? v.apiKeyId : null };
 }

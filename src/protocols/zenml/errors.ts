@@ -1,5 +1,5 @@
 /**
- * The one place where Keyward's domain errors become ZenML's shapes (spec zenml.md section 7):
+ * The one place where Keyward's domain errors become ZenML's shapes (docs/compat/zenml.md):
  * `{"detail": ["<ExceptionClass>", "<message>"]}`, with Python's repr() quoting for KeyError; a
  * bare `["ValueError", "..."]` array for malformed requests; a string `detail` for plain HTTP errors.
  */

@@ -1,5 +1,5 @@
 /**
- * ZenML's filter, sort and page parameters (spec zenml.md section 4), applied in memory to the rows
+ * ZenML's filter, sort and page parameters (docs/compat/zenml.md), applied in memory to the rows
  * of one list (an account's service accounts, a service account's keys: small sets), so that every
  * operator, quirk and message matches ZenML's exactly.
  */

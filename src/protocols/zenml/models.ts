@@ -1,4 +1,4 @@
-/** Keyward entities rendered as ZenML response models (spec zenml.md section 3.2). */
+/** Keyward entities rendered as ZenML response models (docs/compat/zenml.md). */
 import type { ApiKey, ServiceAccount, User } from '../../domain/model.js';
 import type { ZenmlComponent, ZenmlStack, ZenmlWorkspace } from '../../services/zenml.js';
 

@@ -1,4 +1,4 @@
-/** `/service_accounts` and their `/api_keys` (spec zenml.md sections 2 and 3). */
+/** `/service_accounts` and their `/api_keys` (docs/compat/zenml.md). */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PermissionDeniedError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';

@@ -1,13 +1,10 @@
-/** `/login`, `/logout`, `/current-user`, `/info` and `/users/{id}` (spec zenml.md section 6). */
+/** `/login`, `/logout`, `/current-user`, `/info` and `/users/{id}` (docs/compat/zenml.md). */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isKeywardError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
-import { P } from '../../domain/permissions.js';
 import { parseToken } from '../../domain/tokens.js';
 import type { Services } from '../../services/index.js';
-import { getApiKeyById } from '../../store/apiKeys.js';
-import { getServiceAccountById } from '../../store/serviceAccounts.js';
-import { getUser } from '../../store/users.js';
+import { clientOf } from '../auth/index.js';
 import { cookieName, keyFailure, zenmlCaller } from './auth.js';
 import { credentialsNotValid, detail, plain, pyRepr } from './errors.js';
 import { serviceAccountAsUser, userIdToUuid, userModel, uuidToUserId } from './models.js';
@@ -52,10 +49,10 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
       const key = form.password;
       if (!key) throw plain(400, 'API key is required.');
       const parsed = parseToken(key);
-      const ua = req.headers['user-agent'] ?? null;
-      const v = await services.verification.verify(key, { ip: req.ip, userAgent: ua });
+      const client = clientOf(req);
+      const v = await services.verification.verify(key, client);
       const keyId = parsed.format === 'zenml' ? parsed.keyId : '';
-      const meta = { ip: req.ip, userAgent: ua, requestId: String(req.id) };
+      const meta = { ...client, requestId: String(req.id) };
       if (parsed.format !== 'zenml') {
         await services.zenml.recordKeyLoginFailure(null, 'malformed', meta);
         throw credentialsNotValid('error decoding API key');
@@ -64,7 +61,7 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
         await services.zenml.recordKeyLoginFailure(keyId, v.reason, meta);
         // ZenML names the key's service account when the key or the account is inactive.
         const inactive = v.reason === 'key_inactive' || v.reason === 'principal_inactive';
-        const saId = inactive ? ((await getApiKeyById(services.ctx.store.db, keyId))?.serviceAccountId ?? null) : null;
+        const saId = inactive ? await services.zenml.keyOwner(keyId) : null;
         throw credentialsNotValid(keyFailure(v.reason, keyId, saId));
       }
       services.usage.recordKeyLogin(v.apiKeyId, services.ctx.clock.now());
@@ -73,8 +70,7 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
 
     // Password grant: Keyward users (service accounts have no password and never log in this way).
     try {
-      const ua = req.headers['user-agent'];
-      const user = await services.users.authenticate(form.username ?? '', form.password ?? '', { ip: req.ip, userAgent: typeof ua === 'string' ? ua : null, client: 'zenml', requestId: String(req.id) });
+      const user = await services.users.authenticate(form.username ?? '', form.password ?? '', { ...clientOf(req), client: 'zenml', requestId: String(req.id) });
       return respond(reply, userIdToUuid(user.id), {});
     } catch (e) {
       if (isKeywardError(e) && e.kind === 'unauthenticated') throw credentialsNotValid('invalid username or password');
@@ -90,16 +86,14 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
 
   app.get('/current-user', { schema: { tags: t, summary: 'The authenticated user or service account, as a ZenML user' } }, async (req) => {
     const { caller } = await zenmlCaller(services, req);
-    const a = caller.actor;
-    if (a.type === 'SERVICE_ACCOUNT') {
-      const sa = await getServiceAccountById(services.ctx.store.db, a.id);
-      if (!sa) throw credentialsNotValid('the service account no longer exists');
-      return serviceAccountAsUser(sa);
+    const me = await services.zenml.whoAmI(caller.actor);
+    if (me?.type === 'SERVICE_ACCOUNT') {
+      if (!me.serviceAccount) throw credentialsNotValid('the service account no longer exists');
+      return serviceAccountAsUser(me.serviceAccount);
     }
-    if (a.type === 'USER') {
-      const u = await getUser(services.ctx.store.db, a.id);
-      if (!u) throw credentialsNotValid('the user no longer exists');
-      return userModel(u, await services.access.can({ type: 'USER', id: u.id, accountId: u.accountId }, P.userManage, { accountId: u.accountId, orgId: null, projectId: null }));
+    if (me?.type === 'USER') {
+      if (!me.user) throw credentialsNotValid('the user no longer exists');
+      return userModel(me.user, me.canManageUsers);
     }
     throw credentialsNotValid('no user');
   });
@@ -112,8 +106,7 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
     try {
       const found = await services.zenml.readUser(caller, accountId, id.toLowerCase(), uuidToUserId(id.toLowerCase()));
       if ('serviceAccount' in found) return serviceAccountAsUser(found.serviceAccount);
-      const u = found.user;
-      return userModel(u, await services.access.can({ type: 'USER', id: u.id, accountId: u.accountId }, P.userManage, { accountId: u.accountId, orgId: null, projectId: null }));
+      return userModel(found.user, found.canManageUsers);
     } catch (e) {
       if (isKeywardError(e) && e.kind === 'not_found') throw notFound();
       throw e;

@@ -1,5 +1,5 @@
 /**
- * CG GraphQL API keys (spec harness-ng.md section 4; seed 001_35044ce0e27048d5): the seed's three
+ * CG GraphQL API keys (docs/compat/harness-cg.md; seed 001_35044ce0e27048d5): the seed's three
  * mutations with the seed's variables, byte for byte; the same through graphql-request (a widely
  * used client, which only accepts a spec-compliant answer); the other bodies GraphQLResource takes;
  * the Keyward queries, which never carry a key's value; introspection; audit of every mutation.

@@ -1,6 +1,6 @@
 /**
  * One user-group model behind CG GraphQL and NG `/ng/api/user-groups`; a CG key created in GraphQL,
- * read back through CG REST (spec section 4), then used as X-Api-Key on NG endpoints: allowed for
+ * read back through CG REST (docs/compat/harness-cg.md), then used as X-Api-Key on NG endpoints: allowed for
  * what its groups' role assignments permit, 403 for the rest, at once when a grant goes, and 401
  * once the key is deleted. CG REST create, update, paged list, get, delete one and delete all.
  */

@@ -1,5 +1,5 @@
 /**
- * CG errors and security (spec section 4): a bad, missing or other-account key gets 401 with
+ * CG errors and security (docs/compat/harness-cg.md): a bad, missing or other-account key gets 401 with
  * `{"errors":[{"message":"Invalid Api Key"}]}`; another account's key by uuid is invisible to
  * GraphQL and REST; a caller without MANAGE_API_KEYS is refused and nothing is written; malformed
  * GraphQL, malformed bodies, oversized queries, deep nesting and costly queries are refused in

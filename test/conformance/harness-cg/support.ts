@@ -1,5 +1,5 @@
 /**
- * Shared machinery for the Harness CG conformance tests (spec harness-ng.md section 4): a Keyward
+ * Shared machinery for the Harness CG conformance tests (docs/compat/harness-cg.md): a Keyward
  * with a master key, the seed account, GraphQL calls as raw bytes, and role grants to user groups.
  */
 import { randomBytes } from 'node:crypto';

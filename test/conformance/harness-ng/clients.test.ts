@@ -1,5 +1,5 @@
 /**
- * Other real clients (spec §5.3), over /ng/api without /gateway: SPLIT's python client (its token
+ * Other real clients (docs/compat/harness-ng.md), over /ng/api without /gateway: SPLIT's python client (its token
  * paging loop, its rotate without rotateTimestamp, its under-specified delete) and the Harness UI's
  * token forms (validTo only when an expiry is chosen, the URL-encoded identifier on update, rotate
  * with a rotateTimestamp that the old token keeps working until).
@@ -45,7 +45,7 @@ const SPLIT_EXCHANGES: Exchange[] = [
   },
 ];
 
-describeEachDb('harness NG conformance: SPLIT and the UI (spec 5.3)', (kind) => {
+describeEachDb('harness NG conformance: SPLIT and the UI (docs/compat/harness-ng.md)', (kind) => {
   let k: TestKeyward;
   const vars: Vars = {};
 

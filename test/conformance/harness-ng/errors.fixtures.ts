@@ -1,6 +1,5 @@
 /**
- * Error exchanges as data (spec §0 "Mapping exceptions to HTTP status and body", §1.1-§1.3 error
- * tables, §3 rules). Replayed over /ng/api against an account holding: a USER key err_key (token
+ * Error exchanges as data (docs/compat/harness-ng.md "Mapping exceptions to HTTP status and body" and its error tables). Replayed over /ng/api against an account holding: a USER key err_key (token
  * err_tok) of the admin, and a service account err_sa with key err_sa_key (token err_sa_tok).
  */
 import { DAY, S, T, T0, type Exchange } from './support.js';

@@ -1,5 +1,5 @@
 /**
- * Envelopes and errors of Harness NG (spec §0 table, §1.1-§1.3 error tables, §2, §3): the error
+ * Envelopes and errors of Harness NG (docs/compat/harness-ng.md table and its error tables): the error
  * fixtures in errors.fixtures.ts replayed over /ng/api, then the rules that need a story (limits,
  * auto-created keys, the service-account cascade, /token/validate, correlation ids), and a sweep
  * of odd input that must never produce a 500.

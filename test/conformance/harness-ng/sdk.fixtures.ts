@@ -1,5 +1,5 @@
 /**
- * The Go SDK's exchanges (spec §5.1), in the order a script using package harness/nextgen would make
+ * The Go SDK's exchanges (docs/compat/harness-ng.md), in the order a script using package harness/nextgen would make
  * them, as data. Bodies follow Go's omitempty: zero values ("", 0, false, empty maps) are left out.
  * Variables: {{acc}} the account, {{user}} the bootstrap admin's user id; captures add the tokens.
  * Replayed under the SDK's default base path, /gateway/ng/api.

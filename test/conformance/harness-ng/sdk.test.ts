@@ -1,5 +1,5 @@
 /**
- * Replays the Go SDK's calls (spec §5.1, fixtures in sdk.fixtures.ts) over real HTTP under the SDK's
+ * Replays the Go SDK's calls (docs/compat/harness-ng.md, fixtures in sdk.fixtures.ts) over real HTTP under the SDK's
  * default base path /gateway/ng/api, in order, checking status, envelope, field names and order,
  * nulls and types of every answer, and what each token then does at POST /v1/verify.
  */
@@ -10,7 +10,7 @@ import { startKeyward, type TestKeyward } from '../../helpers/keyward.js';
 import { SDK_EXCHANGES, SDK_ORG, SDK_PROJECT } from './sdk.fixtures.js';
 import { GW, NG, ORDER, S, expectBody, replay, sdkHeaders, type Vars } from './support.js';
 
-describeEachDb('harness NG conformance: Go SDK (spec 5.1)', (kind) => {
+describeEachDb('harness NG conformance: Go SDK (docs/compat/harness-ng.md)', (kind) => {
   let k: TestKeyward;
   const vars: Vars = {};
 

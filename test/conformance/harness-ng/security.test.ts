@@ -1,5 +1,5 @@
 /**
- * Authentication and authorization of Harness NG, route by route (spec §0 authentication, account
+ * Authentication and authorization of Harness NG, route by route (docs/compat/harness-ng.md authentication, account
  * resolution and principals; §3 permissions): no or bad credentials get 401 INVALID_TOKEN; a token
  * acts only in its own account; another account's and another user's keys are never visible or
  * modified; service-account keys need core_serviceaccount_manageapikey; an SA token cannot act on
@@ -23,7 +23,7 @@ interface RouteCall {
   body?: unknown;
 }
 
-/** One representative call per NG route of spec §1.1-§1.3, aimed at account A's entities. */
+/** One representative call per NG route of docs/compat/harness-ng.md, aimed at account A's entities. */
 function routes(acc: string, user: string): RouteCall[] {
   const keyQ = { accountIdentifier: acc, apiKeyType: 'USER', parentIdentifier: user };
   const tokQ = { ...keyQ, apiKeyIdentifier: 'a_key' };

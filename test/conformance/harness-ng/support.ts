@@ -1,6 +1,6 @@
 /**
- * Shared machinery for the Harness NextGen conformance tests: the wire shapes of spec sections 0 and
- * 1 as data (field names in declaration order, nulls present, value types), a matcher that compares a
+ * Shared machinery for the Harness NextGen conformance tests: the wire shapes of
+ * docs/compat/harness-ng.md as data (field names in declaration order, nulls present, value types), a matcher that compares a
  * body against such a shape (including the order of keys), and a replayer for fixtures written as
  * data (request, expected status, expected body shape, spec citation).
  */
@@ -8,7 +8,7 @@ import http from 'node:http';
 import { expect } from 'vitest';
 import type { HttpResponse, TestKeyward } from '../../helpers/keyward.js';
 
-/** Plain prefix (SPLIT, the UI, curl scripts) and the Go SDK's default base path (spec §0). */
+/** Plain prefix (SPLIT, the UI, curl scripts) and the Go SDK's default base path (docs/compat/harness-ng.md). */
 export const NG = '/ng/api';
 export const GW = '/gateway/ng/api';
 
@@ -16,7 +16,7 @@ export const GW = '/gateway/ng/api';
 export const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
-/** Harness's default token lifetime, ApiKey.DEFAULT_TTL_FOR_TOKEN (spec §1.1). */
+/** Harness's default token lifetime, ApiKey.DEFAULT_TTL_FOR_TOKEN (docs/compat/harness-ng.md). */
 export const DEFAULT_TTL = 30 * DAY;
 
 export type Vars = Record<string, string | number>;
@@ -40,10 +40,10 @@ export const T = {
   int: matcher('an integer (epoch ms or count)', (v) => typeof v === 'number' && Number.isSafeInteger(v)),
   bool: matcher('a boolean', (v) => typeof v === 'boolean'),
   uuid: matcher('a UUID', (v) => typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v)),
-  /** `pat.<accountId>.<24 hex>.<20 alphanumerics>` of the fixture's account (spec §2). */
+  /** `pat.<accountId>.<24 hex>.<20 alphanumerics>` of the fixture's account (docs/compat/harness-ng.md). */
   patToken: matcher('a pat.<acc>.<24 hex>.<20 alnum> token', (v, vars) => typeof v === 'string' && new RegExp(`^pat\\.${escape(String(vars.acc))}\\.[0-9a-f]{24}\\.[A-Za-z0-9]{20}$`).test(v)),
   satToken: matcher('a sat.<acc>.<24 hex>.<20 alnum> token', (v, vars) => typeof v === 'string' && new RegExp(`^sat\\.${escape(String(vars.acc))}\\.[0-9a-f]{24}\\.[A-Za-z0-9]{20}$`).test(v)),
-  /** The identifier a rotated token is renamed to (spec §2, Rotation). */
+  /** The identifier a rotated token is renamed to (docs/compat/harness-ng.md, Rotation). */
   rotatedIdentifier: matcher('rotated_<15 letters>', (v) => typeof v === 'string' && /^rotated_[A-Za-z]{15}$/.test(v)),
   match: (re: RegExp) => matcher(`a string matching ${re}`, (v) => typeof v === 'string' && re.test(v)),
   startsWith: (prefix: string) => matcher(`a string starting with ${JSON.stringify(prefix)}`, (v, vars) => typeof v === 'string' && v.startsWith(subst(prefix, vars))),
@@ -101,40 +101,40 @@ export function expectShape(actual: unknown, shape: unknown, vars: Vars = {}, wh
   expect(actual, where).toBe(shape);
 }
 
-// ---- the wire shapes (spec §0 and §1) -------------------------------------------------------------
+// ---- the wire shapes (docs/compat/harness-ng.md) -------------------------------------------------------------
 
-/** Field order of every DTO, as Harness declares it (spec §0 "Field order follows declaration order"). */
+/** Field order of every DTO, as Harness declares it (docs/compat/harness-ng.md "Field order follows declaration order"). */
 export const ORDER = {
-  /** §0 ResponseDTO */
+  /** ResponseDTO */
   success: ['status', 'data', 'metaData', 'correlationId'],
-  /** §0 FailureDTO */
+  /** FailureDTO */
   failure: ['status', 'code', 'message', 'correlationId', 'errors'],
-  /** §0 ErrorDTO */
+  /** ErrorDTO */
   error: ['status', 'code', 'message', 'correlationId', 'detailedMessage', 'responseMessages', 'metadata'],
-  /** §0 ResponseMessage */
+  /** ResponseMessage */
   responseMessage: ['code', 'level', 'message', 'exception', 'failureTypes'],
-  /** §0 AccessDeniedErrorDTO: the ErrorDTO plus failedPermissionChecks */
+  /** AccessDeniedErrorDTO: the ErrorDTO plus failedPermissionChecks */
   accessDenied: ['status', 'code', 'message', 'correlationId', 'detailedMessage', 'responseMessages', 'metadata', 'failedPermissionChecks'],
   permissionCheck: ['permission', 'resourceType', 'resourceIdentifier', 'resourceScope'],
   resourceScope: ['accountIdentifier', 'orgIdentifier', 'projectIdentifier'],
   validationError: ['fieldId', 'error'],
-  /** §1.1 ApiKeyDTO */
+  /** ApiKeyDTO */
   ApiKey: ['identifier', 'name', 'description', 'tags', 'apiKeyType', 'parentIdentifier', 'defaultTimeToExpireToken', 'accountIdentifier', 'projectIdentifier', 'orgIdentifier'],
-  /** §1.1 ApiKeyAggregateDTO */
+  /** ApiKeyAggregateDTO */
   ApiKeyAggregate: ['apiKey', 'createdAt', 'lastModifiedAt', 'tokensCount'],
-  /** §1.2 TokenDTO */
+  /** TokenDTO */
   Token: [
     'identifier', 'name', 'validFrom', 'validTo', 'scheduledExpireTime', 'valid', 'accountIdentifier', 'projectIdentifier', 'orgIdentifier',
     'apiKeyIdentifier', 'parentIdentifier', 'apiKeyType', 'description', 'tags', 'email', 'username', 'encodedPassword',
   ],
-  /** §1.2 TokenAggregateDTO */
+  /** TokenAggregateDTO */
   TokenAggregate: ['token', 'expiryAt', 'createdAt', 'lastModifiedAt'],
-  /** §1.3 ServiceAccountDTO */
+  /** ServiceAccountDTO */
   ServiceAccount: ['identifier', 'name', 'email', 'description', 'tags', 'accountIdentifier', 'orgIdentifier', 'projectIdentifier'],
-  /** §1.3 ServiceAccountAggregateDTO */
+  /** ServiceAccountAggregateDTO */
   ServiceAccountAggregate: ['serviceAccount', 'createdAt', 'lastModifiedAt', 'tokensCount', 'roleAssignmentsMetadataDTO'],
   RoleAssignmentMetadata: ['identifier', 'roleIdentifier', 'roleName', 'resourceGroupIdentifier', 'resourceGroupName', 'managedRole', 'managedRoleAssignment'],
-  /** §0 Pagination: PageResponse */
+  /** Pagination: PageResponse */
   PageResponse: ['totalPages', 'totalItems', 'pageItemCount', 'pageSize', 'content', 'pageIndex', 'empty', 'pageToken'],
 } as const;
 
@@ -180,9 +180,9 @@ export const S = {
         }, {}),
       ),
     }, {}),
-  /** 401 from the authentication filter (spec §0 "Token validation"). */
+  /** 401 from the authentication filter (docs/compat/harness-ng.md "Token validation"). */
   invalidToken: () => S.error('INVALID_TOKEN', 'Token is not valid.'),
-  /** JAX-RS NotFound mapped to 400 (spec §0 table). */
+  /** JAX-RS NotFound mapped to 400 (docs/compat/harness-ng.md table). */
   resourceNotFound: (message: unknown = 'HTTP 404 Not Found') => S.failure('RESOURCE_NOT_FOUND_EXCEPTION', message),
 
   apiKey: (o: Fields) =>
@@ -210,7 +210,7 @@ export const S = {
       username: null,
       encodedPassword: null,
     }, o),
-  /** expiryAt = scheduledExpireTime ?? validTo (spec §1.2 TokenAggregate). */
+  /** expiryAt = scheduledExpireTime ?? validTo (docs/compat/harness-ng.md TokenAggregate). */
   tokenAggregate: (token: Fields, o: Fields = {}) =>
     build(ORDER.TokenAggregate, { token, expiryAt: token.scheduledExpireTime ?? token.validTo, createdAt: T.int, lastModifiedAt: T.int }, o),
   serviceAccount: (o: Fields) =>
@@ -237,7 +237,7 @@ export const S = {
 // ---- assertions on responses ---------------------------------------------------------------------
 
 export function expectJson(res: HttpResponse): void {
-  // The Go SDK decodes a body only when its Content-Type contains application/json (spec §0 Media types).
+  // The Go SDK decodes a body only when its Content-Type contains application/json (docs/compat/harness-ng.md Media types).
   expect(res.headers.get('content-type') ?? '', `content-type of ${res.text}`).toContain('application/json');
 }
 
@@ -252,7 +252,7 @@ export function expectSuccess(res: HttpResponse, data: unknown, vars: Vars = {})
   expectBody(res, 200, S.success(data), vars);
 }
 
-/** An ERROR body (spec §0 ErrorDTO) with the given HTTP status, code and message. */
+/** An ERROR body (docs/compat/harness-ng.md ErrorDTO) with the given HTTP status, code and message. */
 export function expectError(res: HttpResponse, status: number, code: string, message: unknown, vars: Vars = {}): void {
   expectBody(res, status, S.error(code, message), vars);
 }
@@ -267,7 +267,7 @@ export function expectInvalidToken(res: HttpResponse): void {
 
 // ---- client headers -------------------------------------------------------------------------------
 
-/** What the Go SDK sends (spec §5.1): `x-api-key` with no prefix, JSON in and out, its user agent. */
+/** What the Go SDK sends (docs/compat/harness-ng.md): `x-api-key` with no prefix, JSON in and out, its user agent. */
 export function sdkHeaders(token: string, hasBody: boolean): Record<string, string> {
   return {
     'x-api-key': token,

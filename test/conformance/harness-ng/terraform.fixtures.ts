@@ -1,5 +1,5 @@
 /**
- * The Terraform provider's exchanges (spec §5.2) as data: each resource's create, read-after-write,
+ * The Terraform provider's exchanges (docs/compat/harness-ng.md) as data: each resource's create, read-after-write,
  * update, delete and read-after-delete, with the bodies TF's build* functions send (Go omitempty).
  * TF goes through the Go SDK, so these replay under /gateway/ng/api with the SDK's headers.
  */

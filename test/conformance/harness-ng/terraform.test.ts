@@ -1,5 +1,5 @@
 /**
- * Replays the Terraform provider's read-after-write patterns (spec §5.2, fixtures in
+ * Replays the Terraform provider's read-after-write patterns (docs/compat/harness-ng.md, fixtures in
  * terraform.fixtures.ts) over real HTTP, through the Go SDK's base path /gateway/ng/api.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { startKeyward, type TestKeyward } from '../../helpers/keyward.js';
 import { TF_EXCHANGES, TF_ORG, TF_PROJECT } from './terraform.fixtures.js';
 import { GW, expectSuccess, replay, S, sdkCall, T, type Vars } from './support.js';
 
-describeEachDb('harness NG conformance: Terraform provider (spec 5.2)', (kind) => {
+describeEachDb('harness NG conformance: Terraform provider (docs/compat/harness-ng.md)', (kind) => {
   let k: TestKeyward;
   const vars: Vars = {};
 

@@ -1,5 +1,5 @@
 /**
- * API keys as ZenML's store tests exercise them (spec zenml.md section 9, behaviours 10-16, and the
+ * API keys as ZenML's store tests exercise them (docs/compat/zenml.md, behaviours 10-16, and the
  * generic CRUD contract), replayed as RestZenStore and `zenml service-account api-key ...` send them.
  */
 import { randomUUID } from 'node:crypto';
@@ -8,7 +8,7 @@ import { describeEachDb } from '../../helpers/databases.js';
 import { startKeyward, type TestKeyward } from '../../helpers/keyward.js';
 import { adminClient, createApiKey, createServiceAccount, decodeKey, expectDetail, ids, keyNotFound, saNotFound, type ZenClient } from './client.js';
 
-describeEachDb('zenml conformance: API keys (spec 9.10-9.16, CRUD contract)', (kind) => {
+describeEachDb('zenml conformance: API keys (docs/compat/zenml.md, behaviours 10-16, CRUD contract)', (kind) => {
   let k: TestKeyward;
   let z: ZenClient;
   let sa: any;
@@ -158,7 +158,7 @@ describeEachDb('zenml conformance: API keys (spec 9.10-9.16, CRUD contract)', (k
     expect(decodeKey(rot.body.body.key).id).toBe(key.id);
     expect(rot.body.body.active).toBe(true);
     expect(rot.body.metadata).toBeNull();
-    // The client re-GETs to hydrate (spec 2.2).
+    // The client re-GETs to hydrate (docs/compat/zenml.md).
     const got = await z.get(`${keys()}/${key.id}`);
     expect(got.body.metadata.last_login).toBeNull();
     expect(got.body.metadata.last_rotated).not.toBeNull();

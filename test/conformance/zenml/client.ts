@@ -1,7 +1,6 @@
 /**
  * ZenML's Python client (RestZenStore over `requests`), replayed byte for byte over node:http, so
- * that the conformance tests send what a real `zenml` installation sends (spec zenml.md sections 2,
- * 4 and 6):
+ * that the conformance tests send what a real `zenml` installation sends (docs/compat/zenml.md):
  * - query values are Python `str()`s (`True`/`False`), encoded with urllib's quote_plus;
  * - list calls always carry `hydrate`, `sort_by`, `logical_operator`, `page` and `size`;
  * - JSON bodies go out as `data=<json string>`: NO Content-Type header (older clients), or with
@@ -18,7 +17,7 @@ export const API = '/api/v1';
 /** startKeyward's clock: 2026-01-15T12:00:00Z. */
 export const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 
-/** ZenML's naive UTC datetimes: no offset, microseconds (spec 3.2). */
+/** ZenML's naive UTC datetimes: no offset, microseconds (docs/compat/zenml.md). */
 export const NAIVE_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/;
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -223,7 +222,7 @@ export async function createApiKey(c: ZenClient, saId: string, name: string, des
   return res.body;
 }
 
-/** A service account with one key, as `zenml service-account create NAME` makes (spec 8). */
+/** A service account with one key, as `zenml service-account create NAME` makes (docs/compat/zenml.md). */
 export async function accountWithKey(c: ZenClient, name: string): Promise<{ sa: any; key: any; secret: string }> {
   const sa = await createServiceAccount(c, name);
   const key = await createApiKey(c, sa.id, 'default', 'Default API key.');
@@ -250,7 +249,7 @@ export function expectDetail(res: ZenResponse, status: number, cls: string, mess
   else if (message) expect(res.body.detail[1]).toMatch(message);
 }
 
-/** 401 CredentialsNotValid with an "Authentication error: ..." message (spec 7). */
+/** 401 CredentialsNotValid with an "Authentication error: ..." message (docs/compat/zenml.md). */
 export function expectCredentialsNotValid(res: ZenResponse, message?: string | RegExp): void {
   expectDetail(res, 401, 'CredentialsNotValid', message ?? /^Authentication error: /);
   expect(res.body.detail[1]).toMatch(/^Authentication error: /);

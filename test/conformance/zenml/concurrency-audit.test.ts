@@ -1,7 +1,7 @@
 /**
- * Spec zenml.md section 9, behaviour 9 (100 parallel creates of one name make exactly one account),
+ * ZenML's store-test behaviour 9 (docs/compat/zenml.md: 100 parallel creates of one name make exactly one account),
  * the same race for API key names, and the audit trail: every ZenML mutation writes one audit event
- * (DESIGN.md section 1), readable with `GET /v1/accounts/<acc>/audit`.
+ * (docs/architecture.md), readable with `GET /v1/accounts/<acc>/audit`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDb } from '../../helpers/databases.js';

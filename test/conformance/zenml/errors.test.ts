@@ -1,5 +1,5 @@
 /**
- * Error shapes and status codes (spec zenml.md section 7, and the login errors of section 6):
+ * Error shapes and status codes (docs/compat/zenml.md):
  * `{"detail": ["<Class>", "<message>"]}` for errors raised in endpoints; a bare `["ValueError", ...]`
  * for FastAPI request-validation errors; a string `detail` for plain HTTP errors; what a caller with
  * no credentials, bad credentials, too few permissions or another tenant's token gets.
@@ -34,7 +34,7 @@ function expectBareValueError(res: ZenResponse, message?: RegExp): void {
   if (message) expect(res.body[1]).toMatch(message);
 }
 
-describeEachDb('zenml conformance: errors (spec 7)', (kind) => {
+describeEachDb('zenml conformance: errors (docs/compat/zenml.md)', (kind) => {
   let k: TestKeyward;
   let z: ZenClient;
   let sa: any;

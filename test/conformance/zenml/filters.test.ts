@@ -1,5 +1,5 @@
 /**
- * Filtering, sorting and paging (spec zenml.md section 4), as the Python client sends them: every
+ * Filtering, sorting and paging (docs/compat/zenml.md), as the Python client sends them: every
  * value a Python str() (`True`/`False`), quote_plus-encoded (so a datetime's space is `+`), with
  * `hydrate`, `sort_by`, `logical_operator`, `page` and `size` always present.
  *
@@ -14,7 +14,7 @@ import { API, adminClient, createApiKey, createServiceAccount, expectDetail, raw
 
 const SA = '/service_accounts';
 
-describeEachDb('zenml conformance: filters, sorting and pages (spec 4)', (kind) => {
+describeEachDb('zenml conformance: filters, sorting and pages (docs/compat/zenml.md)', (kind) => {
   let k: TestKeyward;
   let z: ZenClient;
   const byName: Record<string, any> = {};

@@ -1,5 +1,5 @@
 /**
- * One model, two protocols (DESIGN.md section 1): a service account made through Harness NG at
+ * One model, two protocols (docs/architecture.md): a service account made through Harness NG at
  * account scope is also a ZenML service account, but its Harness API keys are not ZenML API keys
  * (they hold many tokens in another format). ZenML's routes must neither show nor touch them:
  * rotating one through ZenML once handed out a `sat.` token as `body.key` and rescheduled every

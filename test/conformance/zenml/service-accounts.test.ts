@@ -1,5 +1,5 @@
 /**
- * Service accounts as ZenML's store tests exercise them (spec zenml.md section 9, behaviours 1-8, and
+ * Service accounts as ZenML's store tests exercise them (docs/compat/zenml.md, behaviours 1-8, and
  * the generic CRUD contract at its end), replayed as RestZenStore sends them.
  *
  * Behaviour 3 (deleting an account that owns stacks, components, secrets, ... → 403) does not apply:
@@ -13,7 +13,7 @@ import { describeEachDb } from '../../helpers/databases.js';
 import { startKeyward, type TestKeyward } from '../../helpers/keyward.js';
 import { adminClient, createServiceAccount, expectDetail, ids, saNotFound, type ZenClient } from './client.js';
 
-describeEachDb('zenml conformance: service accounts (spec 9.1-9.8, CRUD contract)', (kind) => {
+describeEachDb('zenml conformance: service accounts (docs/compat/zenml.md, behaviours 1-8, CRUD contract)', (kind) => {
   let k: TestKeyward;
   let z: ZenClient;
 

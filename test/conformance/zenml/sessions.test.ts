@@ -1,6 +1,6 @@
 /**
- * Logging in with an API key and using the session (spec zenml.md sections 5 and 6; section 9,
- * behaviours 17-22), with real logins and real sessions: the JWT that /login returns, sent back as
+ * Logging in with an API key and using the session (docs/compat/zenml.md;
+ * ZenML's store-test behaviours 17-22), with real logins and real sessions: the JWT that /login returns, sent back as
  * `Authorization: Bearer` or as the `zenml-server-<id>` cookie, re-checked on every request against
  * the key and its service account.
  */
@@ -65,7 +65,7 @@ describeEachDb('zenml conformance: login and sessions (spec 5, 6, 9.17-9.22)', (
       expect(claims.exp).toBeUndefined();
     });
 
-    it('without grant_type, a password alone is an API-key login (spec 6)', async () => {
+    it('without grant_type, a password alone is an API-key login (docs/compat/zenml.md)', async () => {
       const { sa, secret } = await accountWithKey(z, 'login-nogrant');
       const res = await loginRequest(k.url, { password: secret });
       expect(res.status, res.text).toBe(200);

@@ -1,5 +1,5 @@
 /**
- * The wire itself (spec zenml.md sections 2 and 3): response models with exactly ZenML's keys, naive
+ * The wire itself (docs/compat/zenml.md): response models with exactly ZenML's keys, naive
  * UTC datetimes, `body.key` only where ZenML returns it, `metadata: null` on rotate, JSON `null` on
  * delete, and request bodies in every encoding a ZenML client uses: the JSON string with no
  * Content-Type (`data=`), `application/json` (`json=`), and fetch's `text/plain`.

@@ -1,0 +1,95 @@
+/**
+ * Authentication, the one way into every protocol (docs/architecture.md). Every Keyward API takes a
+ * token from `X-Api-Key` (any case) or `Authorization: Bearer`, and checks it through the one
+ * verification service. The console's session cookie is accepted in their place, but only together
+ * with the `X-Keyward-Console: 1` header: a cross-site page cannot set that header without a CORS
+ * preflight Keyward never grants, so the cookie alone (which a browser attaches by itself)
+ * authenticates nothing.
+ *
+ * This folder is shared plumbing, not a protocol: the protocols import it, server/app.ts installs
+ * it (`installAuthentication`), and it reaches data only through services.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Caller } from '../../services/context.js';
+import type { Services } from '../../services/index.js';
+import { actorOf, type Verified, type VerifyMeta, type VerifyResult } from '../../services/verification.js';
+
+/** The one record of who is calling from where: the client address and user-agent, as verification and usage record them. */
+export function clientOf(req: FastifyRequest): VerifyMeta {
+  const ua = req.headers['user-agent'];
+  return { ip: req.ip, userAgent: typeof ua === 'string' ? ua : null };
+}
+
+/** The `Authorization: Bearer` credential, or null. */
+export function bearerToken(req: FastifyRequest): string | null {
+  const auth = req.headers.authorization;
+  if (typeof auth !== 'string') return null;
+  const m = /^Bearer\s+(.+)$/i.exec(auth);
+  return m ? m[1]!.trim() : null;
+}
+
+/** The presented credential (`X-Api-Key`, else `Authorization: Bearer`), or null when the request carries none. */
+export function presentedToken(req: FastifyRequest): string | null {
+  const apiKey = req.headers['x-api-key'];
+  if (typeof apiKey === 'string' && apiKey !== '') return apiKey;
+  return bearerToken(req);
+}
+
+/** The caller a verified credential acts as, for the services. */
+export function callerOf(v: Verified, req: FastifyRequest): Caller {
+  return { actor: actorOf(v), requestId: String(req.id) };
+}
+
+export const CONSOLE_COOKIE = 'keyward_session';
+export const CONSOLE_HEADER = 'x-keyward-console';
+
+/** The value of cookie `name`, or null. */
+export function readCookie(req: FastifyRequest, name: string): string | null {
+  const header = req.headers.cookie;
+  if (typeof header !== 'string') return null;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      const v = part.slice(i + 1).trim();
+      return v === '' ? null : v;
+    }
+  }
+  return null;
+}
+
+/** The console session JWT, when the request carries both the cookie and the console header. */
+export function consoleSessionJwt(req: FastifyRequest): string | null {
+  if (req.headers[CONSOLE_HEADER] !== '1') return null;
+  return readCookie(req, CONSOLE_COOKIE);
+}
+
+const consoleSessions = new WeakMap<FastifyRequest, () => Promise<VerifyResult>>();
+
+/**
+ * Installs authentication on the app (server/app.ts calls it once, before the protocols): every
+ * route that calls `authenticate` then accepts a console session. Resolution is lazy and done at
+ * most once per request; requests without the cookie and header pay nothing.
+ */
+export function installAuthentication(app: FastifyInstance, services: Services): void {
+  app.addHook('onRequest', (req, _reply, done) => {
+    const jwt = consoleSessionJwt(req);
+    if (jwt !== null) {
+      let pending: Promise<VerifyResult> | null = null;
+      consoleSessions.set(req, () => (pending ??= services.consoleSessions.resolve(jwt, clientOf(req)).then((r) => r.verified)));
+    }
+    done();
+  });
+}
+
+/**
+ * Verifies the request's credential: a presented token, else a console session. A request without
+ * either is rejected as "malformed".
+ */
+export async function authenticate(services: Services, req: FastifyRequest): Promise<VerifyResult> {
+  const token = presentedToken(req);
+  if (token === null) {
+    const session = consoleSessions.get(req);
+    return session ? session() : { valid: false, reason: 'malformed' };
+  }
+  return services.verification.verify(token, clientOf(req));
+}
