@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page, Request } from 'playwright-core';
 import { closeTokenDialog, menu, openConsole, readNewToken, screenshot, signInWithPassword, verify, type Console } from './browser.js';
 import type { TestKeyward } from '../helpers/keyward.js';
-import { insertAuditEvent } from '../../src/store/audit.js';
 
 async function createKey(k: TestKeyward, identifier: string, name = identifier): Promise<void> {
   const res = await k.http.post(`/ng/api/apikey?accountIdentifier=${k.admin.accountId}`, {
@@ -290,22 +289,12 @@ describe('console: first use, at desktop width', () => {
 
   it('keeps the audit filters in the URL and shows events in words with their details', async () => {
     const { page, k } = c;
-    // A failed sign-in as the backend records it (another change makes it do so): shown as one, with its reason.
-    await insertAuditEvent(k.keyward.services.ctx.store.db, {
-      id: 'failedsignin000000000001',
-      accountId: k.admin.accountId,
-      orgId: null,
-      projectId: null,
-      at: k.clock.now(),
-      actorType: 'ANONYMOUS',
-      actorId: 'someone@example.com',
-      action: 'sign_in',
-      resourceType: 'session',
-      resourceId: 'someone@example.com',
-      outcome: 'failure',
-      details: { method: 'password', reason: 'wrong password' },
-      requestId: null,
-    });
+    // A real failed sign-in (a wrong password for the admin's email): the backend audits it.
+    const refused = await k.anon.post('/v1/sessions', { email: k.admin.email, password: 'not-the-password-1' }, { headers: { 'x-keyward-console': '1' } });
+    expect(refused.status).toBe(401);
+    const events = await k.http.get(`/v1/accounts/${k.admin.accountId}/audit`, { query: { action: 'session.signin' } });
+    const failedId: string = events.body.items.find((e: { outcome: string }) => e.outcome === 'failure')?.id;
+    expect(failedId).toBeTruthy();
     await page.getByRole('link', { name: 'Audit Log' }).click();
     await page.getByRole('heading', { name: 'Audit Log' }).waitFor();
     await page.getByLabel('Action').selectOption({ label: 'Token rotated' });
@@ -323,10 +312,10 @@ describe('console: first use, at desktop width', () => {
     await detail.getByText('oldTokenEndsAt').waitFor();
     await page.goBack();
     await expect.poll(() => new URL(page.url()).searchParams.get('action')).toBe(null);
-    const failed = table.locator('tr[data-event="failedsignin000000000001"]');
+    const failed = table.locator(`tr[data-event="${failedId}"]`);
     await failed.getByText('Sign-in failed').waitFor();
     await failed.getByText('Failed', { exact: true }).waitFor();
-    await failed.getByText('wrong password').waitFor();
+    await failed.getByText('invalid_credentials').waitFor();
   }, 60_000);
 });
 

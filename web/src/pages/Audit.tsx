@@ -30,7 +30,7 @@ export const ACTION_LABELS: Record<string, string> = {
   'usergroup.create': 'User group created',
   'usergroup.update': 'User group edited',
   'usergroup.delete': 'User group deleted',
-  'sign_in': 'Sign-in',
+  'session.signin': 'Sign-in',
   'session.create': 'Signed in (console)',
   'session.end': 'Signed out (console)',
   'user.create': 'User created',
@@ -49,7 +49,7 @@ export const ACTION_LABELS: Record<string, string> = {
 
 export function actionLabel(a: string, outcome: 'success' | 'failure' = 'success'): string {
   // A failed sign-in reads as one, whichever action records it.
-  if (outcome === 'failure' && (a === 'sign_in' || a === 'session.create')) return 'Sign-in failed';
+  if (outcome === 'failure' && (a === 'session.signin' || a === 'session.create')) return 'Sign-in failed';
   return ACTION_LABELS[a] ?? a.replace(/[._]/g, ' ').replace(/^./, (c) => c.toUpperCase());
 }
 
