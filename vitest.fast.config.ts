@@ -2,6 +2,10 @@
  * `npm run test:fast`: the edit-test loop. Domain, services, store, HTTP and conformance tests on
  * SQLite only, without building dist/ or the console, and without the CLI, process, two-node and
  * browser tests. `npm test` runs everything, on both databases, as CI does.
+ *
+ * Test files share their worker's module graph (isolate: false): the app's modules are imported once
+ * per worker instead of once per file, which was a third of the run. Every test builds its own
+ * Keyward and store, so nothing else is shared; `npm test` keeps files isolated.
  */
 import { defineConfig } from 'vitest/config';
 import base from './vitest.config.js';
@@ -12,5 +16,6 @@ export default defineConfig({
     ...base.test,
     include: ['test/architecture.test.ts', 'test/{domain,services,store,protocols,conformance,server}/**/*.test.ts'],
     exclude: ['test/server/process.test.ts', 'node_modules/**'],
+    isolate: false,
   },
 });
