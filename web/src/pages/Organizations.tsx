@@ -14,6 +14,31 @@ export function scopesChanged(): void {
   window.dispatchEvent(new Event('keyward:scopes'));
 }
 
+/** One organization's or project's row: its name (a link), identifier, tags, description and ⋮ menu. */
+function ScopeRow({ what, item, to, onEdit, onDelete }: { what: 'organization' | 'project'; item: Organization; to: string; onEdit: () => void; onDelete: () => void }) {
+  return (
+    <tr>
+      <td data-label={what === 'organization' ? 'Organization' : 'Project'}>
+        <Link to={to} className="strong-link">
+          {item.name}
+        </Link>
+        <div className="muted mono small">{item.identifier}</div>
+        <Tags tags={item.tags} />
+      </td>
+      <td data-label="Description">{item.description || <span className="muted">—</span>}</td>
+      <td className="cell-actions">
+        <MoreMenu
+          label={`More options for ${what} ${item.name}`}
+          items={[
+            { label: 'Edit', onSelect: onEdit },
+            { label: 'Delete', danger: true, onSelect: onDelete },
+          ]}
+        />
+      </td>
+    </tr>
+  );
+}
+
 type Modal<T> = { kind: 'create' } | { kind: 'edit'; item: T } | { kind: 'delete'; item: T };
 
 export function Organizations({ scope }: { scope: Scope }) {
@@ -60,25 +85,14 @@ export function Organizations({ scope }: { scope: Scope }) {
               </thead>
               <tbody>
                 {list.data.content.map(({ organization: o }) => (
-                  <tr key={o.identifier}>
-                    <td data-label="Organization">
-                      <Link to={withScope(`/organizations/${encodeURIComponent(o.identifier)}`, scope)} className="strong-link">
-                        {o.name}
-                      </Link>
-                      <div className="muted mono small">{o.identifier}</div>
-                      <Tags tags={o.tags} />
-                    </td>
-                    <td data-label="Description">{o.description || <span className="muted">—</span>}</td>
-                    <td className="cell-actions">
-                      <MoreMenu
-                        label={`More options for organization ${o.name}`}
-                        items={[
-                          { label: 'Edit', onSelect: () => setModal({ kind: 'edit', item: o }) },
-                          { label: 'Delete', danger: true, onSelect: () => setModal({ kind: 'delete', item: o }) },
-                        ]}
-                      />
-                    </td>
-                  </tr>
+                  <ScopeRow
+                    key={o.identifier}
+                    what="organization"
+                    item={o}
+                    to={withScope(`/organizations/${encodeURIComponent(o.identifier)}`, scope)}
+                    onEdit={() => setModal({ kind: 'edit', item: o })}
+                    onDelete={() => setModal({ kind: 'delete', item: o })}
+                  />
                 ))}
               </tbody>
             </table>
@@ -190,25 +204,14 @@ export function OrganizationDetail({ scope, identifier }: { scope: Scope; identi
               </thead>
               <tbody>
                 {projects.data.content.map(({ project: p }) => (
-                  <tr key={p.identifier}>
-                    <td data-label="Project">
-                      <Link to={withScope('/service-accounts', { ...scope, org: identifier, project: p.identifier })} className="strong-link">
-                        {p.name}
-                      </Link>
-                      <div className="muted mono small">{p.identifier}</div>
-                      <Tags tags={p.tags} />
-                    </td>
-                    <td data-label="Description">{p.description || <span className="muted">—</span>}</td>
-                    <td className="cell-actions">
-                      <MoreMenu
-                        label={`More options for project ${p.name}`}
-                        items={[
-                          { label: 'Edit', onSelect: () => setModal({ kind: 'edit', item: p }) },
-                          { label: 'Delete', danger: true, onSelect: () => setModal({ kind: 'delete', item: p }) },
-                        ]}
-                      />
-                    </td>
-                  </tr>
+                  <ScopeRow
+                    key={p.identifier}
+                    what="project"
+                    item={p}
+                    to={withScope('/service-accounts', { ...scope, org: identifier, project: p.identifier })}
+                    onEdit={() => setModal({ kind: 'edit', item: p })}
+                    onDelete={() => setModal({ kind: 'delete', item: p })}
+                  />
                 ))}
               </tbody>
             </table>
