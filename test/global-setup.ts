@@ -4,13 +4,13 @@
  * reachable the PostgreSQL tests are skipped with one loud line, unless KEYWARD_REQUIRE_POSTGRES=1,
  * in which case the run fails.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, chmodSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { freePort, runAsServerUser, serverBinDir } from './helpers/pgCluster.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -31,32 +31,6 @@ async function reachable(url: string): Promise<boolean> {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-function serverBinDir(): string | null {
-  const root = '/usr/lib/postgresql';
-  if (!existsSync(root)) return null;
-  const versions = readdirSync(root).sort((a, b) => Number(b) - Number(a));
-  for (const v of versions) if (existsSync(path.join(root, v, 'bin', 'initdb'))) return path.join(root, v, 'bin');
-  return null;
-}
-
-/** initdb refuses to run as root: run the server binaries as the postgres user when we are root. */
-function asServerUser(bin: string, args: string[]): void {
-  const isRoot = process.getuid?.() === 0;
-  const res = isRoot ? spawnSync('runuser', ['-u', 'postgres', '--', bin, ...args], { stdio: 'pipe' }) : spawnSync(bin, args, { stdio: 'pipe' });
-  if (res.status !== 0) throw new Error(`${path.basename(bin)} failed: ${res.stderr?.toString() ?? ''}`);
-}
-
 async function throwawayCluster(): Promise<{ url: string; stop: () => void } | null> {
   const bin = serverBinDir();
   if (!bin) return null;
@@ -66,8 +40,8 @@ async function throwawayCluster(): Promise<{ url: string; stop: () => void } | n
   const port = await freePort();
   try {
     if (process.getuid?.() === 0) execFileSync('chown', ['postgres', dir]);
-    asServerUser(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
-    asServerUser(path.join(bin, 'pg_ctl'), ['-D', data, '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, '-w', 'start']);
+    runAsServerUser(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
+    runAsServerUser(path.join(bin, 'pg_ctl'), ['-D', data, '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, '-w', 'start']);
   } catch (e) {
     process.stderr.write(`[keyward tests] could not start a throwaway PostgreSQL: ${(e as Error).message}\n`);
     rmSync(dir, { recursive: true, force: true });
@@ -77,7 +51,7 @@ async function throwawayCluster(): Promise<{ url: string; stop: () => void } | n
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     stop: () => {
       try {
-        asServerUser(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
+        runAsServerUser(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -27,7 +27,8 @@ export function serverBinDir(): string | null {
   return null;
 }
 
-function run(bin: string, args: string[]): void {
+/** initdb refuses to run as root: as root, the server binaries run as the `postgres` user. */
+export function runAsServerUser(bin: string, args: string[]): void {
   const isRoot = process.getuid?.() === 0;
   const res = isRoot ? spawnSync('runuser', ['-u', 'postgres', '--', bin, ...args], { stdio: 'pipe' }) : spawnSync(bin, args, { stdio: 'pipe' });
   if (res.status !== 0) throw new Error(`${path.basename(bin)} ${args.join(' ')} failed: ${res.stderr?.toString() ?? ''}`);
@@ -42,7 +43,7 @@ function runAsync(bin: string, args: string[]): Promise<void> {
   });
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.listen(0, '127.0.0.1', () => {
@@ -62,7 +63,7 @@ export async function createCluster(): Promise<PgCluster | null> {
   const data = path.join(dir, 'data');
   const port = await freePort();
   if (process.getuid?.() === 0) execFileSync('chown', ['postgres', dir]);
-  run(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  runAsServerUser(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   let running = false;
   const start = async () => {
     // fsync off: a test cluster, and `-m immediate` then restarts quickly.
@@ -80,7 +81,7 @@ export async function createCluster(): Promise<PgCluster | null> {
     start,
     destroy() {
       try {
-        if (running) run(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
+        if (running) runAsServerUser(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
