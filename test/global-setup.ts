@@ -41,7 +41,7 @@ async function throwawayCluster(): Promise<{ url: string; stop: () => void } | n
   try {
     if (process.getuid?.() === 0) execFileSync('chown', ['postgres', dir]);
     runAsServerUser(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
-    runAsServerUser(path.join(bin, 'pg_ctl'), ['-D', data, '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, '-w', 'start']);
+    runAsServerUser(path.join(bin, 'pg_ctl'), ['-D', data, '-l', path.join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, '-w', 'start']);
   } catch (e) {
     process.stderr.write(`[keyward tests] could not start a throwaway PostgreSQL: ${(e as Error).message}\n`);
     rmSync(dir, { recursive: true, force: true });
