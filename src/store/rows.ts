@@ -75,7 +75,15 @@ export interface PageSpec<T> {
    * and a page nearer the end of the list than its start is read from the end, in the reverse order.
    */
   total?: () => Promise<number>;
+  /**
+   * The rows with these ids (any order). With it, a page that skips many rows first reads only the
+   * ids in list order (from the list's index alone, which ends with id), then the rows by primary key.
+   */
+  rowsByIds?: (ids: string[]) => Promise<any[]>;
 }
+
+/** From how many skipped rows a page reads its ids first (`PageSpec.rowsByIds`). */
+const DEFER_AFTER = 1000;
 
 /**
  * The paged list query, the one every list of the store runs: `base` (the table, narrowed to its
@@ -100,12 +108,22 @@ export async function pagedList<T>(
   }
   const sorted = spec.defaultSort === false ? [] : (q.sort ?? spec.defaultSort ?? []);
   const order: Array<[string, boolean]> = [...sorted.map((s): [string, boolean] => [col(SORT_COLUMNS[s.field]), s.desc]), ...(spec.then ?? ['id']).map((c): [string, boolean] => [col(c), false])];
-  const page = (offset: number, limit: number, reverse: boolean) => {
-    let rows = spec.select ? spec.select(b) : b.selectAll();
+  const page = async (offset: number, limit: number, reverse: boolean): Promise<any[]> => {
+    const byIds = spec.rowsByIds;
+    let rows = byIds && offset >= DEFER_AFTER ? b.select(col('id')) : spec.select ? spec.select(b) : b.selectAll();
     for (const [c, desc] of order) rows = rows.orderBy(c, desc !== reverse ? 'desc' : 'asc');
-    return rows.offset(offset).limit(limit).execute();
+    const found = await rows.offset(offset).limit(limit).execute();
+    if (!byIds || offset < DEFER_AFTER) return found;
+    const ids = found.map((r) => String(r['id']));
+    const byId = new Map((await byIds(ids)).map((r: { id: string }) => [r.id, r]));
+    return ids.flatMap((id: string) => byId.get(id) ?? []);
   };
   if (spec.total && !narrowed) {
+    if (q.offset === 0) {
+      // The first page reads forward whatever the total: both at once.
+      const [items, total] = await Promise.all([page(0, q.limit, false), spec.total()]);
+      return { items: items.map(spec.map), total };
+    }
     const total = await spec.total();
     const left = total - q.offset; // rows from the page's first to the list's last
     if (left <= 0) return { items: [], total };

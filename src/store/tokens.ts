@@ -133,8 +133,12 @@ export async function listTokens(db: Db, f: TokenFilter, q: ListQuery): Promise<
     identifiers: true,
     defaultSort: NEWEST_FIRST,
     map: toToken,
-    ...(counted ? { total: () => countTokens(db, counted) } : {}),
+    ...(counted ? { total: () => countTokens(db, counted), rowsByIds: (ids: string[]) => tokenRowsByIds(db, ids) } : {}),
   });
+}
+
+async function tokenRowsByIds(db: Db, ids: string[]): Promise<TokenRow[]> {
+  return ids.length === 0 ? [] : db.selectFrom('tokens').selectAll().where('id', 'in', ids).execute();
 }
 
 /** A list's row in `token_counts` (migration 0011): '' stands for every parent, every key. */

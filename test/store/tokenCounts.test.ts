@@ -9,7 +9,7 @@ import type { ServiceAccount } from '../../src/domain/model.js';
 import { makeScope } from '../../src/domain/scope.js';
 import type { SortOrder } from '../../src/domain/paging.js';
 import type { KeyOwner } from '../../src/services/apiKeys.js';
-import { deleteExpiredTokens, listTokens, type TokenFilter } from '../../src/store/tokens.js';
+import { deleteExpiredTokens, insertToken, listTokens, type TokenFilter } from '../../src/store/tokens.js';
 import { deleteUser } from '../../src/store/users.js';
 import { describeEachDb } from '../helpers/databases.js';
 import { DAY, HOUR, addServiceAccount, addUser, openServiceWorld, saOwner, userOwner, type ServiceWorld } from '../helpers/services.js';
@@ -188,6 +188,36 @@ describeEachDb('token counts', (kind) => {
       }
     }
     expect(new Set(ids).size).toBe(9);
+  });
+
+  it('reads a page that skips a thousand rows or more by its ids first, from either end, the same', async () => {
+    // 2,300 tokens of one key written straight to the store (counted by the same triggers); many share
+    // an update time, so the id decides their order.
+    const key = await w.services.apiKeys.get(w.admin, owner, 'ci');
+    const base = w.clock.now();
+    await w.ts.store.transaction(async (tx) => {
+      for (let i = 0; i < 2300; i++) {
+        const t = {
+          id: `${String(i).padStart(6, '0')}${'f'.repeat(18)}`.slice(0, 24),
+          apiKeyId: key.id, scope: w.accountScope, identifier: `b${i}`, name: `b${i}`, description: '', tags: {}, apiKeyType: 'SERVICE_ACCOUNT' as const,
+          parentIdentifier: 'deployer', apiKeyIdentifier: 'ci', format: 'harness_ng' as const, validFrom: base, validTo: base + DAY, scheduledExpireTime: null,
+          rotatedAt: null, lastUsedAt: null, lastUsedIp: null, lastUsedUserAgent: null, createdAt: base + (i % 7), updatedAt: base + ((i * 7919) % 400),
+        };
+        await insertToken(tx, t, `${'0'.repeat(58)}${String(i).padStart(6, '0')}`);
+      }
+    });
+    await expectExact(w);
+    const filter: TokenFilter = { scope: w.accountScope, apiKeyType: 'SERVICE_ACCOUNT', parentIdentifier: 'deployer' };
+    for (const sort of [undefined, [{ field: 'createdAt' as const, desc: true }]]) {
+      const all = await listTokens(w.ts.store.db, filter, { offset: 0, limit: 5000, sort, search: 'b' });
+      expect(all.total).toBe(2300);
+      // 1,000 and 1,001 forward (ids first); 1,200 and 2,200 from the end (1,000 and 0 skipped there).
+      for (const offset of [999, 1000, 1001, 1150, 1200, 2200, 2299, 2300]) {
+        const page = await listTokens(w.ts.store.db, filter, { offset, limit: 100, sort });
+        expect({ offset, total: page.total, ids: page.items.map((t) => t.id) }).toEqual({ offset, total: 2300, ids: all.items.slice(offset, offset + 100).map((t) => t.id) });
+        expect(page.items.map((t) => t.identifier)).toEqual(all.items.slice(offset, offset + 100).map((t) => t.identifier));
+      }
+    }
   });
 
   if (kind === 'postgres') {
