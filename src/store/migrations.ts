@@ -270,21 +270,14 @@ const m0003zenml: Migration = {
  */
 const m0004tokenLists: Migration = {
   async up(db: Kysely<any>) {
-    await createTokenListIndexes(db, 'updated_at', '');
+    await sql`create index tokens_list_by_key on tokens
+      (account_id, org_id, project_id, api_key_type, parent_identifier, api_key_identifier, updated_at desc, id)`.execute(db);
+    await sql`create index tokens_list_by_parent on tokens
+      (account_id, org_id, project_id, api_key_type, parent_identifier, updated_at desc, id)`.execute(db);
+    await sql`create index tokens_list_by_scope on tokens
+      (account_id, org_id, project_id, api_key_type, updated_at desc, id)`.execute(db);
   },
 };
-
-/** The token lists' indexes at their three levels (a key's, a parent's, a scope's of a type), `column` newest first, then id. */
-async function createTokenListIndexes(db: Kysely<any>, column: 'updated_at' | 'created_at', suffix: string): Promise<void> {
-  const levels = [
-    ['key', 'parent_identifier, api_key_identifier, '],
-    ['parent', 'parent_identifier, '],
-    ['scope', ''],
-  ] as const;
-  for (const [level, columns] of levels) {
-    await sql.raw(`create index tokens_list_by_${level}${suffix} on tokens (account_id, org_id, project_id, api_key_type, ${columns}${column} desc, id)`).execute(db);
-  }
-}
 
 /**
  * Console sessions: one row per sign-in, so that signing out ends the session on every node (the
@@ -502,7 +495,10 @@ const m0011tokenCounts: Migration = {
           referencing ${op === 'insert' ? 'new' : 'old'} table as ${rel} for each statement execute function tokens_counted_${op}()`).execute(db);
       }
     }
-    await createTokenListIndexes(db, 'created_at', '_created');
+    // Migration 0004's three list indexes, ordered by created_at instead of updated_at.
+    for (const [level, columns] of [['key', 'parent_identifier, api_key_identifier, '], ['parent', 'parent_identifier, '], ['scope', '']] as const) {
+      await sql.raw(`create index tokens_list_by_${level}_created on tokens (account_id, org_id, project_id, api_key_type, ${columns}created_at desc, id)`).execute(db);
+    }
   },
 };
 
