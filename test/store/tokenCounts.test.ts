@@ -5,6 +5,7 @@
  * exact count and a forward read give.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { NotFoundError } from '../../src/domain/errors.js';
 import type { ServiceAccount } from '../../src/domain/model.js';
 import { makeScope } from '../../src/domain/scope.js';
 import type { SortOrder } from '../../src/domain/paging.js';
@@ -237,6 +238,22 @@ describeEachDb('token counts', (kind) => {
       }
       expect(await total({ parentIdentifier: 'deployer' })).toBe(72);
       for (const k of keys) expect(await total({ parentIdentifier: 'deployer', apiKeyIdentifier: k })).toBe(24);
+    });
+
+    it('stays exact when creates race the delete of their key and service account (no deadlock, only not-found)', async () => {
+      for (let i = 0; i < 5; i++) {
+        const o = saOwner(await addServiceAccount(w, `racer${i}`));
+        for (const k of ['k1', 'k2']) await w.services.apiKeys.create(w.admin, o, { identifier: k, name: k });
+        await create('k1', 'pre', o);
+        const results = await Promise.allSettled([
+          ...Array.from({ length: 6 }, (_, j) => create(j % 2 ? 'k1' : 'k2', `t${j}`, o)),
+          w.services.serviceAccounts.delete(w.admin, w.accountScope, `racer${i}`),
+          w.services.apiKeys.delete(w.admin, o, 'k2'),
+        ]);
+        for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(NotFoundError);
+        await expectExact(w);
+        expect(await total({ parentIdentifier: `racer${i}` })).toBe(0);
+      }
     });
   }
 });
