@@ -87,7 +87,8 @@ const DEFER_AFTER = 1000;
 
 /**
  * The paged list query, the one every list of the store runs: `base` (the table, narrowed to its
- * scope) narrowed by identifiers and a literal search, sorted, one page of it and the total count.
+ * scope) narrowed by identifiers and a literal search, sorted, one page of it and the total count
+ * (`count(*)`, or the kept total when the spec has one and nothing narrowed `base`).
  */
 export async function pagedList<T>(
   base: SelectQueryBuilder<Database, any, object>,
