@@ -264,6 +264,16 @@ export interface Database {
   cg_api_key_user_groups: CgApiKeyUserGroupTable;
   console_sessions: ConsoleSessionTable;
   token_usage_hourly: TokenUsageHourlyTable;
+  account_policies: AccountPolicyTable;
+}
+
+/** A policy set at one scope (src/domain/policy.ts); `policy` is its JSON. */
+export interface AccountPolicyTable {
+  account_id: string;
+  org_id: string;
+  project_id: string;
+  policy: string;
+  updated_at: number;
 }
 
 /** Verifications of a token in one hour (ms at the hour's start), by outcome. */
