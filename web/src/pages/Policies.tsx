@@ -117,7 +117,10 @@ export function Policies({ scope }: { scope: Scope }) {
         </p>
         <Loading loading={view.loading && !view.data} label="Loading the policy…" />
         {view.error && <FormError error={view.error.message} />}
-        {view.data && <PolicyForm key={`${scope.org ?? ''}/${scope.project ?? ''}/${version}`} scope={scope} view={view.data} onSaved={refresh} />}
+        {/* Only the view of this very scope: while another scope's loads, the previous one's data must not seed the form. */}
+        {view.data && view.data.scope.orgId === scope.org && view.data.scope.projectId === scope.project && (
+          <PolicyForm key={`${scope.org ?? ''}/${scope.project ?? ''}/${view.data.updatedAt ?? 'unset'}`} scope={scope} view={view.data} onSaved={refresh} />
+        )}
       </section>
 
       <section className="panel" aria-labelledby="policies-set-heading">
@@ -243,8 +246,10 @@ function PolicyForm({ scope, view, onSaved }: { scope: Scope; view: PolicyView; 
       onSaved();
     } catch (err) {
       const a = err instanceof ApiError ? err : null;
-      setErrors(a?.fields ?? {});
-      setError(a ? a.message : String(err));
+      const fields = a?.fields ?? {};
+      setErrors(fields);
+      // A refusal that names its fields is shown next to them, not a second time above the buttons.
+      setError(Object.keys(fields).length > 0 ? null : a ? a.message : String(err));
     } finally {
       setBusy(false);
     }
