@@ -172,6 +172,18 @@ describeEachDb('account policies', (kind) => {
     expect((await w.services.policies.violations(w.admin, w.accountId)).map((v) => v.credential.name).sort()).toEqual(['cg', 'current']);
   });
 
+  it('a rotated-out token kept working longer than a new grace maximum is listed; the new token is judged by its lifetime', async () => {
+    const owner = userOwner(w, w.provisioned.admin.id);
+    await w.services.apiKeys.create(w.admin, owner, { identifier: 'k', name: 'k' });
+    const old = await w.services.tokens.create(w.admin, owner, { identifier: 't', name: 't', apiKeyIdentifier: 'k', validTo: w.clock.now() + 5 * DAY });
+    await w.services.tokens.rotate(w.admin, owner, 'k', 't', w.clock.now() + 3 * HOUR);
+    await w.services.policies.set(w.admin, acct(), { maxRotationGraceMinutes: 60 });
+    const found = await w.services.policies.violations(w.admin, w.accountId);
+    expect(found.map((v) => [v.credential.id, v.rule])).toEqual([[old.token.id, 'maxRotationGraceMinutes']]);
+    expect(found[0]!.message).toContain('180 minutes were asked for');
+    expect(await reasonOf(w.services, old.secret)).toBe('valid');
+  });
+
   it("deleting an organization removes its policy, so a new one of the same name starts without it", async () => {
     await w.services.policies.set(w.admin, org(), { maxApiKeysPerOwner: 1 });
     await w.services.scopes.deleteOrganization(w.admin, w.accountId, 'org1');
