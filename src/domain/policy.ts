@@ -160,7 +160,7 @@ export function graceViolation(p: EffectivePolicy, rotatedAt: number, until: num
   if (p.maxRotationGraceMinutes === null || until - rotatedAt <= p.maxRotationGraceMinutes * MINUTE_MS) return null;
   const asked = Math.ceil((until - rotatedAt) / MINUTE_MS);
   return new PolicyViolationError(
-    `A rotated-out token may keep working at most ${p.maxRotationGraceMinutes} minutes (maxRotationGraceMinutes, ${sourceWords(p.sources.maxRotationGraceMinutes)}); ${asked} minutes were asked for`,
+    `A rotated-out token may keep working at most ${p.maxRotationGraceMinutes} minutes (maxRotationGraceMinutes, ${sourceWords(p.sources.maxRotationGraceMinutes)}); this rotation gives ${asked} minutes`,
     'maxRotationGraceMinutes',
     p.sources.maxRotationGraceMinutes,
   );

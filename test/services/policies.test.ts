@@ -180,7 +180,7 @@ describeEachDb('account policies', (kind) => {
     await w.services.policies.set(w.admin, acct(), { maxRotationGraceMinutes: 60 });
     const found = await w.services.policies.violations(w.admin, w.accountId);
     expect(found.map((v) => [v.credential.id, v.rule])).toEqual([[old.token.id, 'maxRotationGraceMinutes']]);
-    expect(found[0]!.message).toContain('180 minutes were asked for');
+    expect(found[0]!.message).toContain('this rotation gives 180 minutes');
     expect(await reasonOf(w.services, old.secret)).toBe('valid');
   });
 
