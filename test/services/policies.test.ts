@@ -111,11 +111,15 @@ describeEachDb('account policies', (kind) => {
 
   it('ZenML and Harness CG keys, which cannot expire, are refused under a lifetime or expiry rule', async () => {
     const sa = await w.services.zenml.createServiceAccount(w.admin, w.accountId, { name: 'zen' });
+    const before = await w.services.zenml.createKey(w.admin, w.accountId, sa.id, { name: 'before' });
     await w.services.policies.set(w.admin, acct(), { requireExpiry: true });
+    // Rotating would issue a new secret without an end date: refused, and the old secret is untouched.
+    expect(await failure(w.services.zenml.rotateKey(w.admin, w.accountId, sa.id, 'before', 0))).toBeInstanceOf(PolicyViolationError);
+    expect(await reasonOf(w.services, before.secret)).toBe('valid');
     const z = await failure(w.services.zenml.createKey(w.admin, w.accountId, sa.id, { name: 'key' }));
     expect(z).toBeInstanceOf(PolicyViolationError);
     expect(z.message).toBe('A ZenML API key (ZenML keys have no end date) must expire: the account policy requires an end date (requireExpiry)');
-    expect(await w.services.zenml.listKeys(w.admin, w.accountId, sa.id)).toEqual([]); // nothing half-written
+    expect((await w.services.zenml.listKeys(w.admin, w.accountId, sa.id)).map((k) => k.key.name)).toEqual(['before']); // nothing half-written
     const cg = await failure(w.services.cgApiKeys.create(w.admin, w.accountId, { name: 'cg' }));
     expect(cg).toBeInstanceOf(PolicyViolationError);
     expect(cg.message).toContain('Harness CG API key');
