@@ -502,6 +502,26 @@ const m0011tokenCounts: Migration = {
   },
 };
 
+/**
+ * Account policies (src/domain/policy.ts), one row per scope that sets one: the account's, an
+ * organization's, a project's ('' for an absent org or project, as everywhere). The policy is JSON
+ * so that a new rule needs no migration; an organization's or project's rows go with it
+ * (src/services/scopes.ts, deleteScopedEntities).
+ */
+const m0013accountPolicies: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('account_policies')
+      .addColumn('account_id', text, (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+      .addColumn('org_id', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('project_id', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('policy', text, (c) => c.notNull())
+      .addColumn('updated_at', ms, (c) => c.notNull())
+      .addPrimaryKeyConstraint('account_policies_pk', ['account_id', 'org_id', 'project_id'])
+      .execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_harness_resources': m0002,
@@ -514,6 +534,7 @@ export const migrations: Record<string, Migration> = {
   '0009_token_usage_hourly': m0009tokenUsageHourly,
   '0010_cg_user_groups': m0010cgUserGroups,
   '0011_token_counts': m0011tokenCounts,
+  '0013_account_policies': m0013accountPolicies,
 };
 
 export const migrationProvider: MigrationProvider = {

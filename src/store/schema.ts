@@ -265,6 +265,7 @@ export interface Database {
   console_sessions: ConsoleSessionTable;
   token_usage_hourly: TokenUsageHourlyTable;
   token_counts: TokenCountTable;
+  account_policies: AccountPolicyTable;
 }
 
 /**
@@ -279,6 +280,15 @@ export interface TokenCountTable {
   parent_identifier: string;
   api_key_identifier: string;
   n: number;
+}
+
+/** A policy set at one scope (src/domain/policy.ts); `policy` is its JSON. */
+export interface AccountPolicyTable {
+  account_id: string;
+  org_id: string;
+  project_id: string;
+  policy: string;
+  updated_at: number;
 }
 
 /** Verifications of a token in one hour (ms at the hour's start), by outcome. */
