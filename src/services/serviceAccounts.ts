@@ -15,6 +15,7 @@ import type { AccessService } from './access.js';
 import { mutate } from './audit.js';
 import type { Caller, ServiceContext } from './context.js';
 import { assertScopeExists } from './scopes.js';
+import { serviceAccountDeactivated } from './webhookEvents.js';
 
 export interface ServiceAccountInput {
   identifier: string;
@@ -99,6 +100,7 @@ export class ServiceAccountService {
         details: changedActive ? { active: next.active } : {},
         // Always: cached verifications carry the principal's name and state.
         invalidate: [{ kind: 'principal', principalId: sa.id }],
+        events: sa.active && !next.active ? [serviceAccountDeactivated(next)] : [],
       };
     });
   }

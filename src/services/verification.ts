@@ -106,6 +106,18 @@ export class VerificationService {
     return this.decide(parsed, digest, lookup, meta);
   }
 
+  /**
+   * The credential a presented token is, read from the store (never the cache), or null when it is
+   * malformed, unknown, or its secret does not match: a leak report names a token this way.
+   */
+  async possessed(raw: string): Promise<CredentialRecord | null> {
+    const parsed = parseToken(raw);
+    if (!parsed.format) return null;
+    const digest = digestSecret(parsed.format === 'harness_cg' ? parsed.whole : parsed.secret);
+    const m = this.match(parsed, digest, (await this.load(parsed, digest)).credentials);
+    return typeof m === 'string' ? null : m.record;
+  }
+
   /** Parse, hash and look up once; read the store only on a miss. */
   private async check(raw: unknown, meta: VerifyMeta): Promise<VerifyResult> {
     const parsed = parseToken(raw);
