@@ -9,6 +9,8 @@ import { installNativeErrors } from './errors.js';
 import { usageRoutes } from './usage.js';
 import { verifyRoutes } from './verify.js';
 import { forwardAuthRoutes } from './forwardAuth.js';
+import { leakRoutes } from './leaks.js';
+import { webhookRoutes } from './webhooks.js';
 
 export async function nativeProtocol(app: FastifyInstance, opts: { services: Services; console?: ConsoleSessionOptions }): Promise<void> {
   installNativeErrors(app);
@@ -18,5 +20,7 @@ export async function nativeProtocol(app: FastifyInstance, opts: { services: Ser
   auditRoutes(app, opts.services);
   credentialRoutes(app, opts.services);
   usageRoutes(app, opts.services);
+  webhookRoutes(app, opts.services);
+  leakRoutes(app, opts.services);
   sessionRoutes(app, opts.services, opts.console ?? { sessionTtlMs: 12 * 60 * 60 * 1000 });
 }
