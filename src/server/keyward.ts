@@ -230,6 +230,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       clearInterval(webhookTimer);
       clearInterval(webhookSweepTimer);
       await app!.close();
+      await services.webhookDispatcher.idle();
       await relay?.stop();
       await services.usage.stop();
       await services.ctx.auditOutbox.flush();

@@ -278,6 +278,11 @@ export class WebhookDispatcher {
     return this.running;
   }
 
+  /** Waits for a round in progress (before the store closes). */
+  async idle(): Promise<void> {
+    await this.running?.catch(() => undefined);
+  }
+
   private async round(): Promise<number> {
     const now = this.ctx.clock.now();
     const leaseUntil = now + this.opts.leaseMs + Math.floor(Math.random() * 1000);
@@ -301,7 +306,8 @@ export class WebhookDispatcher {
         result = { statusCode: null, durationMs: 0, error: `signing secret unavailable: ${(e as Error).message}`, excerpt: null };
       }
       if (secret !== null) {
-        const sentAt = new Date(this.ctx.clock.now());
+        // Wall-clock time, not the service clock: receivers compare it with their own clock to refuse replays.
+        const sentAt = new Date();
         const signature = new Webhook(secret).sign(d.id, sentAt, d.payload);
         result = await sendWebhook(
           endpoint.url,
