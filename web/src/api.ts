@@ -298,6 +298,56 @@ export interface Owner {
   scope: Scope;
 }
 
+export const WEBHOOK_EVENTS = [
+  'token.created',
+  'token.rotated',
+  'token.expiring',
+  'token.expired',
+  'token.revoked',
+  'token.deleted',
+  'token.leaked',
+  'token.unused',
+  'service_account.deactivated',
+] as const;
+
+export interface WebhookEndpoint {
+  id: string;
+  accountId: string;
+  url: string;
+  description: string;
+  events: string[];
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface WebhookDelivery {
+  id: string;
+  eventId: string;
+  eventType: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  nextAttemptAt: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface WebhookAttempt {
+  deliveryId: string;
+  eventType: string;
+  attempt: number;
+  at: number;
+  statusCode: number | null;
+  durationMs: number;
+  error: string | null;
+  responseExcerpt: string | null;
+}
+
+type WebhookInput = { url: string; description: string; events: string[]; enabled: boolean };
+const hooks = (accountId: string) => `/v1/accounts/${encodeURIComponent(accountId)}/webhooks`;
+
 export const api = {
   session: () => request<Session>('GET', '/v1/sessions/current', { quietSessionEnd: true }),
   signIn: (body: { email: string; password: string } | { token: string }) => request<Session>('POST', '/v1/sessions', { body, quietSessionEnd: true }),
@@ -435,6 +485,16 @@ export const api = {
       body: { roleIdentifier, principal: { identifier: principal.identifier, type: principal.type ?? 'SERVICE_ACCOUNT', scopeLevel: principal.scopeLevel } },
     }),
   removeRole: (s: Scope, identifier: string) => request<unknown>('DELETE', `/authz/api/roleassignments/${encodeURIComponent(identifier)}`, { query: scopeQuery(s) }),
+
+  webhooks: (accountId: string) => request<{ items: WebhookEndpoint[] }>('GET', hooks(accountId)),
+  createWebhook: (accountId: string, w: WebhookInput) => request<{ endpoint: WebhookEndpoint; secret: string }>('POST', hooks(accountId), { body: w }),
+  updateWebhook: (accountId: string, id: string, w: Partial<WebhookInput>) => request<WebhookEndpoint>('PATCH', `${hooks(accountId)}/${encodeURIComponent(id)}`, { body: w }),
+  deleteWebhook: (accountId: string, id: string) => request<null>('DELETE', `${hooks(accountId)}/${encodeURIComponent(id)}`),
+  rotateWebhookSecret: (accountId: string, id: string) => request<{ endpoint: WebhookEndpoint; secret: string }>('POST', `${hooks(accountId)}/${encodeURIComponent(id)}/rotate-secret`),
+  webhookDeliveries: (accountId: string, id: string) =>
+    request<{ deliveries: WebhookDelivery[]; attempts: WebhookAttempt[] }>('GET', `${hooks(accountId)}/${encodeURIComponent(id)}/deliveries`, { query: { limit: 50 } }),
+  replayDelivery: (accountId: string, id: string, deliveryId: string) =>
+    request<{ queued: boolean }>('POST', `${hooks(accountId)}/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/replay`),
 
   audit: (accountId: string, q: { actor?: string; action?: string; from?: number; to?: number; cursor?: string; limit?: number }) =>
     request<{ items: AuditEvent[]; nextCursor: string | null }>('GET', `/v1/accounts/${encodeURIComponent(accountId)}/audit`, { query: { limit: 25, ...q } }),

@@ -8,6 +8,7 @@ import { AuditLog } from './pages/Audit';
 import { OrganizationDetail, Organizations } from './pages/Organizations';
 import { UserGroupDetail, UserGroups } from './pages/UserGroups';
 import { Users } from './pages/Users';
+import { Webhooks } from './pages/Webhooks';
 import { Loading, ProgressBar, ToastHost, useAsync } from './ui';
 
 // ---- a small router over the History API --------------------------------------------------------
@@ -153,6 +154,7 @@ const NAV = [
   { path: '/users', label: 'Users' },
   { path: '/organizations', label: 'Organizations' },
   { path: '/audit', label: 'Audit Log' },
+  { path: '/webhooks', label: 'Webhooks' },
 ];
 
 function Shell({ session, loc, onSignOut }: { session: Session; loc: Location; onSignOut: () => void }) {
@@ -174,6 +176,7 @@ function Shell({ session, loc, onSignOut }: { session: Session; loc: Location; o
   else if (saMatch) page = <ServiceAccountDetail scope={scope} identifier={decodeURIComponent(saMatch[1]!)} />;
   else if (path === '/audit') page = <AuditLog session={session} scope={scope} />;
   else if (path === '/users') page = <Users session={session} />;
+  else if (path === '/webhooks') page = <Webhooks session={session} />;
   else if (path === '/user-groups') page = <UserGroups scope={scope} />;
   else if (ugMatch) page = <UserGroupDetail session={session} scope={scope} identifier={decodeURIComponent(ugMatch[1]!)} />;
   else if (path === '/organizations') page = <Organizations scope={scope} />;
