@@ -56,6 +56,10 @@ describe('console: webhooks', () => {
     expect(rx.received[0]!.type).toBe('token.created');
     expect(() => WebhookReceiver.verify(rx.received[0]!, secret)).not.toThrow();
 
+    const hooks = (await k.http.get(`/v1/accounts/${k.admin.accountId}/webhooks`)).body.items as Array<{ id: string }>;
+    await expect
+      .poll(async () => (await k.http.get(`/v1/accounts/${k.admin.accountId}/webhooks/${hooks[0]!.id}/deliveries`)).body.deliveries[0]?.status)
+      .toBe('succeeded');
     await page.getByRole('button', { name: `Deliveries of ${rx.url}` }).click();
     const log = page.getByRole('dialog', { name: `Deliveries to ${rx.url}` });
     await log.getByText('succeeded').waitFor();

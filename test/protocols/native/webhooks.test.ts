@@ -175,8 +175,10 @@ describeEachDb('lifecycle webhooks', (kind: DbKind) => {
     const other = await endpoint({ events: ['token.leaked'] });
     await issueUserToken(k, acc, k.admin.userId);
     await rx.waitFor((r) => r.length === 1);
-    const log = await k.http.get(`/v1/accounts/${acc}/webhooks/${ep.id}/deliveries`);
-    expect(log.body.deliveries[0].status).toBe('succeeded');
+    // The receiver has it; the attempt is recorded just after its answer.
+    const logOf = () => k.http.get(`/v1/accounts/${acc}/webhooks/${ep.id}/deliveries`);
+    await expect.poll(async () => (await logOf()).body.deliveries[0].status).toBe('succeeded');
+    const log = await logOf();
     const id = log.body.deliveries[0].id as string;
     expectNativeError(await k.http.post(`/v1/accounts/${acc}/webhooks/${other.id}/deliveries/${id}/replay`), 404);
     expect((await k.http.post(`/v1/accounts/${acc}/webhooks/${ep.id}/deliveries/${id}/replay`)).status).toBe(202);
