@@ -279,8 +279,16 @@ export class VerificationService {
     let v: VerifyResult;
     if (creds.length === 0) v = REJECTED[lookup.missReason];
     else {
-      const current = creds.find((c) => c.record.scheduledExpireAt === null) ?? creds[0]!;
-      v = !current.record.principalActive ? REJECTED.principal_inactive : !current.record.keyActive ? REJECTED.key_inactive : current.verified;
+      // A rotation always leaves a current secret; none left means the key's secret was revoked (a leak
+      // report, services/leaks.ts), which ends the sessions it opened too.
+      const current = creds.find((c) => c.record.scheduledExpireAt === null);
+      v = !current
+        ? REJECTED.rotated_out
+        : !current.record.principalActive
+          ? REJECTED.principal_inactive
+          : !current.record.keyActive
+            ? REJECTED.key_inactive
+            : current.verified;
     }
     return stale ? asStale(v) : v;
   }
