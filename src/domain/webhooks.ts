@@ -5,18 +5,9 @@
 import { BlockList, isIP } from 'node:net';
 import { randomBytes } from 'node:crypto';
 
-export const WEBHOOK_EVENTS = [
-  'token.created',
-  'token.rotated',
-  'token.expiring',
-  'token.expired',
-  'token.revoked',
-  'token.deleted',
-  'token.leaked',
-  'token.unused',
-  'service_account.deactivated',
-] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
+import { WEBHOOK_EVENTS, type WebhookEventType } from './webhookEventTypes.js';
+
+export { WEBHOOK_EVENTS, type WebhookEventType };
 
 /** One event, as a mutation or the sweeper raises it; `data` never holds a secret. */
 export interface WebhookEvent {

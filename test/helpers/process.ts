@@ -1,6 +1,7 @@
 /** Starts `keyward serve` as a real process and reads what it prints. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import pg from 'pg';
 
 export const CLI = path.resolve('dist/cli/main.js');
 
@@ -65,4 +66,19 @@ export function urlWithSchema(url: string, schema: string): string {
   const u = new URL(url);
   u.searchParams.set('options', `-c search_path=${schema}`);
   return u.toString();
+}
+
+/** Creates `schema` and starts two `keyward serve` processes on it (the first one bootstraps). */
+export async function spawnTwoNodes(baseUrl: string, schema: string, env: Record<string, string> = {}): Promise<[KeywardProcess, KeywardProcess]> {
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create schema ${schema}`);
+  } finally {
+    await admin.end();
+  }
+  const dbUrl = urlWithSchema(baseUrl, schema);
+  const a = await spawnKeyward(['--database-url', dbUrl], env);
+  const b = await spawnKeyward(['--database-url', dbUrl], env);
+  return [a, b];
 }

@@ -298,17 +298,8 @@ export interface Owner {
   scope: Scope;
 }
 
-export const WEBHOOK_EVENTS = [
-  'token.created',
-  'token.rotated',
-  'token.expiring',
-  'token.expired',
-  'token.revoked',
-  'token.deleted',
-  'token.leaked',
-  'token.unused',
-  'service_account.deactivated',
-] as const;
+// The server's own list: the one place event types are named.
+export { WEBHOOK_EVENTS } from '../../src/domain/webhookEventTypes';
 
 export interface WebhookEndpoint {
   id: string;

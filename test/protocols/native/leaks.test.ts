@@ -4,7 +4,6 @@
  * once, on this node and (PostgreSQL) on a second `keyward serve` that had it cached.
  */
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { SYSTEM_CALLER } from '../../../src/services/context.js';
@@ -12,7 +11,7 @@ import { provisionAccount } from '../../../src/services/provisioning.js';
 import { describeEachDb, dropSchema, pgUrl, type DbKind } from '../../helpers/databases.js';
 import { HttpClient, startKeyward, type TestKeyward } from '../../helpers/keyward.js';
 import { expectNativeError, issueUserToken } from '../../helpers/nativeApi.js';
-import { spawnKeyward, urlWithSchema, type KeywardProcess } from '../../helpers/process.js';
+import { spawnTwoNodes, type KeywardProcess } from '../../helpers/process.js';
 import { WebhookReceiver } from '../../helpers/webhookReceiver.js';
 
 function ecKey(): { id: string; privateKey: KeyObject; pem: string } {
@@ -134,14 +133,7 @@ const url = pgUrl();
   let b: KeywardProcess;
 
   beforeAll(async () => {
-    const admin = new pg.Client({ connectionString: url! });
-    await admin.connect();
-    await admin.query(`create schema ${schema}`);
-    await admin.end();
-    const dbUrl = urlWithSchema(url!, schema);
-    const env = { KEYWARD_LEAK_REPORT_KEYS: KEYS, KEYWARD_MASTER_KEY: randomBytes(32).toString('base64') };
-    a = await spawnKeyward(['--database-url', dbUrl], env);
-    b = await spawnKeyward(['--database-url', dbUrl], env);
+    [a, b] = await spawnTwoNodes(url!, schema, { KEYWARD_LEAK_REPORT_KEYS: KEYS, KEYWARD_MASTER_KEY: randomBytes(32).toString('base64') });
   }, 60_000);
 
   afterAll(async () => {
