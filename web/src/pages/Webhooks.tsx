@@ -2,7 +2,7 @@
  * Lifecycle webhooks of the account (native `/v1/accounts/{id}/webhooks`, docs/webhooks.md):
  * endpoints with their event filters, the signing secret shown once, the delivery log and replay.
  */
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { api, ApiError, WEBHOOK_EVENTS, type FieldErrors, type Session, type WebhookEndpoint } from '../api';
 import { formatTime } from '../format';
 import { Button, ConfirmDialog, Dialog, EmptyState, Field, FormActions, FormError, Loading, MoreMenu, TokenRevealDialog, useAsync, useToast } from '../ui';
@@ -41,19 +41,7 @@ export function Webhooks({ session }: { session: Session }) {
         {list.error && <FormError error={list.error.message} />}
         {list.data && list.data.items.length === 0 && <EmptyState title="No webhook endpoints" />}
         {list.data && list.data.items.length > 0 && (
-          <ScrollRegion label="Webhook endpoints">
-            <table className="table" aria-label="Webhook endpoints">
-              <thead>
-                <tr>
-                  <th scope="col">Endpoint</th>
-                  <th scope="col">Events</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
+          <ListTable label="Webhook endpoints" columns={['Endpoint', 'Events', 'Status']}>
                 {list.data.items.map((w) => (
                   <tr key={w.id} data-webhook={w.url}>
                     <td data-label="Endpoint">
@@ -87,9 +75,7 @@ export function Webhooks({ session }: { session: Session }) {
                     </td>
                   </tr>
                 ))}
-              </tbody>
-            </table>
-          </ScrollRegion>
+          </ListTable>
         )}
       </section>
       {(modal?.kind === 'create' || modal?.kind === 'edit') && (
@@ -220,19 +206,7 @@ function DeliveryLog({ accountId, endpoint, onClose }: { accountId: string; endp
       {log.error && <FormError error={log.error.message} />}
       {log.data && log.data.deliveries.length === 0 && <EmptyState title="Nothing delivered yet" />}
       {log.data && log.data.deliveries.length > 0 && (
-        <ScrollRegion label="Deliveries">
-          <table className="table" aria-label="Deliveries">
-            <thead>
-              <tr>
-                <th scope="col">Event</th>
-                <th scope="col">Status</th>
-                <th scope="col">Last attempt</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
+        <ListTable label="Deliveries" columns={['Event', 'Status', 'Last attempt']}>
               {log.data.deliveries.map((d) => {
                 const last = attemptsOf(d.id)[0];
                 return (
@@ -276,10 +250,31 @@ function DeliveryLog({ accountId, endpoint, onClose }: { accountId: string; endp
                   </tr>
                 );
               })}
-            </tbody>
-          </table>
-        </ScrollRegion>
+        </ListTable>
       )}
     </Dialog>
+  );
+}
+
+/** A scrollable table with its column heads and a last, unlabelled column for the row's actions. */
+function ListTable({ label, columns, children }: { label: string; columns: string[]; children: ReactNode }) {
+  return (
+    <ScrollRegion label={label}>
+      <table className="table" aria-label={label}>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th key={c} scope="col">
+                {c}
+              </th>
+            ))}
+            <th scope="col">
+              <span className="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </ScrollRegion>
   );
 }
