@@ -3,10 +3,11 @@
  * endpoints with their event filters, the signing secret shown once, the delivery log and replay.
  */
 import { useState, type FormEvent, type ReactNode } from 'react';
-import { api, ApiError, WEBHOOK_EVENTS, type FieldErrors, type Session, type WebhookEndpoint } from '../api';
+import { api, WEBHOOK_EVENTS, type FieldErrors, type Session, type WebhookEndpoint } from '../api';
 import { formatTime } from '../format';
 import { Button, ConfirmDialog, Dialog, EmptyState, Field, FormActions, FormError, Loading, MoreMenu, TokenRevealDialog, useAsync, useToast } from '../ui';
 import { ScrollRegion } from './ApiKeys';
+import { showSubmitError } from '../errors';
 
 type Modal =
   | { kind: 'create' }
@@ -154,9 +155,7 @@ function EndpointDialog({
         onSaved(r.endpoint, r.secret);
       }
     } catch (err) {
-      const ae = err instanceof ApiError ? err : new ApiError(String(err), 0, '');
-      if (Object.keys(ae.fields).length > 0) setFields(ae.fields);
-      else setError(ae.message);
+      showSubmitError(err, setFields, setError);
       setBusy(false);
     }
   };
