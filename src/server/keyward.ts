@@ -98,6 +98,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
   });
   // Master-key rotation: with older keys configured, re-seal every CG key under the current one at start.
   const resealed = config.masterKeyPrevious.length > 0 ? await services.cgApiKeys.reseal() : null;
+  const resealedHooks = config.masterKeyPrevious.length > 0 ? await services.webhooks.reseal() : null;
   // The session-signing secret: created sealed, moved off its old plain form, re-sealed after a
   // master-key rotation. A secret this node cannot open leaves sessions refused (with a message
   // saying why) rather than the server down: tokens still verify.
@@ -172,6 +173,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     ...(opts.logStream ? { logStream: opts.logStream } : {}),
   });
   if (resealed) app.log.info(resealed, 'CG API keys re-sealed under the current master key');
+  if (resealedHooks) app.log.info(resealedHooks, 'webhook signing secrets re-sealed under the current master key');
   if ('error' in sessionSecret) app.log.error(sessionSecret.error);
   else if (sessionSecret.outcome === 'migrated') app.log.warn('the session-signing secret was stored in plain text: replaced by a new sealed secret; existing ZenML and console sessions have ended');
   else if (sessionSecret.outcome === 'resealed') app.log.info('session-signing secret re-sealed under the current master key');

@@ -242,6 +242,22 @@ export class WebhookService {
     });
   }
 
+  /** Master-key rotation: re-seals every endpoint secret sealed under an older key (docs/security.md). */
+  async reseal(): Promise<{ resealed: number; total: number }> {
+    const ring = this.keyring();
+    return this.ctx.store.transaction(async (tx) => {
+      const rows = await store.allEndpointSecrets(tx);
+      let resealed = 0;
+      for (const r of rows) {
+        if (!ring.isStale(r.secret_sealed)) continue;
+        const sealed = ring.seal(ring.open(r.secret_sealed, secretAad(r.id)), secretAad(r.id));
+        await store.updateEndpoint(tx, r.id, { secret_sealed: sealed, updated_at: r.updated_at });
+        resealed++;
+      }
+      return { resealed, total: rows.length };
+    });
+  }
+
   /** The signing secret, opened for a send. Never logged, never returned by a read. */
   openSecret(row: store.EndpointRow): string {
     return this.keyring().open(row.secret_sealed, secretAad(row.id));

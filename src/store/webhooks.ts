@@ -31,6 +31,10 @@ export async function listEndpoints(db: Db, accountId: string, enabledOnly = fal
   return q.orderBy('created_at').orderBy('id').execute();
 }
 
+export async function allEndpointSecrets(db: Db): Promise<Array<Pick<EndpointRow, 'id' | 'secret_sealed' | 'updated_at'>>> {
+  return db.selectFrom('webhook_endpoints').select(['id', 'secret_sealed', 'updated_at']).execute();
+}
+
 export async function updateEndpoint(
   db: Db,
   id: string,

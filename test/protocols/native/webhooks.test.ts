@@ -54,6 +54,18 @@ describeEachDb('lifecycle webhooks', (kind: DbKind) => {
     return { id: res.body.endpoint.id, secret: res.body.secret };
   }
 
+  /** A new Keyward on the same database (the previous one closed), listening. */
+  async function restart(config: Record<string, unknown> = {}): Promise<Keyward> {
+    const store =
+      kind === 'sqlite'
+        ? await openStore({ sqliteFile: k.testStore.sqliteFile! })
+        : await openStore({ databaseUrl: pgUrl()!, pgSchema: k.testStore.pgSchema!, poolSize: 5 });
+    const again = await createKeyward({ config: loadConfig({}, { port: 0, host: '127.0.0.1', ...FAST, ...config }), clock: k.clock, store, announce: () => undefined });
+    extra.push(again);
+    await again.listen();
+    return again;
+  }
+
   const owner = () => ({ scope: makeScope(acc), type: 'USER' as const, parentIdentifier: k.admin.userId });
 
   it('sends every event type, each signed with the endpoint secret, and never logs or returns the secret again', async () => {
@@ -153,13 +165,7 @@ describeEachDb('lifecycle webhooks', (kind: DbKind) => {
 
     // Stop this Keyward; start a new one on the same database; the receiver comes back.
     await k.keyward.close();
-    const store =
-      kind === 'sqlite'
-        ? await openStore({ sqliteFile: k.testStore.sqliteFile! })
-        : await openStore({ databaseUrl: pgUrl()!, pgSchema: k.testStore.pgSchema!, poolSize: 5 });
-    const again = await createKeyward({ config: loadConfig({}, { port: 0, host: '127.0.0.1', ...FAST }), clock: k.clock, store, announce: () => undefined });
-    extra.push(again);
-    await again.listen();
+    await restart();
     rx.answer = 200;
     await rx.start();
     k.clock.advance(1000);
@@ -206,6 +212,22 @@ describeEachDb('lifecycle webhooks', (kind: DbKind) => {
     }
     expect(attempts[0]!.error).toMatch(/private/);
     expect(rx.received).toHaveLength(0);
+  });
+
+  it('a master-key rotation re-seals endpoint secrets: deliveries stay signed with the same secret once the old key is gone', async () => {
+    const ep = await endpoint();
+    const sealedBefore = (await k.keyward.store.db.selectFrom('webhook_endpoints').select('secret_sealed').executeTakeFirstOrThrow()).secret_sealed;
+    expect(sealedBefore).not.toContain(ep.secret.slice(6));
+    await k.keyward.close();
+    const newKey = randomBytes(32).toString('base64');
+    const rotated = await restart({ masterKey: newKey, masterKeyPrevious: [MASTER_KEY] });
+    const sealedAfter = (await rotated.store.db.selectFrom('webhook_endpoints').select('secret_sealed').executeTakeFirstOrThrow()).secret_sealed;
+    expect(sealedAfter.split('.')[1]).not.toBe(sealedBefore.split('.')[1]);
+    await rotated.close();
+    const onlyNew = await restart({ masterKey: newKey, masterKeyPrevious: [] });
+    await issueUserToken({ ...k, keyward: onlyNew }, acc, k.admin.userId);
+    await rx.waitFor((r) => r.length === 1);
+    expect(() => WebhookReceiver.verify(rx.received[0]!, ep.secret)).not.toThrow();
   });
 
   it('rotating the secret signs later deliveries with the new one', async () => {
