@@ -25,7 +25,11 @@ export async function spawnKeyward(args: string[], env: Record<string, string> =
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`keyward did not start in ${timeoutMs} ms:\n${out}\n${err}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // Not left running: nobody holds it to stop it later.
+      child.kill('SIGKILL');
+      reject(new Error(`keyward did not start in ${timeoutMs} ms:\n${out}\n${err}`));
+    }, timeoutMs);
     const check = () => {
       for (const line of out.split('\n')) {
         if (!line.startsWith('{')) continue;
@@ -79,6 +83,10 @@ export async function spawnTwoNodes(baseUrl: string, schema: string, env: Record
   }
   const dbUrl = urlWithSchema(baseUrl, schema);
   const a = await spawnKeyward(['--database-url', dbUrl], env);
-  const b = await spawnKeyward(['--database-url', dbUrl], env);
-  return [a, b];
+  try {
+    return [a, await spawnKeyward(['--database-url', dbUrl], env)];
+  } catch (e) {
+    await a.stop(); // the caller never gets it to stop
+    throw e;
+  }
 }
