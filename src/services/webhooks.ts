@@ -388,7 +388,7 @@ export class WebhookSweeper {
     }
     queued += await this.announce('token.expired', 0, { validToBefore: now }, now, (t) => ({ expiredAt: t.valid_to }));
     if (this.opts.unusedAfterMs > 0) {
-      queued += await this.announce('token.unused', this.opts.unusedAfterMs, { idleSince: now - this.opts.unusedAfterMs }, now, (t) => ({ lastUsedAt: t.last_used_at, unusedForMs: this.opts.unusedAfterMs }));
+      queued += await this.announce('token.unused', this.opts.unusedAfterMs, { idleSince: now - this.opts.unusedAfterMs, stillValidAt: now }, now, (t) => ({ lastUsedAt: t.last_used_at, unusedForMs: this.opts.unusedAfterMs }));
     }
     return queued;
   }

@@ -166,7 +166,7 @@ export async function tokensToAnnounce(
   db: Db,
   event: string,
   leadMs: number,
-  when: { validToBefore: number; validToAfter?: number } | { idleSince: number },
+  when: { validToBefore: number; validToAfter?: number } | { idleSince: number; stillValidAt: number },
   limit: number,
 ): Promise<SweptToken[]> {
   let q = db
@@ -178,7 +178,10 @@ export async function tokensToAnnounce(
       not(exists(selectFrom('webhook_announcements as a').select('a.token_id').whereRef('a.token_id', '=', 't.id').where('a.event', '=', event).where('a.lead_ms', '=', leadMs))),
     );
   if ('idleSince' in when) {
-    q = q.where(sql<boolean>`coalesce(t.last_used_at, t.created_at) < ${when.idleSince}`);
+    // An expired token is announced as expired, not as unused.
+    q = q
+      .where(sql<boolean>`coalesce(t.last_used_at, t.created_at) < ${when.idleSince}`)
+      .where((eb) => eb.or([eb('t.valid_to', 'is', null), eb('t.valid_to', '>', when.stillValidAt)]));
   } else {
     q = q.where('t.valid_to', 'is not', null).where('t.valid_to', '<=', when.validToBefore);
     if (when.validToAfter !== undefined) q = q.where('t.valid_to', '>', when.validToAfter);

@@ -90,6 +90,7 @@ describeEachDb('lifecycle webhooks', (kind: DbKind) => {
     expect(listed.text).not.toContain(ep.secret);
     // token.expiring (1 day lead), then token.expired and token.unused, from the sweeper
     const soon = await issueUserToken(k, acc, k.admin.userId, { validTo: k.clock.now() + DAY / 2 });
+    const idle = await issueUserToken(k, acc, k.admin.userId, { validTo: k.clock.now() + 365 * DAY });
     expect(await k.keyward.services.webhookSweeper.runOnce()).toBeGreaterThan(0);
     k.clock.advance(DAY);
     await k.keyward.services.webhookSweeper.runOnce();
@@ -105,6 +106,10 @@ describeEachDb('lifecycle webhooks', (kind: DbKind) => {
     }
     const expiring = rx.received.filter((r) => r.type === 'token.expiring' && r.payload.data.tokenId === soon.tokenId);
     expect(expiring.map((r) => r.payload.data.leadMs)).toEqual([DAY]);
+    // Unused: only tokens still valid (an expired one is announced as expired instead).
+    const unused = rx.received.filter((r) => r.type === 'token.unused').map((r) => r.payload.data.tokenId);
+    expect(unused).toContain(idle.tokenId);
+    expect(unused).not.toContain(soon.tokenId);
     const leakEvent = rx.received.find((r) => r.type === 'token.leaked')!;
     expect(leakEvent.payload.data).toMatchObject({ tokenId: leaked.tokenId, url: 'https://example.test/leak' });
     // Announced once: sweeping again queues nothing, and no time event reached the receiver twice.
