@@ -202,7 +202,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     void run().catch((e: unknown) => {
       if (!(e instanceof UnavailableError)) app?.log.warn({ err: e }, `${what} failed`);
     });
-  const webhookTimer = setInterval(background('webhook delivery', () => services.webhookDispatcher.runOnce()), Math.max(50, config.webhookIntervalMs));
+  const webhookTimer = setInterval(background('webhook delivery', () => services.webhookDispatcher.drain()), Math.max(50, config.webhookIntervalMs));
   webhookTimer.unref();
   const webhookSweepTimer = setInterval(
     background('webhook sweep', async () => {
@@ -232,7 +232,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       clearInterval(webhookTimer);
       clearInterval(webhookSweepTimer);
       await app!.close();
-      await services.webhookDispatcher.idle();
+      await services.webhookDispatcher.stop();
       await relay?.stop();
       await services.usage.stop();
       await services.ctx.auditOutbox.flush();

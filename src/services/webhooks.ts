@@ -287,6 +287,7 @@ export class WebhookDispatcher {
 
   /** One round; returns how many deliveries were attempted. Rounds never overlap on a node. */
   async runOnce(): Promise<number> {
+    if (this.stopped) return 0;
     if (this.running) return this.running;
     this.running = this.round().finally(() => {
       this.running = null;
@@ -294,8 +295,22 @@ export class WebhookDispatcher {
     return this.running;
   }
 
-  /** Waits for a round in progress (before the store closes). */
-  async idle(): Promise<void> {
+  /** Rounds back to back while they find a full batch (at most `maxRounds`): a backlog is not held to one batch per interval. */
+  async drain(maxRounds = 100): Promise<number> {
+    let sent = 0;
+    for (let i = 0; i < maxRounds; i++) {
+      const n = await this.runOnce();
+      sent += n;
+      if (n < this.opts.batch) break;
+    }
+    return sent;
+  }
+
+  private stopped = false;
+
+  /** No more rounds; waits for the one in progress (before the store closes). */
+  async stop(): Promise<void> {
+    this.stopped = true;
     await this.running?.catch(() => undefined);
   }
 
