@@ -7,7 +7,7 @@
  *     sealed secret, sign with standardwebhooks, POST, record the attempt) to a local node:http
  *     receiver, against the same number of bare POSTs of the same bodies with the same concurrency
  *     (10 at a time) to the same receiver (the baseline), alternating rounds.
- *   npx tsx bench/webhooks.ts
+ *   npm run bench:webhooks
  * Env: BENCH_MS (phase 1 per store, default 4000), BENCH_DELIVERIES (per round, default 300),
  *      BENCH_ROUNDS (default 3), BENCH_DB (sqlite, postgres or both; default both when reachable).
  */
