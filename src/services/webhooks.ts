@@ -8,7 +8,7 @@ import { Webhook } from 'standardwebhooks';
 import { InvalidArgumentError, NotFoundError } from '../domain/errors.js';
 import { newUuid } from '../domain/ids.js';
 import type { Keyring } from '../domain/masterKey.js';
-import { P, RESOURCE } from '../domain/permissions.js';
+import { P } from '../domain/permissions.js';
 import { makeScope } from '../domain/scope.js';
 import {
   checkWebhookUrl,
