@@ -9,8 +9,21 @@
  * - Nesting is bounded before JSON.parse runs, so a body of 10 KB of `[[[[...` is a 400 and never
  *   reaches a recursive walk that could overflow the stack.
  * - `__proto__` and `constructor.prototype` keys are refused, as Fastify's own parser does.
+ * - A route whose config says `rawBody: true` also gets the exact bytes received, in `req.rawBody`
+ *   (a signature over the body, as leak reports carry, is checked against those bytes; see
+ *   src/protocols/native/leaks.ts). Same parser, same limits.
  */
 import type { FastifyInstance } from 'fastify';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Keep the exact body bytes in `req.rawBody`. */
+    rawBody?: boolean;
+  }
+  interface FastifyRequest {
+    rawBody?: Buffer;
+  }
+}
 
 /** Deeper than any body a Keyward route accepts (the deepest, a GraphQL request's variables, is < 10). */
 export const MAX_JSON_DEPTH = 64;
@@ -40,8 +53,10 @@ function invalidJson(message: string): Error {
 export function installJsonBodyParser(app: FastifyInstance, maxDepth = MAX_JSON_DEPTH): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    const text = body as string;
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    const bytes = body as Buffer;
+    if (req.routeOptions.config.rawBody) req.rawBody = bytes;
+    const text = bytes.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
     if (jsonDepthExceeds(text, maxDepth)) return done(invalidJson(`JSON nested deeper than ${maxDepth} levels`), undefined);
     return parseJson(req, text, done);

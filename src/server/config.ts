@@ -40,6 +40,22 @@ export interface Config {
   masterKeyPrevious: string[];
   /** Console session lifetime in minutes; a session signed in with a token also ends when the token expires. */
   consoleSessionMinutes: number;
+  /** Leaked-token reports: a file in GitHub's key-list format and/or the same JSON inline (docs/leak-reports.md). */
+  leakReportKeysFile: string | undefined;
+  leakReportKeys: string | undefined;
+  /** Webhooks (docs/webhooks.md): how often due deliveries are claimed and the time events swept. */
+  webhookIntervalMs: number;
+  webhookSweepMs: number;
+  webhookTimeoutMs: number;
+  webhookMaxAttempts: number;
+  webhookMaxAgeMs: number;
+  webhookRetryBaseMs: number;
+  webhookRetryMaxMs: number;
+  /** false: endpoints may not resolve to loopback, private, link-local or other reserved addresses. */
+  webhookAllowPrivate: boolean;
+  webhookExpiringLeadsMs: number[];
+  /** token.unused after this long without a use; 0 turns it off. */
+  webhookUnusedAfterMs: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -48,6 +64,17 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
   return n;
+}
+
+/** A comma-separated list of non-negative integers. */
+function msList(env: NodeJS.ProcessEnv, name: string, fallback: number[]): number[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  return raw.split(',').map((p) => {
+    const n = Number(p.trim());
+    if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be a comma-separated list of positive integers, got "${raw}"`);
+    return n;
+  });
 }
 
 /** A master key setting, refused at start when it is not 32 bytes of hex or base64. */
@@ -97,6 +124,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     masterKey: masterKey(env.KEYWARD_MASTER_KEY, 'KEYWARD_MASTER_KEY'),
     masterKeyPrevious: (env.KEYWARD_MASTER_KEY_PREVIOUS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '').map((k) => masterKey(k, 'KEYWARD_MASTER_KEY_PREVIOUS')!),
     consoleSessionMinutes: int(env, 'KEYWARD_CONSOLE_SESSION_MINUTES', 12 * 60),
+    leakReportKeysFile: env.KEYWARD_LEAK_REPORT_KEYS_FILE || undefined,
+    leakReportKeys: env.KEYWARD_LEAK_REPORT_KEYS || undefined,
+    webhookIntervalMs: int(env, 'KEYWARD_WEBHOOK_INTERVAL_MS', 1000),
+    webhookSweepMs: int(env, 'KEYWARD_WEBHOOK_SWEEP_MS', 60_000),
+    webhookTimeoutMs: int(env, 'KEYWARD_WEBHOOK_TIMEOUT_MS', 10_000),
+    webhookMaxAttempts: int(env, 'KEYWARD_WEBHOOK_MAX_ATTEMPTS', 8),
+    webhookMaxAgeMs: int(env, 'KEYWARD_WEBHOOK_MAX_AGE_MS', 3 * 24 * 60 * 60 * 1000),
+    webhookRetryBaseMs: int(env, 'KEYWARD_WEBHOOK_RETRY_BASE_MS', 30_000),
+    webhookRetryMaxMs: int(env, 'KEYWARD_WEBHOOK_RETRY_MAX_MS', 6 * 60 * 60 * 1000),
+    webhookAllowPrivate: env.KEYWARD_WEBHOOK_ALLOW_PRIVATE !== 'false' && env.KEYWARD_WEBHOOK_ALLOW_PRIVATE !== '0',
+    webhookExpiringLeadsMs: msList(env, 'KEYWARD_WEBHOOK_EXPIRING_LEADS_MS', [7 * 24 * 60 * 60 * 1000, 24 * 60 * 60 * 1000]),
+    webhookUnusedAfterMs: int(env, 'KEYWARD_WEBHOOK_UNUSED_AFTER_MS', 30 * 24 * 60 * 60 * 1000),
   };
   const merged = { ...base };
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (merged as Record<string, unknown>)[k] = v;

@@ -6,6 +6,9 @@ import { openStore, type Store } from '../store/database.js';
 import { deleteExpiredTokens, sweepTombstones } from '../store/tokens.js';
 import { PgRelay } from '../store/notify.js';
 import { sweepConsoleSessions } from '../store/consoleSessions.js';
+import { pruneWebhooks } from '../store/webhooks.js';
+import { readFileSync } from 'node:fs';
+import { parseScannerKeys, type ScannerKey } from '../domain/leaks.js';
 import type { Invalidation } from '../services/context.js';
 import { createServices, type Services } from '../services/index.js';
 import { bootstrap, type Provisioned } from '../services/provisioning.js';
@@ -55,6 +58,14 @@ export function bootstrapBanner(p: Provisioned): string {
   ].join('\n');
 }
 
+/** The leak-report signing keys the operator configured: a file and/or inline JSON; read once, at start. */
+export function loadScannerKeys(config: Pick<Config, 'leakReportKeysFile' | 'leakReportKeys'>): ScannerKey[] {
+  const keys: ScannerKey[] = [];
+  if (config.leakReportKeysFile) keys.push(...parseScannerKeys(readFileSync(config.leakReportKeysFile, 'utf8'), config.leakReportKeysFile));
+  if (config.leakReportKeys) keys.push(...parseScannerKeys(config.leakReportKeys, 'KEYWARD_LEAK_REPORT_KEYS'));
+  return keys;
+}
+
 export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
   const { config } = opts;
   const clock = opts.clock ?? systemClock;
@@ -77,9 +88,17 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       if (!(e instanceof UnavailableError)) app?.log.error({ err: e }, 'background write failed');
     },
     keyring: lazyKeyring({ masterKey: config.masterKey, masterKeyPrevious: config.masterKeyPrevious, dataDir: config.dataDir }),
+    scannerKeys: loadScannerKeys(config),
+    webhookDelivery: {
+      timeoutMs: config.webhookTimeoutMs,
+      allowPrivate: config.webhookAllowPrivate,
+      retry: { maxAttempts: config.webhookMaxAttempts, maxAgeMs: config.webhookMaxAgeMs, baseDelayMs: config.webhookRetryBaseMs, maxDelayMs: config.webhookRetryMaxMs },
+    },
+    webhookSweep: { expiringLeadsMs: config.webhookExpiringLeadsMs, unusedAfterMs: config.webhookUnusedAfterMs },
   });
   // Master-key rotation: with older keys configured, re-seal every CG key under the current one at start.
   const resealed = config.masterKeyPrevious.length > 0 ? await services.cgApiKeys.reseal() : null;
+  const resealedHooks = config.masterKeyPrevious.length > 0 ? await services.webhooks.reseal() : null;
   // The session-signing secret: created sealed, moved off its old plain form, re-sealed after a
   // master-key rotation. A secret this node cannot open leaves sessions refused (with a message
   // saying why) rather than the server down: tokens still verify.
@@ -154,6 +173,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     ...(opts.logStream ? { logStream: opts.logStream } : {}),
   });
   if (resealed) app.log.info(resealed, 'CG API keys re-sealed under the current master key');
+  if (resealedHooks) app.log.info(resealedHooks, 'webhook signing secrets re-sealed under the current master key');
   if ('error' in sessionSecret) app.log.error(sessionSecret.error);
   else if (sessionSecret.outcome === 'migrated') app.log.warn('the session-signing secret was stored in plain text: replaced by a new sealed secret; existing ZenML and console sessions have ended');
   else if (sessionSecret.outcome === 'resealed') app.log.info('session-signing secret re-sealed under the current master key');
@@ -177,6 +197,22 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
   }, 60_000);
   sweeper.unref();
 
+  // Webhooks: deliver what is due (queued in the database, so a restart loses nothing), and raise time events.
+  const background = (what: string, run: () => Promise<unknown>) => () =>
+    void run().catch((e: unknown) => {
+      if (!(e instanceof UnavailableError)) app?.log.warn({ err: e }, `${what} failed`);
+    });
+  const webhookTimer = setInterval(background('webhook delivery', () => services.webhookDispatcher.drain()), Math.max(50, config.webhookIntervalMs));
+  webhookTimer.unref();
+  const webhookSweepTimer = setInterval(
+    background('webhook sweep', async () => {
+      await services.webhookSweeper.runOnce();
+      await store.transaction((tx) => pruneWebhooks(tx, clock.now() - TOMBSTONE_RETENTION_MS));
+    }),
+    Math.max(50, config.webhookSweepMs),
+  );
+  webhookSweepTimer.unref();
+
   let closed = false;
   const instance: Keyward = {
     app,
@@ -193,7 +229,10 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
       closed = true;
       clearInterval(sweeper);
       clearInterval(outboxTimer);
+      clearInterval(webhookTimer);
+      clearInterval(webhookSweepTimer);
       await app!.close();
+      await services.webhookDispatcher.stop();
       await relay?.stop();
       await services.usage.stop();
       await services.ctx.auditOutbox.flush();

@@ -17,6 +17,7 @@ import { getUser } from '../store/users.js';
 import { tombstoneTokens } from '../store/tokens.js';
 import type { ListQuery, ListResult } from '../store/rows.js';
 import type { AccessService } from './access.js';
+import { tokenEvent } from './webhookEvents.js';
 import { mutate } from './audit.js';
 import { DEFAULT_TOKEN_TTL_MS, type Caller, type ServiceContext } from './context.js';
 import type { PolicyService } from './policies.js';
@@ -204,6 +205,7 @@ export class ApiKeyService {
         result: key,
         details: { id: key.id, tokensDeleted: tokens.length },
         invalidate: [{ kind: 'apiKey', apiKeyIds: [key.id] }, { kind: 'token', tokenIds: tokens.map((t) => t.id) }],
+        events: tokens.map((t) => tokenEvent('token.deleted', t)),
       };
     });
   }

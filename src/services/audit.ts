@@ -12,6 +12,8 @@ import { insertAuditEvent, listAuditEvents, type AuditFilter } from '../store/au
 import type { AccessCheck, Caller, Invalidation, ServiceContext } from './context.js';
 import { P, RESOURCE } from '../domain/permissions.js';
 import { makeScope } from '../domain/scope.js';
+import type { WebhookEvent } from '../domain/webhooks.js';
+import { enqueueWebhookEvents } from './webhookEvents.js';
 
 export interface MutationMeta {
   action: string;
@@ -29,6 +31,8 @@ export interface MutationOutcome<T> {
   details?: Record<string, unknown>;
   /** Published after commit. */
   invalidate?: Invalidation[];
+  /** Webhook events, queued in the same transaction (services/webhookEvents.ts). */
+  events?: WebhookEvent[];
 }
 
 /** Event ids sort by time first, so (at, id) is a stable keyset order. */
@@ -69,6 +73,7 @@ export async function mutate<T>(
         details: out.details ?? {},
         requestId: caller.requestId ?? null,
       });
+      if (out.events && out.events.length > 0) await enqueueWebhookEvents(tx, out.events, at);
       return out;
     });
   } catch (thrown) {

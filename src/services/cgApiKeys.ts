@@ -4,6 +4,7 @@
  * is `base64(<accountId>::<80 alphanumerics>)`, stored as its SHA-256 digest for verification and,
  * because Harness lets an admin read a key again, sealed under the master key for that one read.
  */
+import type { WebhookEvent } from '../domain/webhooks.js';
 import { ConflictError, InvalidArgumentError, NotFoundError, PreconditionFailedError } from '../domain/errors.js';
 import { newAccountId } from '../domain/ids.js';
 import type { Keyring } from '../domain/masterKey.js';
@@ -167,14 +168,15 @@ export class CgApiKeyService {
     return { items: page.items.map(publicKey), total: page.total };
   }
 
-  async delete(caller: Caller, accountId: string, id: string): Promise<CgApiKey> {
+  /** `extra`: what a leak report adds to the audit event, and the webhooks it queues with the deletion. */
+  async delete(caller: Caller, accountId: string, id: string, extra: { details?: Record<string, unknown>; events?: WebhookEvent[] } = {}): Promise<CgApiKey> {
     await this.authorize(caller, accountId, id);
     return mutate(this.ctx, caller, { action: 'cgapikey.delete', resourceType: RESOURCE.apiKey, resourceId: id, scope: makeScope(accountId) }, async (tx) => {
       // Locked: of concurrent deletes, the first wins and the others find nothing.
       const rec = await store.getCgApiKey(tx, accountId, id, { lock: true });
       if (!rec) return this.notFound(accountId, id);
       await store.deleteCgApiKey(tx, id);
-      return { result: publicKey(rec), details: { name: rec.name }, invalidate: [{ kind: 'apiKey', apiKeyIds: [id] }] };
+      return { result: publicKey(rec), details: { name: rec.name, ...extra.details }, invalidate: [{ kind: 'apiKey', apiKeyIds: [id] }], events: extra.events ?? [] };
     });
   }
 

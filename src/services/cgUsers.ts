@@ -13,6 +13,7 @@ import type { Db } from '../store/database.js';
 import { tombstoneTokens } from '../store/tokens.js';
 import * as store from '../store/users.js';
 import type { AccessService } from './access.js';
+import { tokenEvent } from './webhookEvents.js';
 import { mutate } from './audit.js';
 import type { Caller, ServiceContext } from './context.js';
 import type { UserGroupService } from './userGroups.js';
@@ -76,6 +77,7 @@ export class CgUserService {
         result: undefined,
         details: { email: u.email, tokensDeleted: tokens.length },
         invalidate: [{ kind: 'principal', principalId: id }, { kind: 'token', tokenIds: tokens.map((t) => t.id) }, { kind: 'permissions', accountId }],
+        events: tokens.map((t) => tokenEvent('token.deleted', t)),
       };
     });
   }

@@ -21,6 +21,9 @@ import { CgApiKeyService } from './cgApiKeys.js';
 import { CgUserService } from './cgUsers.js';
 import { PolicyService } from './policies.js';
 import type { Keyring } from '../domain/masterKey.js';
+import type { ScannerKey } from '../domain/leaks.js';
+import { LeakService } from './leaks.js';
+import { DEFAULT_DISPATCHER, DEFAULT_SWEEPER, WebhookDispatcher, WebhookService, WebhookSweeper, type DispatcherOptions, type SweeperOptions } from './webhooks.js';
 
 export interface Services {
   ctx: ServiceContext;
@@ -40,6 +43,10 @@ export interface Services {
   cgApiKeys: CgApiKeyService;
   cgUsers: CgUserService;
   policies: PolicyService;
+  webhooks: WebhookService;
+  webhookDispatcher: WebhookDispatcher;
+  webhookSweeper: WebhookSweeper;
+  leaks: LeakService;
 }
 
 export interface ServicesOptions {
@@ -53,6 +60,10 @@ export interface ServicesOptions {
   auditOutboxMax?: number;
   /** Seals Harness CG keys and the session-signing secret; resolved on first use. Without one, CG keys and sessions fail. */
   keyring?: () => Keyring;
+  /** Public keys that may sign leaked-token reports (docs/leak-reports.md). */
+  scannerKeys?: readonly ScannerKey[];
+  webhookDelivery?: Partial<DispatcherOptions>;
+  webhookSweep?: Partial<SweeperOptions>;
 }
 
 export function createServices(opts: ServicesOptions): Services {
@@ -83,6 +94,9 @@ export function createServices(opts: ServicesOptions): Services {
   const sessions = new SessionService(ctx, keyring);
   const verification = new VerificationService(ctx, usage, { ...DEFAULT_CACHE_OPTIONS, ...opts.cache });
   access.usePermissionCache(verification.permissionCache);
+  const cgApiKeys = new CgApiKeyService(ctx, access, userGroups, keyring, policies);
+  const webhooks = new WebhookService(ctx, access, keyring);
+  const scannerKeys = opts.scannerKeys ?? [];
   return {
     ctx,
     access,
@@ -98,9 +112,13 @@ export function createServices(opts: ServicesOptions): Services {
     audit: new AuditService(ctx, access),
     usage,
     userGroups,
-    cgApiKeys: new CgApiKeyService(ctx, access, userGroups, keyring, policies),
-    cgUsers: new CgUserService(ctx, access, users, userGroups),
     policies,
+    cgApiKeys,
+    cgUsers: new CgUserService(ctx, access, users, userGroups),
+    webhooks,
+    webhookDispatcher: new WebhookDispatcher(opts.store, ctx, webhooks, { ...DEFAULT_DISPATCHER, ...opts.webhookDelivery }),
+    webhookSweeper: new WebhookSweeper(ctx, { ...DEFAULT_SWEEPER, ...opts.webhookSweep }),
+    leaks: new LeakService(ctx, access, verification, cgApiKeys, () => scannerKeys),
   };
 }
 

@@ -15,6 +15,7 @@ import type { AccessService } from './access.js';
 import { mutate } from './audit.js';
 import type { Caller, ServiceContext } from './context.js';
 import { assertScopeExists } from './scopes.js';
+import { serviceAccountDeactivated, tokenEvent } from './webhookEvents.js';
 
 export interface ServiceAccountInput {
   identifier: string;
@@ -99,6 +100,7 @@ export class ServiceAccountService {
         details: changedActive ? { active: next.active } : {},
         // Always: cached verifications carry the principal's name and state.
         invalidate: [{ kind: 'principal', principalId: sa.id }],
+        events: sa.active && !next.active ? [serviceAccountDeactivated(next)] : [],
       };
     });
   }
@@ -122,6 +124,7 @@ export class ServiceAccountService {
         result: undefined,
         details: { id: sa.id, tokensDeleted: tokens.length },
         invalidate: [{ kind: 'principal', principalId: sa.id }, { kind: 'token', tokenIds: tokens.map((t) => t.id) }],
+        events: tokens.map((t) => tokenEvent('token.deleted', t)),
       };
     });
   }

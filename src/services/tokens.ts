@@ -18,6 +18,7 @@ import { mutate } from './audit.js';
 import type { Caller, ServiceContext } from './context.js';
 import type { PolicyService } from './policies.js';
 import { graceViolation, latestEnd, lifetimeViolation, withinLimit, type EffectivePolicy } from '../domain/policy.js';
+import { tokenEvent } from './webhookEvents.js';
 
 export interface TokenInput {
   identifier: string;
@@ -87,7 +88,12 @@ export class TokenService {
       if (!key) throw this.apiKeys.notFound(owner, input.apiKeyIdentifier);
       // undefined: a new token's window comes from the input or the key's default (null would mean "never expires").
       const issued = await this.insert(tx, key, input, undefined);
-      return { result: issued, resourceId: issued.token.identifier, details: { id: issued.token.id, apiKeyIdentifier: key.identifier, validTo: issued.token.validTo } };
+      return {
+        result: issued,
+        resourceId: issued.token.identifier,
+        details: { id: issued.token.id, apiKeyIdentifier: key.identifier, validTo: issued.token.validTo },
+        events: [tokenEvent('token.created', issued.token)],
+      };
     });
   }
 
@@ -193,7 +199,7 @@ export class TokenService {
       const { token } = await this.mustGet(tx, owner, apiKeyIdentifier, identifier);
       await store.tombstoneTokens(tx, { tokenIds: [token.id] }, this.ctx.clock.now());
       await store.deleteToken(tx, token.id);
-      return { result: token, details: { id: token.id, apiKeyIdentifier }, invalidate: [{ kind: 'token', tokenIds: [token.id] }] };
+      return { result: token, details: { id: token.id, apiKeyIdentifier }, invalidate: [{ kind: 'token', tokenIds: [token.id] }], events: [tokenEvent('token.deleted', token)] };
     });
   }
 
@@ -236,6 +242,7 @@ export class TokenService {
         result: issued,
         details: { oldTokenId: token.id, newTokenId: issued.token.id, oldTokenEndsAt: endsAt },
         invalidate: [{ kind: 'token', tokenIds: [token.id] }],
+        events: [tokenEvent('token.rotated', issued.token, { oldTokenId: token.id, oldTokenEndsAt: endsAt })],
       };
     });
   }

@@ -106,6 +106,18 @@ export class VerificationService {
     return this.decide(parsed, digest, lookup, meta);
   }
 
+  /**
+   * The credential a presented token is, read from the store (never the cache), or null when it is
+   * malformed, unknown, or its secret does not match: a leak report names a token this way.
+   */
+  async possessed(raw: string): Promise<CredentialRecord | null> {
+    const parsed = parseToken(raw);
+    if (!parsed.format) return null;
+    const digest = digestSecret(parsed.format === 'harness_cg' ? parsed.whole : parsed.secret);
+    const m = this.match(parsed, digest, (await this.load(parsed, digest)).credentials);
+    return typeof m === 'string' ? null : m.record;
+  }
+
   /** Parse, hash and look up once; read the store only on a miss. */
   private async check(raw: unknown, meta: VerifyMeta): Promise<VerifyResult> {
     const parsed = parseToken(raw);
@@ -267,8 +279,16 @@ export class VerificationService {
     let v: VerifyResult;
     if (creds.length === 0) v = REJECTED[lookup.missReason];
     else {
-      const current = creds.find((c) => c.record.scheduledExpireAt === null) ?? creds[0]!;
-      v = !current.record.principalActive ? REJECTED.principal_inactive : !current.record.keyActive ? REJECTED.key_inactive : current.verified;
+      // A rotation always leaves a current secret; none left means the key's secret was revoked (a leak
+      // report, services/leaks.ts), which ends the sessions it opened too.
+      const current = creds.find((c) => c.record.scheduledExpireAt === null);
+      v = !current
+        ? REJECTED.rotated_out
+        : !current.record.principalActive
+          ? REJECTED.principal_inactive
+          : !current.record.keyActive
+            ? REJECTED.key_inactive
+            : current.verified;
     }
     return stale ? asStale(v) : v;
   }

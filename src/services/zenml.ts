@@ -21,6 +21,7 @@ import type { AccessService } from './access.js';
 import type { ApiKeyService } from './apiKeys.js';
 import { mutate, recordSignInFailure } from './audit.js';
 import type { Caller, ServiceContext } from './context.js';
+import { serviceAccountDeactivated, tokenEvent } from './webhookEvents.js';
 import type { ServiceAccountService } from './serviceAccounts.js';
 import type { TokenService } from './tokens.js';
 import type { UserService } from './users.js';
@@ -219,7 +220,13 @@ export class ZenmlService {
         if (isUniqueViolation(e)) throw new ConflictError(`Unable to update service account with name '${patch.name}': Found an existing service account with the same name.`, 'serviceaccount', 'name');
         throw e;
       }
-      return { result: next, resourceId: sa.identifier, details: { id: sa.id, ...(patch.active != null ? { active: patch.active } : {}) }, invalidate: [{ kind: 'principal', principalId: sa.id }] };
+      return {
+        result: next,
+        resourceId: sa.identifier,
+        details: { id: sa.id, ...(patch.active != null ? { active: patch.active } : {}) },
+        invalidate: [{ kind: 'principal', principalId: sa.id }],
+        events: sa.active && !next.active ? [serviceAccountDeactivated(next)] : [],
+      };
     });
   }
 
@@ -292,7 +299,12 @@ export class ZenmlService {
       }
       const issued = await this.tokenService.insert(tx, key, { identifier: 'current', name: 'current', apiKeyIdentifier: identifier }, undefined);
       const created = { ...key, uniqueName: input.name, retainPeriodMinutes: 0, lastRotatedAt: null, lastLoginAt: null };
-      return { result: { key: created, serviceAccount: sa, secret: issued.secret }, resourceId: identifier, details: { id: key.id, name: input.name, protocol: 'zenml' } };
+      return {
+        result: { key: created, serviceAccount: sa, secret: issued.secret },
+        resourceId: identifier,
+        details: { id: key.id, name: input.name, protocol: 'zenml' },
+        events: [tokenEvent('token.created', issued.token)],
+      };
     });
   }
 
@@ -348,6 +360,10 @@ export class ZenmlService {
         resourceId: key.identifier,
         details: { id: key.id, retainPeriodMinutes: retainMinutes },
         invalidate: [{ kind: 'apiKey', apiKeyIds: [key.id] }, { kind: 'token', tokenIds: all.map((t) => t.id) }],
+        events: [
+          ...previous.map((t) => tokenEvent('token.deleted', t)),
+          tokenEvent('token.rotated', issued.token, { oldTokenId: current[0]?.id ?? null, oldTokenEndsAt: now + retainMinutes * 60_000 }),
+        ],
       };
     });
   }

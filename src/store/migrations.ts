@@ -522,6 +522,72 @@ const m0013accountPolicies: Migration = {
   },
 };
 
+/**
+ * Lifecycle webhooks (src/services/webhooks.ts, docs/webhooks.md): an account's endpoints (the
+ * signing secret sealed under the master key), the delivery queue (an outbox: a mutation's
+ * deliveries are inserted in its own transaction; claimed with a lease), the log of attempts, and
+ * one row per announced time event, whose key deduplicates the sweeps of several nodes.
+ */
+const m0012webhooks: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('webhook_endpoints')
+      .addColumn('id', text, (c) => c.primaryKey())
+      .addColumn('account_id', text, (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+      .addColumn('url', text, (c) => c.notNull())
+      .addColumn('description', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('events', text, (c) => c.notNull().defaultTo('[]'))
+      .addColumn('enabled', int, (c) => c.notNull().defaultTo(1))
+      .addColumn('secret_sealed', text, (c) => c.notNull())
+      .addColumn('created_at', ms, (c) => c.notNull())
+      .addColumn('updated_at', ms, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('webhook_endpoints_account').on('webhook_endpoints').columns(['account_id', 'created_at']).execute();
+    await db.schema
+      .createTable('webhook_deliveries')
+      .addColumn('id', text, (c) => c.primaryKey())
+      .addColumn('event_id', text, (c) => c.notNull())
+      .addColumn('endpoint_id', text, (c) => c.notNull().references('webhook_endpoints.id').onDelete('cascade'))
+      .addColumn('account_id', text, (c) => c.notNull())
+      .addColumn('event_type', text, (c) => c.notNull())
+      .addColumn('payload', text, (c) => c.notNull())
+      .addColumn('status', text, (c) => c.notNull())
+      .addColumn('attempts', int, (c) => c.notNull().defaultTo(0))
+      .addColumn('next_attempt_at', ms, (c) => c.notNull())
+      .addColumn('lease_until', ms)
+      .addColumn('last_status_code', int)
+      .addColumn('last_error', text)
+      .addColumn('created_at', ms, (c) => c.notNull())
+      .addColumn('updated_at', ms, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('webhook_deliveries_due').on('webhook_deliveries').columns(['status', 'next_attempt_at']).execute();
+    await db.schema.createIndex('webhook_deliveries_endpoint').on('webhook_deliveries').columns(['endpoint_id', 'created_at']).execute();
+    await db.schema
+      .createTable('webhook_attempts')
+      .addColumn('id', text, (c) => c.primaryKey())
+      .addColumn('delivery_id', text, (c) => c.notNull().references('webhook_deliveries.id').onDelete('cascade'))
+      .addColumn('endpoint_id', text, (c) => c.notNull())
+      .addColumn('attempt', int, (c) => c.notNull())
+      .addColumn('at', ms, (c) => c.notNull())
+      .addColumn('status_code', int)
+      .addColumn('duration_ms', int, (c) => c.notNull())
+      .addColumn('error', text)
+      .addColumn('response_excerpt', text)
+      .execute();
+    await db.schema.createIndex('webhook_attempts_endpoint').on('webhook_attempts').columns(['endpoint_id', 'at']).execute();
+    await db.schema.createIndex('webhook_attempts_delivery').on('webhook_attempts').column('delivery_id').execute();
+    await db.schema
+      .createTable('webhook_announcements')
+      .addColumn('token_id', text, (c) => c.notNull())
+      .addColumn('event', text, (c) => c.notNull())
+      .addColumn('lead_ms', ms, (c) => c.notNull())
+      .addColumn('at', ms, (c) => c.notNull())
+      .addPrimaryKeyConstraint('webhook_announcements_pk', ['token_id', 'event', 'lead_ms'])
+      .execute();
+    await db.schema.createIndex('webhook_announcements_at').on('webhook_announcements').column('at').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_harness_resources': m0002,
@@ -534,6 +600,7 @@ export const migrations: Record<string, Migration> = {
   '0009_token_usage_hourly': m0009tokenUsageHourly,
   '0010_cg_user_groups': m0010cgUserGroups,
   '0011_token_counts': m0011tokenCounts,
+  '0012_webhooks': m0012webhooks,
   '0013_account_policies': m0013accountPolicies,
 };
 

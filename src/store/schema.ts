@@ -266,6 +266,10 @@ export interface Database {
   token_usage_hourly: TokenUsageHourlyTable;
   token_counts: TokenCountTable;
   account_policies: AccountPolicyTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  webhook_attempts: WebhookAttemptTable;
+  webhook_announcements: WebhookAnnouncementTable;
 }
 
 /**
@@ -312,3 +316,57 @@ export type TokenRow = Selectable<TokenTable>;
 export type AuditEventRow = Selectable<AuditEventTable>;
 export type NewAuditEvent = Insertable<AuditEventTable>;
 export type TokenUpdate = Updateable<TokenTable>;
+
+/** Lifecycle webhooks (migration 0012). */
+export interface WebhookEndpointTable {
+  id: string;
+  account_id: string;
+  url: string;
+  description: string;
+  /** JSON array of event types; empty: every event. */
+  events: string;
+  enabled: number;
+  /** The `whsec_` signing secret sealed under the master key (domain/masterKey.ts). */
+  secret_sealed: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookDeliveryTable {
+  /** Sent as `webhook-id`: the same on every retry and replay, so receivers can deduplicate. */
+  id: string;
+  event_id: string;
+  endpoint_id: string;
+  account_id: string;
+  event_type: string;
+  payload: string;
+  /** pending, succeeded or failed. A pending delivery with a lease in the future is being sent. */
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  lease_until: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookAttemptTable {
+  id: string;
+  delivery_id: string;
+  endpoint_id: string;
+  attempt: number;
+  at: number;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+  /** At most RESPONSE_EXCERPT_BYTES of the receiver's answer. */
+  response_excerpt: string | null;
+}
+
+export interface WebhookAnnouncementTable {
+  token_id: string;
+  event: string;
+  lead_ms: number;
+  at: number;
+}

@@ -248,8 +248,13 @@ export type TokenSelector =
  * Records tombstones for the tokens the selector matches, and returns their ids and keys. Call it
  * before deleting them (directly or by cascade) so that verification can say "deleted".
  */
-export async function tombstoneTokens(db: Db, sel: TokenSelector, at: number): Promise<{ id: string; apiKeyId: string }[]> {
-  let q = db.selectFrom('tokens').select(['tokens.id', 'tokens.api_key_id']);
+/** A tombstoned token: its id and key, and what a `token.deleted` webhook says about it. */
+export type TombstonedToken = Pick<Token, 'id' | 'apiKeyId' | 'scope' | 'identifier' | 'apiKeyIdentifier' | 'apiKeyType' | 'parentIdentifier' | 'validTo'>;
+
+export async function tombstoneTokens(db: Db, sel: TokenSelector, at: number): Promise<TombstonedToken[]> {
+  let q = db
+    .selectFrom('tokens')
+    .select(['tokens.id', 'tokens.api_key_id', 'tokens.account_id', 'tokens.org_id', 'tokens.project_id', 'tokens.identifier', 'tokens.api_key_identifier', 'tokens.api_key_type', 'tokens.parent_identifier', 'tokens.valid_to']);
   if ('tokenIds' in sel) {
     if (sel.tokenIds.length === 0) return [];
     q = q.where('tokens.id', 'in', sel.tokenIds);
@@ -274,7 +279,16 @@ export async function tombstoneTokens(db: Db, sel: TokenSelector, at: number): P
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
   }
-  return rows.map((r) => ({ id: r.id, apiKeyId: r.api_key_id }));
+  return rows.map((r) => ({
+    id: r.id,
+    apiKeyId: r.api_key_id,
+    scope: rowScope(r),
+    identifier: r.identifier,
+    apiKeyIdentifier: r.api_key_identifier,
+    apiKeyType: r.api_key_type as ApiKeyType,
+    parentIdentifier: r.parent_identifier,
+    validTo: r.valid_to,
+  }));
 }
 
 export async function isTombstoned(db: Db, by: { tokenId: string } | { apiKeyId: string }): Promise<boolean> {

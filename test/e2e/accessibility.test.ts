@@ -157,6 +157,13 @@ async function sweep(c: Console, label: string): Promise<void> {
   await page.getByRole('button', { name: 'Save policy' }).click();
   await page.getByText('Enter a whole number from 1, or leave it empty').waitFor();
   await axe(page, at('policies with errors'));
+  await page.goto(`${k.url}/webhooks`);
+  await page.getByText('No webhook endpoints').waitFor();
+  await axe(page, at('webhooks, empty'));
+  await page.getByRole('button', { name: '+ New Endpoint' }).click();
+  await page.getByRole('dialog', { name: 'New webhook endpoint' }).getByLabel('URL').fill('https://hooks.example.com/keyward');
+  await axe(page, at('new webhook endpoint dialog'));
+  await page.keyboard.press('Escape');
 
   await page.goto(`${k.url}/nothing-here`);
   await page.getByRole('heading', { name: 'Page not found' }).waitFor();

@@ -1,6 +1,7 @@
 /** Starts `keyward serve` as a real process and reads what it prints. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import pg from 'pg';
 
 export const CLI = path.resolve('dist/cli/main.js');
 
@@ -24,7 +25,11 @@ export async function spawnKeyward(args: string[], env: Record<string, string> =
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`keyward did not start in ${timeoutMs} ms:\n${out}\n${err}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // Not left running: nobody holds it to stop it later.
+      child.kill('SIGKILL');
+      reject(new Error(`keyward did not start in ${timeoutMs} ms:\n${out}\n${err}`));
+    }, timeoutMs);
     const check = () => {
       for (const line of out.split('\n')) {
         if (!line.startsWith('{')) continue;
@@ -65,4 +70,23 @@ export function urlWithSchema(url: string, schema: string): string {
   const u = new URL(url);
   u.searchParams.set('options', `-c search_path=${schema}`);
   return u.toString();
+}
+
+/** Creates `schema` and starts two `keyward serve` processes on it (the first one bootstraps). */
+export async function spawnTwoNodes(baseUrl: string, schema: string, env: Record<string, string> = {}): Promise<[KeywardProcess, KeywardProcess]> {
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create schema ${schema}`);
+  } finally {
+    await admin.end();
+  }
+  const dbUrl = urlWithSchema(baseUrl, schema);
+  const a = await spawnKeyward(['--database-url', dbUrl], env);
+  try {
+    return [a, await spawnKeyward(['--database-url', dbUrl], env)];
+  } catch (e) {
+    await a.stop(); // the caller never gets it to stop
+    throw e;
+  }
 }

@@ -345,6 +345,46 @@ export interface PolicyViolation {
 
 const policyPath = (accountId: string) => `/v1/accounts/${encodeURIComponent(accountId)}/policy`;
 const policyScope = (s: Scope) => ({ orgIdentifier: s.org, projectIdentifier: s.project });
+// The server's own list: the one place event types are named.
+export { WEBHOOK_EVENTS } from '../../src/domain/webhookEventTypes';
+
+export interface WebhookEndpoint {
+  id: string;
+  accountId: string;
+  url: string;
+  description: string;
+  events: string[];
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface WebhookDelivery {
+  id: string;
+  eventId: string;
+  eventType: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  nextAttemptAt: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface WebhookAttempt {
+  deliveryId: string;
+  eventType: string;
+  attempt: number;
+  at: number;
+  statusCode: number | null;
+  durationMs: number;
+  error: string | null;
+  responseExcerpt: string | null;
+}
+
+type WebhookInput = { url: string; description: string; events: string[]; enabled: boolean };
+const hooks = (accountId: string) => `/v1/accounts/${encodeURIComponent(accountId)}/webhooks`;
 
 export const api = {
   session: () => request<Session>('GET', '/v1/sessions/current', { quietSessionEnd: true }),
@@ -488,6 +528,15 @@ export const api = {
   setPolicy: (s: Scope, policy: Policy) => request<PolicyView>('PUT', policyPath(s.accountId), { query: policyScope(s), body: policy }),
   policies: (accountId: string) => request<{ items: Array<{ scope: PolicyView['scope']; policy: Policy; updatedAt: number }> }>('GET', `/v1/accounts/${encodeURIComponent(accountId)}/policies`),
   policyViolations: (accountId: string) => request<{ items: PolicyViolation[]; total: number }>('GET', `${policyPath(accountId)}/violations`),
+  webhooks: (accountId: string) => request<{ items: WebhookEndpoint[] }>('GET', hooks(accountId)),
+  createWebhook: (accountId: string, w: WebhookInput) => request<{ endpoint: WebhookEndpoint; secret: string }>('POST', hooks(accountId), { body: w }),
+  updateWebhook: (accountId: string, id: string, w: Partial<WebhookInput>) => request<WebhookEndpoint>('PATCH', `${hooks(accountId)}/${encodeURIComponent(id)}`, { body: w }),
+  deleteWebhook: (accountId: string, id: string) => request<null>('DELETE', `${hooks(accountId)}/${encodeURIComponent(id)}`),
+  rotateWebhookSecret: (accountId: string, id: string) => request<{ endpoint: WebhookEndpoint; secret: string }>('POST', `${hooks(accountId)}/${encodeURIComponent(id)}/rotate-secret`),
+  webhookDeliveries: (accountId: string, id: string) =>
+    request<{ deliveries: WebhookDelivery[]; attempts: WebhookAttempt[] }>('GET', `${hooks(accountId)}/${encodeURIComponent(id)}/deliveries`, { query: { limit: 50 } }),
+  replayDelivery: (accountId: string, id: string, deliveryId: string) =>
+    request<{ queued: boolean }>('POST', `${hooks(accountId)}/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/replay`),
 
   audit: (accountId: string, q: { actor?: string; action?: string; from?: number; to?: number; cursor?: string; limit?: number }) =>
     request<{ items: AuditEvent[]; nextCursor: string | null }>('GET', `/v1/accounts/${encodeURIComponent(accountId)}/audit`, { query: { limit: 25, ...q } }),

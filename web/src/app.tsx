@@ -9,6 +9,7 @@ import { OrganizationDetail, Organizations } from './pages/Organizations';
 import { UserGroupDetail, UserGroups } from './pages/UserGroups';
 import { Users } from './pages/Users';
 import { Policies } from './pages/Policies';
+import { Webhooks } from './pages/Webhooks';
 import { Loading, ProgressBar, ToastHost, useAsync } from './ui';
 
 // ---- a small router over the History API --------------------------------------------------------
@@ -155,6 +156,7 @@ const NAV = [
   { path: '/organizations', label: 'Organizations' },
   { path: '/policies', label: 'Policies' },
   { path: '/audit', label: 'Audit Log' },
+  { path: '/webhooks', label: 'Webhooks' },
 ];
 
 function Shell({ session, loc, onSignOut }: { session: Session; loc: Location; onSignOut: () => void }) {
@@ -177,6 +179,7 @@ function Shell({ session, loc, onSignOut }: { session: Session; loc: Location; o
   else if (path === '/audit') page = <AuditLog session={session} scope={scope} />;
   else if (path === '/users') page = <Users session={session} />;
   else if (path === '/policies') page = <Policies scope={scope} />;
+  else if (path === '/webhooks') page = <Webhooks session={session} />;
   else if (path === '/user-groups') page = <UserGroups scope={scope} />;
   else if (ugMatch) page = <UserGroupDetail session={session} scope={scope} identifier={decodeURIComponent(ugMatch[1]!)} />;
   else if (path === '/organizations') page = <Organizations scope={scope} />;

@@ -1,5 +1,5 @@
 /** Server answers that need more words than the wire gives: what went wrong and what to do. */
-import type { ApiError, Owner } from './api';
+import { ApiError, type FieldErrors, type Owner } from './api';
 
 /**
  * "Invalid request: Maximum limit has reached" names neither the limit nor how to raise it. The
@@ -21,4 +21,11 @@ export function explainLimit(e: ApiError, c: { what: 'key' | 'token'; count: num
       `This key has ${n ?? 'the most'} live tokens, the most Keyward allows${c.rotating ? ' (a rotation adds the new token before the old one stops)' : ''}. ` +
       'Delete a token you no longer use, or ask an account admin to raise the limit on the Policies page (without a policy, KEYWARD_MAX_TOKENS_PER_API_KEY, 5 unless set).',
   };
+}
+
+/** A form's failed submit: the server's field errors next to their fields, else one message for the form. */
+export function showSubmitError(err: unknown, setFields: (f: FieldErrors) => void, setError: (m: string | null) => void): void {
+  const ae = err instanceof ApiError ? err : new ApiError(String(err), 0, '');
+  if (Object.keys(ae.fields).length > 0) setFields(ae.fields);
+  else setError(ae.message);
 }

@@ -10,6 +10,8 @@ import { usageRoutes } from './usage.js';
 import { policyRoutes } from './policies.js';
 import { verifyRoutes } from './verify.js';
 import { forwardAuthRoutes } from './forwardAuth.js';
+import { leakRoutes } from './leaks.js';
+import { webhookRoutes } from './webhooks.js';
 
 export async function nativeProtocol(app: FastifyInstance, opts: { services: Services; console?: ConsoleSessionOptions }): Promise<void> {
   installNativeErrors(app);
@@ -20,5 +22,7 @@ export async function nativeProtocol(app: FastifyInstance, opts: { services: Ser
   credentialRoutes(app, opts.services);
   usageRoutes(app, opts.services);
   policyRoutes(app, opts.services);
+  webhookRoutes(app, opts.services);
+  leakRoutes(app, opts.services);
   sessionRoutes(app, opts.services, opts.console ?? { sessionTtlMs: 12 * 60 * 60 * 1000 });
 }

@@ -5,6 +5,7 @@ import { param, setParams } from '../app';
 import { formatDay } from '../format';
 import { Button, ConfirmDialog, Dialog, EmptyState, Field, FormActions, FormError, Loading, MoreMenu, Pager, SearchBox, useAsync, useToast } from '../ui';
 import { ScrollRegion } from './ApiKeys';
+import { showSubmitError } from '../errors';
 
 const PAGE_SIZE = 20;
 
@@ -219,9 +220,7 @@ function PasswordDialog({ accountId, user, onClose, onSaved }: { accountId: stri
       await api.setPassword(accountId, user.id, password);
       onSaved();
     } catch (err) {
-      const ae = err instanceof ApiError ? err : new ApiError(String(err), 0, '');
-      if (Object.keys(ae.fields).length > 0) setFields(ae.fields);
-      else setError(ae.message);
+      showSubmitError(err, setFields, setError);
       setBusy(false);
     }
   };
