@@ -36,7 +36,29 @@ export function digestSecret(secret: string): Buffer {
 }
 
 /** `crypto.hash` (Node 20.12+) hashes without creating a Hash object: the same digest, less work. */
-const oneShot = (nodeCrypto as unknown as { hash?: (alg: string, data: string, enc: 'buffer') => Buffer }).hash;
+const oneShot = (nodeCrypto as unknown as { hash?: { (alg: string, data: string, enc: 'buffer'): Buffer; (alg: string, data: string, enc: 'latin1'): string } }).hash;
+
+/**
+ * SHA-256 of a secret as a 32-character latin1 string (one character per byte): what verification
+ * hashes and caches. Node makes a string result about 3 to 4 times faster than a Buffer one (no
+ * ArrayBuffer to allocate and track), and a cached 32-byte string takes 48 bytes, a Buffer ~130.
+ */
+export function digestSecretString(secret: string): string {
+  return oneShot ? oneShot('sha256', secret, 'latin1') : createHash('sha256').update(secret, 'utf8').digest().toString('latin1');
+}
+
+/**
+ * Constant-time comparison of two digests as `digestSecretString` gives them: every character is
+ * XOR-ed into one accumulator, with no early exit and no branch on the data, so the time does not
+ * depend on how many leading bytes match (what crypto.timingSafeEqual guarantees for Buffers, here
+ * without a native call). The length is public: both sides are SHA-256 outputs, 32 characters.
+ */
+export function digestStringsEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
 
 export function digestHex(secret: string): string {
   return digestSecret(secret).toString('hex');
@@ -49,6 +71,7 @@ export function digestsEqual(a: Buffer, b: Buffer): boolean {
 
 /** Compared against when a token id is unknown, so that path does the same work as a wrong secret. */
 export const DUMMY_DIGEST = digestSecret('keyward-dummy-digest');
+export const DUMMY_DIGEST_STRING = digestSecretString('keyward-dummy-digest');
 
 export function apiKeyTypePrefix(type: ApiKeyType): 'pat' | 'sat' {
   return type === 'USER' ? 'pat' : 'sat';

@@ -1,6 +1,6 @@
 /** Assembles the Fastify app: plugins, the protocols, health, metrics and the OpenAPI document. */
 import type { Writable } from 'node:stream';
-import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type RouteOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Services } from '../services/index.js';
@@ -63,7 +63,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // No per-request work for logs that are not written: the request's child logger is made on its
     // first log line, and the completion line (one per request, at info) is Keyward's own hook below.
     childLoggerFactory: lazyChildLogger as never,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req) => requestIdFrom(req.headers, freshId),
     trustProxy: opts.trustProxy ?? false,
     bodyLimit: 1024 * 1024,
