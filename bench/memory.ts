@@ -17,14 +17,14 @@ import { createServices } from '../src/services/index.js';
 import { SYSTEM_CALLER } from '../src/services/context.js';
 import { provisionAccount } from '../src/services/provisioning.js';
 import type { CacheSlot, VerificationCache } from '../src/services/verificationCache.js';
-import { credentialsOf, entryMeta, type Lookup } from '../src/services/verification.js';
+import { credentialsOf, type Lookup } from '../src/services/verification.js';
 import { credentialByTokenId } from '../src/store/credentials.js';
 import { benchStore, fmt, machine, table } from './lib.js';
 
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
 const SAMPLE = Number(process.env.BENCH_SAMPLE ?? 2000);
-const TOKENS_PER_KEY = 4;
-const TOKENS_PER_PRINCIPAL = 10;
+const TOKENS_PER_KEY = Number(process.env.BENCH_PER_KEY ?? 4);
+const TOKENS_PER_PRINCIPAL = Number(process.env.BENCH_PER_PRINCIPAL ?? 10);
 const TOKENS_PER_ACCOUNT = 1000;
 
 /** A cache slot as VerificationCache holds it (its map is private; the bench reads one sample). */
@@ -130,8 +130,8 @@ async function main() {
       record.accountId = fresh(accountId);
       record.userId = fresh(principalId);
       record.principalIdentifier = record.userId; // one column read twice, as toRecord does for a user
-      const lookup = v.lookupOf([record], () => principalPerms);
-      cache.set(tokenId, lookup, entryMeta([record]), cache.epoch);
+      const { lookup, meta } = v.lookupOf([record], () => principalPerms);
+      cache.set(tokenId, lookup, meta, cache.epoch);
     }
   };
 

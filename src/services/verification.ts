@@ -29,20 +29,43 @@ export type { Rejected, Verified, VerifiedPrincipal, VerifyFailureReason, Verify
 import type { Rejected, Verified, VerifiedPrincipal, VerifyFailureReason, VerifyMeta, VerifyResult } from '../domain/verification.js';
 
 /**
- * One credential as the cache holds it: its digest (`digestSecretString`), its validity window (so
- * `tokenWindowState` reads it as it is), why it cannot be used whatever its window (its principal,
- * else its key, inactive), and the prebuilt answer. Nothing else of the database row is kept.
+ * One credential as the cache holds it: its digest (`digestSecretString`), the prebuilt answer, why
+ * it cannot be used whatever its window (its principal, else its key, inactive), and its validity
+ * window, read by `tokenWindowState` through the getters below from the answer's own `validFrom`
+ * and `expiresAt` (the scheduled expiry when rotated out, else validTo) plus a flag, so that the
+ * usual entry holds no number of its own. Nothing else of the database row is kept.
  */
 export class Credential {
+  /**
+   * For a token rotated out (`verified.expiresAt` is its scheduled expiry): its validTo, or null when
+   * it has none. For any other token: NOT_ROTATED (its validTo is `verified.expiresAt`).
+   */
+  private readonly rotatedValidTo: number | null | typeof NOT_ROTATED;
+
   constructor(
     readonly digest: string,
     readonly verified: Verified,
-    readonly validFrom: number,
-    readonly validTo: number | null,
-    readonly scheduledExpireTime: number | null,
+    validTo: number | null,
+    scheduledExpireTime: number | null,
     readonly inactive: 'principal_inactive' | 'key_inactive' | null,
-  ) {}
+  ) {
+    this.rotatedValidTo = scheduledExpireTime === null ? NOT_ROTATED : validTo;
+  }
+
+  get validFrom(): number {
+    return this.verified.validFrom;
+  }
+
+  get validTo(): number | null {
+    return this.rotatedValidTo === NOT_ROTATED ? this.verified.expiresAt : this.rotatedValidTo;
+  }
+
+  get scheduledExpireTime(): number | null {
+    return this.rotatedValidTo === NOT_ROTATED ? null : this.verified.expiresAt;
+  }
 }
+
+const NOT_ROTATED = -1 as const;
 
 /** Why a lookup found no credential. */
 export type MissReason = 'unknown' | 'deleted';
@@ -192,7 +215,7 @@ export class VerificationService {
     // Out of step yet the database answers a read begun since: others can commit revocations this
     // node will not hear. (A read begun before the listener dropped proves nothing about now.)
     if (outOfStep) this.cache.dropStale();
-    this.cache.set(key, lookup.lookup, lookup.meta, epoch);
+    this.cache.set(ownCopy(key, lookup.lookup), lookup.lookup, lookup.meta, epoch);
     return [lookup.lookup, false];
   }
 
@@ -344,7 +367,7 @@ export class VerificationService {
       const { scope, asPrincipal } = principalOfRecord(rec);
       permissions.push(await this.permissionCache.get(asPrincipal, scope, () => effectivePermissions(this.ctx.store.db, asPrincipal, scope)));
     }
-    return { lookup: this.lookupOf(recs, (_, i) => permissions[i]!), meta: entryMeta(recs) };
+    return this.lookupOf(recs, (_, i) => permissions[i]!);
   }
 
   /**
@@ -352,16 +375,20 @@ export class VerificationService {
    * Credential per record, whose answer shares its principal, scopes and strings with the other
    * cached answers of the same principal, key and account (`shared`), instead of a copy per token.
    */
-  lookupOf(recs: readonly CredentialRecord[], permissionsOf: (rec: CredentialRecord, i: number) => readonly string[]): Lookup {
+  lookupOf(recs: readonly CredentialRecord[], permissionsOf: (rec: CredentialRecord, i: number) => readonly string[]): Loaded {
     const creds = recs.map((rec, i) => {
       const { scope, principal } = principalOfRecord(rec);
-      const sharedScope = this.shared.object(scope);
-      const sharedPrincipal = this.shared.object({ ...principal, scope: this.shared.object(principal.scope) });
-      const verified = verifiedOf(rec, sharedScope, sharedPrincipal, permissionsOf(rec, i), this.shared);
+      const verified = verifiedOf(rec, this.shared.scope(scope), this.shared.principal(principal), permissionsOf(rec, i), this.shared);
       const inactive = !rec.principalActive ? 'principal_inactive' : !rec.keyActive ? 'key_inactive' : null;
-      return new Credential(Buffer.from(rec.secretDigest, 'hex').toString('latin1'), verified, rec.validFrom, rec.validTo, rec.scheduledExpireAt, inactive);
+      return new Credential(Buffer.from(rec.secretDigest, 'hex').toString('latin1'), verified, rec.validTo, rec.scheduledExpireAt, inactive);
     });
-    return creds.length === 1 ? creds[0]! : Object.freeze(creds);
+    const meta = entryMeta(recs)!;
+    const shared = (ids: string[]) => ids.map((id) => this.shared.string(id));
+    return {
+      lookup: creds.length === 1 ? creds[0]! : Object.freeze(creds),
+      // The answers' own strings, not the rows' copies.
+      meta: { tokenIds: creds.map((c) => c.verified.tokenId), apiKeyIds: shared(meta.apiKeyIds), principalIds: shared(meta.principalIds), accountId: this.shared.string(meta.accountId) },
+    };
   }
 
   /** Strings and frozen objects shared between cached answers (cleared with the cache's entries, see `SharedValues`). */
@@ -369,22 +396,24 @@ export class VerificationService {
 }
 
 /** What a store read gives the cache: the lookup and what to index it under (null: a negative answer). */
-interface Loaded {
+export interface Loaded {
   lookup: Lookup;
   meta: CacheEntryMeta | null;
 }
 
 /**
- * One instance of each equal string and equal (frozen) plain object among the cached answers: a
- * principal's tokens share one principal and scope object, a key's tokens one key id and identifier,
- * an account's one account id. Bounded: past `max` distinct values it starts afresh (values handed
- * out before stay valid, they are immutable; they are only no longer shared with new ones).
+ * One instance of each equal string, scope and principal among the cached answers: a principal's
+ * tokens share one principal and scope object, a key's tokens one key id and identifier, an
+ * account's one account id. Scopes and principals are found by their id and reused only when every
+ * field is identical (a changed principal gets a new object). Bounded: past `max` values it
+ * starts afresh (values handed out before stay valid, being immutable, only no longer shared).
  */
 export class SharedValues {
   private readonly strings = new Map<string, string>();
-  private readonly objects = new Map<string, object>();
+  private readonly scopes = new Map<string, Scope>();
+  private readonly principals = new Map<string, VerifiedPrincipal>();
 
-  constructor(private readonly max = 50_000) {}
+  constructor(private readonly max = 100_000) {}
 
   string<T extends string | null>(s: T): T {
     if (s === null) return s;
@@ -395,16 +424,32 @@ export class SharedValues {
     return s;
   }
 
-  /** The shared frozen copy of `o` (a flat object of strings, numbers, booleans, null and shared objects). */
-  object<T extends object>(o: T): T {
-    const key = JSON.stringify(o);
-    const had = this.objects.get(key);
-    if (had !== undefined) return had as T;
-    if (this.objects.size >= this.max) this.objects.clear();
+  /** The shared frozen copy of a scope, found by its innermost id. */
+  scope(s: Scope): Scope {
+    return this.object(this.scopes, s.projectId ?? s.orgId ?? s.accountId, s);
+  }
+
+  /** The shared frozen copy of a principal (with its shared scope), found by its id. */
+  principal(p: VerifiedPrincipal): VerifiedPrincipal {
+    return this.object(this.principals, p.id, { ...p, scope: this.scope(p.scope) });
+  }
+
+  /** Its own strings are not interned: held once by the shared object, they are shared already. */
+  private object<T extends object>(map: Map<string, T>, id: string, o: T): T {
+    const had = map.get(id);
+    if (had !== undefined && sameFields(had, o)) return had;
+    if (map.size >= this.max) map.clear();
     const copy = Object.freeze(Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'string' ? this.string(v) : v]))) as T;
-    this.objects.set(key, copy);
+    map.set(this.string(id), copy);
     return copy;
   }
+}
+
+function sameFields(a: object, b: object): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if ((a as Record<string, unknown>)[k] !== (b as Record<string, unknown>)[k]) return false;
+  return true;
 }
 
 /** Whom a credential record acts as: its scope, its principal, and that principal as access control evaluates it. */
@@ -435,7 +480,7 @@ export function principalOfRecord(rec: CredentialRecord): { scope: Scope; princi
 }
 
 /** What the cache indexes an entry under, for invalidation: its tokens, keys, principals and account (null: a cached miss). */
-export function entryMeta(recs: CredentialRecord[]): CacheEntryMeta | null {
+export function entryMeta(recs: readonly CredentialRecord[]): CacheEntryMeta | null {
   if (recs.length === 0) return null;
   return {
     tokenIds: recs.map((r) => r.tokenId),
@@ -490,6 +535,16 @@ function cgCredential(k: CgApiKeyRecord): CredentialRecord {
     principalOrgId: '',
     principalProjectId: '',
   };
+}
+
+/**
+ * The key to keep an entry under: for a Harness NG token the answer's own token id string (the same
+ * characters), else a copy of `key`. Never the parsed slice itself: a slice keeps the whole
+ * presented token, secret included, alive for as long as the entry.
+ */
+function ownCopy(key: string, lookup: Lookup): string {
+  if (lookup instanceof Credential && lookup.verified.tokenId === key) return lookup.verified.tokenId;
+  return Buffer.from(key, 'latin1').toString('latin1');
 }
 
 /** What a parsed token's secret is hashed from: a CG key is hashed whole. */

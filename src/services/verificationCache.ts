@@ -32,12 +32,47 @@ export interface CacheEntryMeta {
   accountId: string;
 }
 
+/**
+ * A small set of strings, sized to what it holds: most hold one (a key's principal, its account) or
+ * a few (a key's tokens), where a Set would cost ~150 bytes. One string, an exact-size array of up
+ * to SMALL, else a Set.
+ */
+type Members = string | readonly string[] | Set<string>;
+const SMALL = 8;
+
+function withMember(m: Members | undefined, v: string): Members {
+  if (m === undefined) return v;
+  if (typeof m === 'string') return m === v ? m : [m, v];
+  if (m instanceof Set) return m.add(v);
+  if (m.includes(v)) return m;
+  return m.length < SMALL ? [...m, v] : new Set([...m, v]);
+}
+
+function withoutMember(m: Members, v: string): Members | undefined {
+  if (typeof m === 'string') return m === v ? undefined : m;
+  if (m instanceof Set) {
+    m.delete(v);
+    return m.size === 0 ? undefined : m;
+  }
+  const rest = m.filter((x) => x !== v);
+  return rest.length === 0 ? undefined : rest.length === 1 ? rest[0]! : rest;
+}
+
+/** The members, as a list safe to iterate while the set changes. */
+function membersOf(m: Members | undefined): readonly string[] {
+  return m === undefined ? [] : typeof m === 'string' ? [m] : [...m];
+}
+
+function hasMember(m: Members | undefined, v: string): boolean {
+  return m === undefined ? false : typeof m === 'string' ? m === v : m instanceof Set ? m.has(v) : m.includes(v);
+}
+
 /** The entries of one API key (or of one entry naming none), and what they are indexed under. */
 interface Group {
   id: string;
-  keys: Set<string>;
-  principals: string[];
-  accounts: string[];
+  keys: Members | undefined;
+  principals: Members | undefined;
+  accounts: Members;
 }
 
 /** One cache entry (exported for bench/memory.ts, which measures it). */
@@ -69,11 +104,11 @@ export class VerificationCache<V> {
   private readonly negative = new Map<string, CacheSlot<V>>();
   private readonly negativeMax: number;
   /** Tokens whose entry is keyed otherwise (ZenML, CG): token id -> cache keys. */
-  private readonly byToken = new Map<string, Set<string>>();
+  private readonly byToken = new Map<string, Members>();
   /** API key id (or `\0<cache key>` for an entry naming no key) -> its group. */
   private readonly groups = new Map<string, Group>();
-  private readonly byPrincipal = new Map<string, Set<string>>();
-  private readonly byAccount = new Map<string, Set<string>>();
+  private readonly byPrincipal = new Map<string, Members>();
+  private readonly byAccount = new Map<string, Members>();
   /** Expiry times are stored relative to this, so they stay small integers. */
   private readonly base: number;
   private epochValue = 0;
@@ -146,18 +181,19 @@ export class VerificationCache<V> {
   private join(id: string, key: string, meta: CacheEntryMeta): Group {
     let g = this.groups.get(id);
     if (g === undefined) {
-      g = { id, keys: new Set(), principals: [], accounts: [] };
+      g = { id, keys: undefined, principals: undefined, accounts: meta.accountId };
       this.groups.set(id, g);
+      index(this.byAccount, meta.accountId, id);
     }
-    g.keys.add(key);
+    g.keys = withMember(g.keys, key);
     for (const p of meta.principalIds) {
-      if (!g.principals.includes(p)) {
-        g.principals.push(p);
+      if (!hasMember(g.principals, p)) {
+        g.principals = withMember(g.principals, p);
         index(this.byPrincipal, p, id);
       }
     }
-    if (!g.accounts.includes(meta.accountId)) {
-      g.accounts.push(meta.accountId);
+    if (!hasMember(g.accounts, meta.accountId)) {
+      g.accounts = withMember(g.accounts, meta.accountId);
       index(this.byAccount, meta.accountId, id);
     }
     return g;
@@ -165,11 +201,11 @@ export class VerificationCache<V> {
 
   /** Takes `key` out of group `g`; a group left empty leaves the indexes. */
   private leave(g: Group, key: string): void {
-    g.keys.delete(key);
-    if (g.keys.size > 0) return;
+    g.keys = g.keys === undefined ? undefined : withoutMember(g.keys, key);
+    if (g.keys !== undefined) return;
     this.groups.delete(g.id);
-    for (const p of g.principals) unindex(this.byPrincipal, p, g.id);
-    for (const a of g.accounts) unindex(this.byAccount, a, g.id);
+    for (const p of membersOf(g.principals)) unindex(this.byPrincipal, p, g.id);
+    for (const a of membersOf(g.accounts)) unindex(this.byAccount, a, g.id);
   }
 
   /** Drops the expired negative entries (the oldest first), then the oldest while full; never a positive entry. */
@@ -195,15 +231,13 @@ export class VerificationCache<V> {
     if (tokens !== null) for (const t of typeof tokens === 'string' ? [tokens] : tokens) unindex(this.byToken, t, key);
   }
 
-  private removeAll(keys: Iterable<string> | undefined): void {
-    if (!keys) return;
-    for (const k of [...keys]) this.remove(k);
+  private removeAll(keys: Members | undefined): void {
+    for (const k of membersOf(keys)) this.remove(k);
   }
 
   /** Removes every entry of the groups named in `ids` (a principal's or an account's keys). */
-  private removeGroups(ids: Set<string> | undefined): void {
-    if (!ids) return;
-    for (const id of [...ids]) this.removeAll(this.groups.get(id)?.keys);
+  private removeGroups(ids: Members | undefined): void {
+    for (const id of membersOf(ids)) this.removeAll(this.groups.get(id)?.keys);
   }
 
   clear(): void {
@@ -286,15 +320,14 @@ export class VerificationCache<V> {
   }
 }
 
-function index(m: Map<string, Set<string>>, id: string, key: string): void {
-  let s = m.get(id);
-  if (!s) m.set(id, (s = new Set()));
-  s.add(key);
+function index(m: Map<string, Members>, id: string, key: string): void {
+  m.set(id, withMember(m.get(id), key));
 }
 
-function unindex(m: Map<string, Set<string>>, id: string, key: string): void {
-  const s = m.get(id);
-  if (!s) return;
-  s.delete(key);
-  if (s.size === 0) m.delete(id);
+function unindex(m: Map<string, Members>, id: string, key: string): void {
+  const had = m.get(id);
+  if (had === undefined) return;
+  const rest = withoutMember(had, key);
+  if (rest === undefined) m.delete(id);
+  else if (rest !== had) m.set(id, rest);
 }
