@@ -1,9 +1,11 @@
 /**
  * The baseline for bench/http-verify.ts: a bare node:http server doing the least any verifier over
  * HTTP must do, and nothing else. POST /v1/verify: read the JSON body {token}, SHA-256 of the
- * secret, one Map lookup, constant-time compare, JSON answer. GET /ng/api/apikey/aggregate/<id>:
- * read the query, the same check on X-Api-Key, JSON answer. The answers are the same objects
- * Keyward answers with (handed over by the bench), serialized on every request.
+ * secret, one Map lookup, constant-time compare, JSON answer. GET /v1/verify (forward auth): the
+ * token from X-Api-Key, the same check, a small JSON answer. GET /ng/api/apikey/aggregate/<id>:
+ * read the query, the same check on X-Api-Key, JSON answer. GET /healthz: a canned answer. The
+ * answers are the same objects Keyward answers with (handed over by the bench), serialized on
+ * every request.
  *   node --import tsx bench/bare-server.ts <setup.json> <port>
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -13,8 +15,9 @@ import http from 'node:http';
 interface Setup {
   /** Harness NG tokens: pat.<account>.<24 hex id>.<secret>. */
   tokens: string[];
-  /** Keyward's answer to a valid verify, and to the GET, for the first token. */
+  /** Keyward's answer to a valid verify, to the forward-auth GET, and to the aggregate GET, for the first token. */
   verifyAnswer: Record<string, unknown>;
+  leanAnswer: Record<string, unknown>;
   getAnswer: Record<string, unknown>;
 }
 
@@ -60,6 +63,10 @@ const server = http.createServer((req, res) => {
       send(res, 200, answer ?? { valid: false, reason: 'unknown' });
     });
     return;
+  }
+  if (req.method === 'GET' && req.url === '/v1/verify') {
+    const answer = check(req.headers['x-api-key']);
+    return send(res, answer ? 200 : 401, answer ? setup.leanAnswer : { valid: false, reason: 'unknown' });
   }
   if (req.method === 'GET' && req.url?.startsWith('/ng/api/apikey/aggregate/')) {
     const url = new URL(req.url, 'http://localhost');

@@ -1,17 +1,20 @@
 /**
- * Verification over HTTP: `POST /v1/verify`, the forward-auth `GET /v1/verify` (token in X-Api-Key, no
- * body) and an authenticated Harness NG read
- * (`GET /ng/api/apikey/aggregate/<id>`) on a real `keyward serve` process (SQLite), against a bare
- * node:http server doing the same minimum work (bench/bare-server.ts), driven by the same
- * load generator in the same run: wrk (C, one thread, so the generator takes one core and the
- * server the other) when it is on the PATH, else autocannon (JavaScript, in this process).
+ * Verification over HTTP, route by route: the forward-auth `GET /v1/verify` (token in X-Api-Key, no
+ * body), `POST /v1/verify` (the full answer), an authenticated Harness NG read
+ * (`GET /ng/api/apikey/aggregate/<id>`) and `GET /healthz`, on a real `keyward serve` process
+ * (SQLite), each against a bare node:http server doing the same minimum work on the same route
+ * (bench/bare-server.ts), driven by the same load generator in the same run: wrk (C, one thread,
+ * so the generator takes one core and the server the other) when it is on the PATH, else
+ * autocannon (JavaScript, in this process).
  *   npm run bench:http
  * Env: BENCH_SECONDS (per run, default 8), BENCH_CONNECTIONS (default 32), BENCH_ROUNDS (default 3),
- *      BENCH_LOADGEN (wrk or autocannon; default wrk when installed).
+ *      BENCH_LOADGEN (wrk or autocannon; default wrk when installed), BENCH_KEYWARD_ROOT (run another
+ *      checkout's Keyward, e.g. main's, against the same bare server), BENCH_SKIP_INFO=1 (skip the
+ *      log-level info run).
  * Ratios are the median of per-round ratios (each Keyward run against the bare run just before it).
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { buildDist, fmt, freePort, keywardRunsFrom, machine, median, percentile, request, startKeyward, startServer, table, tmpDir, type ServerProcess } from './lib.js';
@@ -37,7 +40,31 @@ interface Load {
   p50: number;
   p99: number;
   requests: number;
+  /** The server process's CPU time (user + system) per request, in microseconds, when known. */
+  cpuUs: number;
 }
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc (Linux; NaN elsewhere). On a
+ * machine shared with other work, throughput moves with what the neighbours do; CPU time per
+ * request moves much less, so each run reports both.
+ */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+  } catch {
+    return NaN;
+  }
+}
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
 
 /** One wrk run (one thread, CONNECTIONS connections) cycling through `requests`; latencies from wrk's histogram. */
 function loadWrk(url: string, requests: autocannon.Request[], seconds: number): Load {
@@ -67,7 +94,7 @@ end
   if (!m) throw new Error(`wrk printed no summary:\n${out}`);
   const r = JSON.parse(m[1]!) as { requests: number; duration_us: number; errors: number; non2xx: number; p50: number; p99: number };
   if (r.errors > 0 || r.non2xx > 0) throw new Error(`load on ${url}: ${r.errors} errors, ${r.non2xx} non-2xx answers`);
-  return { reqPerSec: r.requests / (r.duration_us / 1e6), p50: r.p50 / 1000, p99: r.p99 / 1000, requests: r.requests };
+  return { reqPerSec: r.requests / (r.duration_us / 1e6), p50: r.p50 / 1000, p99: r.p99 / 1000, requests: r.requests, cpuUs: NaN };
 }
 
 /** One autocannon run; latencies are recorded per response (ms, fractional), not autocannon's 1 ms buckets. */
@@ -84,12 +111,19 @@ async function load(url: string, requests: autocannon.Request[], seconds: number
     throw new Error(`load on ${url}: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx answers`);
   }
   const sorted = latencies.subarray(0, n).sort();
-  return { reqPerSec: r.requests.total / r.duration, p50: percentile(sorted, 50), p99: percentile(sorted, 99), requests: r.requests.total };
+  return { reqPerSec: r.requests.total / r.duration, p50: percentile(sorted, 50), p99: percentile(sorted, 99), requests: r.requests.total, cpuUs: NaN };
+}
+
+/** `load` on a server process, with the CPU time it spent per request. */
+async function loadOn(server: ServerProcess, requests: autocannon.Request[], seconds: number): Promise<Load> {
+  const before = cpuMs(server.child.pid);
+  const l = await load(server.url, requests, seconds);
+  return { ...l, cpuUs: ((cpuMs(server.child.pid) - before) * 1000) / l.requests };
 }
 
 function mean(xs: Load[]): Load {
   const m = (f: (l: Load) => number) => xs.reduce((s, l) => s + f(l), 0) / xs.length;
-  return { reqPerSec: m((l) => l.reqPerSec), p50: m((l) => l.p50), p99: m((l) => l.p99), requests: m((l) => l.requests) };
+  return { reqPerSec: m((l) => l.reqPerSec), p50: m((l) => l.p50), p99: m((l) => l.p99), requests: m((l) => l.requests), cpuUs: m((l) => l.cpuUs) };
 }
 
 async function main() {
@@ -124,11 +158,12 @@ async function main() {
     }
     const getPath = `/ng/api/apikey/aggregate/bench?accountIdentifier=${account}&apiKeyType=USER&parentIdentifier=${encodeURIComponent(userId)}`;
     const verifyAnswer = (await request('POST', `${kw.url}/v1/verify`, { body: { token: tokens[0] } })).body as Record<string, unknown>;
+    const leanAnswer = (await request('GET', `${kw.url}/v1/verify`, { headers: { 'x-api-key': tokens[0]! } })).body as Record<string, unknown>;
     const getAnswer = await request('GET', kw.url + getPath, { headers: { 'x-api-key': tokens[0]! } });
-    if (verifyAnswer.valid !== true || getAnswer.status !== 200) throw new Error(`keyward answered ${JSON.stringify(verifyAnswer)} / ${getAnswer.status}`);
+    if (verifyAnswer.valid !== true || leanAnswer.valid !== true || getAnswer.status !== 200) throw new Error(`keyward answered ${JSON.stringify(verifyAnswer)} / ${JSON.stringify(leanAnswer)} / ${getAnswer.status}`);
 
     const setupFile = path.join(tmp.dir, 'bare.json');
-    writeFileSync(setupFile, JSON.stringify({ tokens, verifyAnswer, getAnswer: getAnswer.body }));
+    writeFileSync(setupFile, JSON.stringify({ tokens, verifyAnswer, leanAnswer, getAnswer: getAnswer.body }));
     const barePort = await freePort();
     const bare = await startServer(['--import', 'tsx', path.resolve('bench/bare-server.ts'), setupFile, String(barePort)], barePort);
     servers.push(bare);
@@ -142,62 +177,70 @@ async function main() {
       body: JSON.stringify({ token }),
     }));
     const getReqs: autocannon.Request[] = tokens.map((token) => ({ method: 'GET', path: getPath, headers: { 'x-api-key': token } }));
-    // The forward-auth shape, compared with the bare server's POST verify (which parses a body it does not need).
+    // The forward-auth shape: the token in X-Api-Key, no body.
     const leanReqs: autocannon.Request[] = tokens.map((token) => ({ method: 'GET', path: '/v1/verify', headers: { 'x-api-key': token } }));
+    const healthReqs: autocannon.Request[] = [{ method: 'GET', path: '/healthz' }];
 
+    /** Each case: its requests, run on the bare server then on Keyward, round after round. */
+    const allCases = [
+      { name: 'GET /v1/verify', reqs: leanReqs },
+      { name: 'POST /v1/verify', reqs: verifyReqs },
+      { name: 'GET /ng/api/apikey/aggregate/<id>', reqs: getReqs },
+      { name: 'GET /healthz', reqs: healthReqs },
+    ];
+    // BENCH_CASES: a comma-separated subset of the case names (e.g. to profile one route).
+    const only = process.env.BENCH_CASES?.split(',').map((x) => x.trim());
+    const cases = only ? allCases.filter((c) => only.includes(c.name)) : allCases;
     // Warm both (JIT, caches), then alternate so that a noisy neighbour hits both alike.
-    for (const s of [bare, kw]) {
-      await load(s.url, verifyReqs, 2);
-      await load(s.url, getReqs, 2);
-    }
-    await load(kw.url, leanReqs, 2);
-    const runs: Record<string, Load[]> = { bareVerify: [], kwVerify: [], kwLean: [], bareGet: [], kwGet: [] };
+    for (const s of [bare, kw]) for (const c of cases) await load(s.url, c.reqs, 2);
+    const runs = cases.map(() => ({ bare: [] as Load[], kw: [] as Load[] }));
     for (let r = 0; r < ROUNDS; r++) {
-      runs.bareVerify!.push(await load(bare.url, verifyReqs, SECONDS));
-      runs.kwVerify!.push(await load(kw.url, verifyReqs, SECONDS));
-      runs.kwLean!.push(await load(kw.url, leanReqs, SECONDS));
-      runs.bareGet!.push(await load(bare.url, getReqs, SECONDS));
-      runs.kwGet!.push(await load(kw.url, getReqs, SECONDS));
+      for (let c = 0; c < cases.length; c++) {
+        runs[c]!.bare.push(await loadOn(bare, cases[c]!.reqs, SECONDS));
+        runs[c]!.kw.push(await loadOn(kw, cases[c]!.reqs, SECONDS));
+      }
     }
 
     // The cost of request logging: the same Keyward at the default level (info), once.
-    await kw.stop();
-    const kwInfo = await startKeyward(['--data-dir', path.join(tmp.dir, 'data')], { ...env, KEYWARD_LOG_LEVEL: 'info' });
-    servers.push(kwInfo);
-    kwInfo.forgetOutput();
-    await load(kwInfo.url, verifyReqs, 2);
-    const bareAgain = await load(bare.url, verifyReqs, SECONDS);
-    const info = await load(kwInfo.url, verifyReqs, SECONDS);
+    let infoRows: Array<Array<string>> = [];
+    const row = (name: string, l: Load, base: Load, ratio: number, cpuRatio: number) => [name, fmt(l.reqPerSec), ratio.toFixed(2), fmt(l.cpuUs, 1), cpuRatio.toFixed(2), fmt(l.p50, 2), fmt(l.p99, 2), (l.p99 / base.p99).toFixed(2)];
+    if (process.env.BENCH_SKIP_INFO !== '1') {
+      await kw.stop();
+      const kwInfo = await startKeyward(['--data-dir', path.join(tmp.dir, 'data')], { ...env, KEYWARD_LOG_LEVEL: 'info' });
+      servers.push(kwInfo);
+      kwInfo.forgetOutput();
+      await load(kwInfo.url, verifyReqs, 2);
+      const bareAgain = await loadOn(bare, verifyReqs, SECONDS);
+      const info = await loadOn(kwInfo, verifyReqs, SECONDS);
+      infoRows = [row('bare node:http POST /v1/verify (baseline)', bareAgain, bareAgain, 1, 1), row('keyward POST /v1/verify, KEYWARD_LOG_LEVEL=info', info, bareAgain, info.reqPerSec / bareAgain.reqPerSec, bareAgain.cpuUs / info.cpuUs)];
+    }
 
-    const bv = mean(runs.bareVerify!);
-    const kv = mean(runs.kwVerify!);
-    const kl = mean(runs.kwLean!);
-    const bg = mean(runs.bareGet!);
-    const kg = mean(runs.kwGet!);
-    const paired = (a: Load[], b: Load[]) => median(a.map((l, r) => l.reqPerSec / b[r]!.reqPerSec));
-    const ratios = new Map<Load, number>([[kv, paired(runs.kwVerify!, runs.bareVerify!)], [kl, paired(runs.kwLean!, runs.bareVerify!)], [kg, paired(runs.kwGet!, runs.bareGet!)]]);
-    const row = (name: string, l: Load, base: Load) => [name, fmt(l.reqPerSec), (ratios.get(l) ?? l.reqPerSec / base.reqPerSec).toFixed(2), fmt(l.p50, 2), fmt(l.p99, 2), (l.p99 / base.p99).toFixed(2)];
+    const ratioOf = (c: number) => median(runs[c]!.kw.map((l, r) => l.reqPerSec / runs[c]!.bare[r]!.reqPerSec));
+    /** Bare CPU per request over Keyward's: the throughput ratio the two would have with a core each to themselves. */
+    const cpuRatioOf = (c: number) => median(runs[c]!.kw.map((l, r) => runs[c]!.bare[r]!.cpuUs / l.cpuUs));
+    const rows: Array<Array<string>> = [];
+    for (let c = 0; c < cases.length; c++) {
+      const b = mean(runs[c]!.bare);
+      const k = mean(runs[c]!.kw);
+      rows.push(row(`bare node:http ${cases[c]!.name} (baseline)`, b, b, 1, 1));
+      rows.push(row(`keyward ${cases[c]!.name}`, k, b, ratioOf(c), cpuRatioOf(c)));
+    }
     table(
-      `HTTP verification, ${CONNECTIONS} connections (mean of ${ROUNDS} runs of ${SECONDS} s each; x bare: median of per-round ratios)`,
-      ['case', 'req/s', 'x bare', 'p50 ms', 'p99 ms', 'p99 x bare'],
-      [
-        row('bare node:http POST /v1/verify (baseline)', bv, bv),
-        row('keyward POST /v1/verify (cache hit)', kv, bv),
-        row('keyward GET /v1/verify, forward auth (cache hit)', kl, bv),
-        row('bare node:http GET apikey aggregate (baseline)', bg, bg),
-        row('keyward GET /ng/api/apikey/aggregate/<id>', kg, bg),
-      ],
+      `HTTP, route by route, ${CONNECTIONS} connections (mean of ${ROUNDS} runs of ${SECONDS} s each; x bare: median of per-round ratios)`,
+      ['case', 'req/s', 'x bare', 'CPU us/req', 'x bare by CPU', 'p50 ms', 'p99 ms', 'p99 x bare'],
+      rows,
     );
-    table(
-      `Request logging: keyward at log level info vs warn (one run of ${SECONDS} s, against a bare run just before)`,
-      ['case', 'req/s', 'x bare', 'p50 ms', 'p99 ms', 'p99 x bare'],
-      [row('bare node:http POST /v1/verify (baseline)', bareAgain, bareAgain), row('keyward POST /v1/verify, KEYWARD_LOG_LEVEL=info', info, bareAgain)],
-    );
-    console.log('\nPer run (req/s):');
-    for (const [k, v] of Object.entries(runs)) console.log(`  ${k}: ${v.map((l) => fmt(l.reqPerSec)).join(', ')}`);
-    console.log(`Per-round ratios, verify: ${runs.kwVerify!.map((l, r) => (l.reqPerSec / runs.bareVerify![r]!.reqPerSec).toFixed(2)).join(', ')}; GET: ${runs.kwGet!.map((l, r) => (l.reqPerSec / runs.bareGet![r]!.reqPerSec).toFixed(2)).join(', ')}`);
-    const ratio = ratios.get(kv)!;
-    console.log(`\nTarget: keyward verify >= 0.8x bare node:http: ${ratio >= 0.8 ? 'met' : 'MISSED'} (${ratio.toFixed(2)}x).`);
+    if (infoRows.length > 0) table(`Request logging: keyward at log level info (one run of ${SECONDS} s, against a bare run just before)`, ['case', 'req/s', 'x bare', 'CPU us/req', 'x bare by CPU', 'p50 ms', 'p99 ms', 'p99 x bare'], infoRows);
+    console.log('\nPer-round ratios (keyward / bare):');
+    for (let c = 0; c < cases.length; c++) {
+      console.log(`  ${cases[c]!.name}: throughput ${runs[c]!.kw.map((l, r) => (l.reqPerSec / runs[c]!.bare[r]!.reqPerSec).toFixed(2)).join(', ')}; by CPU ${runs[c]!.kw.map((l, r) => (runs[c]!.bare[r]!.cpuUs / l.cpuUs).toFixed(2)).join(', ')} (bare req/s ${runs[c]!.bare.map((l) => fmt(l.reqPerSec)).join(', ')})`);
+    }
+    const targets: Record<string, number> = { 'GET /v1/verify': 0.8, 'POST /v1/verify': 0.8, 'GET /ng/api/apikey/aggregate/<id>': 0.5 };
+    console.log('\nTargets:');
+    for (let c = 0; c < cases.length; c++) {
+      const t = targets[cases[c]!.name];
+      if (t !== undefined) console.log(`  ${cases[c]!.name} >= ${t}x bare: throughput ${ratioOf(c).toFixed(2)}x (${ratioOf(c) >= t ? 'met' : 'MISSED'}), by CPU per request ${cpuRatioOf(c).toFixed(2)}x (${cpuRatioOf(c) >= t ? 'met' : 'MISSED'})`);
+    }
   } finally {
     for (const s of servers) await s.stop();
     tmp.remove();

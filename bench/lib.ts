@@ -155,16 +155,19 @@ export function tmpDir(prefix: string): { dir: string; remove(): void } {
  * (BENCH_SKIP_BUILD=1 then keeps the dist/ there is).
  */
 const FROM_DIST = process.env.BENCH_FROM_DIST === '1';
+/** BENCH_KEYWARD_ROOT: another checkout whose Keyward to run (e.g. main's, for a before/after comparison in one run). */
+const ROOT = path.resolve(process.env.BENCH_KEYWARD_ROOT ?? '.');
 
 export function buildDist(): void {
   if (!FROM_DIST || process.env.BENCH_SKIP_BUILD === '1') return;
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 }
 
-export const CLI: string[] = FROM_DIST ? [path.resolve('dist/cli/main.js')] : ['--import', 'tsx', path.resolve('src/cli/main.ts')];
+export const CLI: string[] = FROM_DIST ? [path.join(ROOT, 'dist/cli/main.js')] : ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts')];
 
 export function keywardRunsFrom(): string {
-  return FROM_DIST ? 'dist/ (BENCH_FROM_DIST=1)' : 'src/ through tsx (set BENCH_FROM_DIST=1 for dist/)';
+  const where = ROOT === path.resolve('.') ? '' : ` of ${ROOT}`;
+  return FROM_DIST ? `dist/${where} (BENCH_FROM_DIST=1)` : `src/${where} through tsx (set BENCH_FROM_DIST=1 for dist/)`;
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });

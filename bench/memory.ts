@@ -1,10 +1,12 @@
 /**
  * Memory of the verification cache: bytes per cached entry, and the heap with 1,000,000 entries.
  * A sample of entries is made through the real path (tokens created through the services,
- * verified, so `VerificationService` builds and caches its Lookup: the credential record, its
- * digest as a Buffer, the frozen Verified answer with its principal and permissions); the rest
- * are clones of that shape with distinct ids and freshly allocated strings, stored through the
- * same `VerificationCache.set` with the same invalidation indexes. Baseline, same run: a bare
+ * verified, so `VerificationService` builds and caches its Lookup: the digest, the validity window
+ * and the frozen Verified answer, sharing its principal, scope and permissions with its principal's
+ * other tokens); the rest are made from credential records cloned from a sample row with distinct
+ * ids and freshly allocated strings (as a database read gives them), turned into entries by the
+ * service's own `lookupOf` and stored through the same `VerificationCache.set` with the same
+ * invalidation indexes. Baseline, same run: a bare
  * Map from token id to its 32-byte digest (the least a verifier can hold).
  *   npm run bench:memory   (node --expose-gc --max-old-space-size=8192 --import tsx bench/memory.ts)
  * Env: BENCH_ENTRIES (default 1000000), BENCH_SAMPLE (real-path entries, default 2000).
@@ -15,13 +17,14 @@ import { createServices } from '../src/services/index.js';
 import { SYSTEM_CALLER } from '../src/services/context.js';
 import { provisionAccount } from '../src/services/provisioning.js';
 import type { CacheSlot, VerificationCache } from '../src/services/verificationCache.js';
-import { entryMeta, principalOfRecord, verifiedOf, type Credential, type Lookup } from '../src/services/verification.js';
+import { credentialsOf, type Lookup } from '../src/services/verification.js';
+import { credentialByTokenId } from '../src/store/credentials.js';
 import { benchStore, fmt, machine, table } from './lib.js';
 
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
 const SAMPLE = Number(process.env.BENCH_SAMPLE ?? 2000);
-const TOKENS_PER_KEY = 4;
-const TOKENS_PER_PRINCIPAL = 10;
+const TOKENS_PER_KEY = Number(process.env.BENCH_PER_KEY ?? 4);
+const TOKENS_PER_PRINCIPAL = Number(process.env.BENCH_PER_PRINCIPAL ?? 10);
 const TOKENS_PER_ACCOUNT = 1000;
 
 /** A cache slot as VerificationCache holds it (its map is private; the bench reads one sample). */
@@ -97,9 +100,10 @@ async function main() {
 
   // The sample's shape, cloned with distinct ids for the rest.
   const [sampleKey, sampleSlot] = slots.entries().next().value as [string, Slot];
-  const sample = sampleSlot.value!.credentials[0]!;
+  const sample = credentialsOf(sampleSlot.value!)[0]!;
+  const sampleRecord = (await credentialByTokenId(bs.store.db, sample.verified.tokenId))!;
   const perms = sample.verified.permissions;
-  console.log(`Sample entry: key "${sampleKey.slice(0, 2)}...", principal ${sample.verified.principal.type}, ${perms.length} permissions, ${sample.record.format} token.`);
+  console.log(`Sample entry: key "${sampleKey.slice(0, 4)}...", principal ${sample.verified.principal.type}, ${perms.length} permissions, ${sample.verified.format} token.`);
   let serial = 0;
   /** Adds `count` entries shaped like the sample, `perKey` tokens per API key (and so on), all ids distinct from earlier calls. */
   const fill = (count: number, perKey: number, perPrincipal: number, perAccount: number) => {
@@ -112,26 +116,22 @@ async function main() {
       if (i % perKey === 0) keyId = randomUUID();
       if (i % perPrincipal === 0) {
         principalId = fresh(`u${hex(n, 21)}`);
-        principalPerms = Object.freeze([...new Set(perms)].sort()); // one array per principal (effectivePermissions answers a Set)
+        principalPerms = Object.freeze([...new Set(perms)].sort()) as readonly string[]; // one array per principal (effectivePermissions answers a Set)
       }
       if (i % perAccount === 0) accountId = fresh(`a${hex(n, 21)}`);
       const tokenId = hex(n, 24);
       const digestHex = hex(n, 64);
       // Same hidden classes as the real objects (spread copies them), with every string field freshly
       // allocated, as a database read allocates them.
-      const record = freshStrings({ ...sample.record });
+      const record = freshStrings({ ...sampleRecord });
       record.tokenId = tokenId;
       record.apiKeyId = fresh(keyId);
       record.secretDigest = digestHex;
       record.accountId = fresh(accountId);
       record.userId = fresh(principalId);
       record.principalIdentifier = record.userId; // one column read twice, as toRecord does for a user
-      const { scope, principal } = principalOfRecord(record);
-      const verified = verifiedOf(record, scope, principal, principalPerms);
-      const credentials: Credential[] = []; // grown by push, as VerificationService.load grows it
-      credentials.push({ record, digest: Buffer.from(digestHex, 'hex'), verified });
-      const lookup: Lookup = { credentials, missReason: 'unknown' };
-      cache.set(`t:${tokenId}`, lookup, entryMeta([record]), cache.epoch);
+      const { lookup, meta } = v.lookupOf([record], () => principalPerms);
+      cache.set(tokenId, lookup, meta, cache.epoch);
     }
   };
 

@@ -1,7 +1,6 @@
 /** Assembles the Fastify app: plugins, the protocols, health, metrics and the OpenAPI document. */
-import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type RouteOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Services } from '../services/index.js';
@@ -10,13 +9,12 @@ import { harnessNgProtocol } from '../protocols/harness-ng/index.js';
 import { harnessCgProtocol } from '../protocols/harness-cg/index.js';
 import { zenmlProtocol, type ZenmlOptions } from '../protocols/zenml/index.js';
 import { nativeError, sendNativeError } from '../protocols/native/errors.js';
-import { installMetrics } from './metrics.js';
-import { redactPaths, requestIdFrom, serializers } from './logging.js';
+import { installMetrics, RequestMetrics } from './metrics.js';
+import { lazyChildLogger, logCompletion, redactPaths, requestIdCounter, requestIdFrom, serializers } from './logging.js';
 import { installValidators, keywardValidatorCompiler } from './validation.js';
-import { installAuthentication } from '../protocols/auth/index.js';
 import { installConsole } from './console.js';
 import { installJsonBodyParser } from './bodies.js';
-import { installNulRule } from './nul.js';
+import { nulHookFor } from './nul.js';
 
 /** One route as it was registered: the sweeps in test/ (empty bodies, fuzzing, isolation) walk these. */
 export interface RouteEntry {
@@ -44,9 +42,17 @@ export interface AppOptions {
   console?: { sessionTtlMs: number; webRoot?: string };
 }
 
+/** Adds `hook` to a route's own `name` hooks (a route may already have one or a list). */
+function addRouteHook(route: RouteOptions, name: 'onResponse' | 'preValidation', hook: unknown): void {
+  const r = route as unknown as Record<string, unknown>;
+  const had = r[name];
+  r[name] = had === undefined ? [hook] : [...[had].flat(), hook];
+}
+
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { services } = opts;
   const validator = keywardValidatorCompiler();
+  const freshId = requestIdCounter();
   const app = Fastify({
     logger: {
       level: opts.logLevel ?? 'info',
@@ -54,7 +60,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       redact: { paths: redactPaths, censor: '[REDACTED]' },
       ...(opts.logStream ? { stream: opts.logStream } : {}),
     },
-    genReqId: (req) => requestIdFrom(req.headers, randomUUID),
+    // No per-request work for logs that are not written: the request's child logger is made on its
+    // first log line, and the completion line (one per request, at info) is Keyward's own hook below.
+    childLoggerFactory: lazyChildLogger as never,
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: (req) => requestIdFrom(req.headers, freshId),
     trustProxy: opts.trustProxy ?? false,
     bodyLimit: 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
@@ -65,19 +75,35 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   installValidators(app, validator);
   installJsonBodyParser(app);
-  installNulRule(app);
   // First, so that the routes outside the protocols (docs, OpenAPI, metrics, health, console pages) get it
   // too: a route keeps the error handler its context had when it was registered.
   app.setErrorHandler((err, req, reply) => sendNativeError(err, req, reply));
 
   const routeTable: RouteEntry[] = [];
   app.decorate('routeTable', routeTable);
+  // Hooks go on the routes they apply to, as each route is registered, rather than app-wide:
+  // the NUL rule (unless the route opts out), the request metrics, and the completion log line.
+  const requestMetrics = new RequestMetrics();
+  const logsRequests = (app.log as unknown as { isLevelEnabled(level: string): boolean }).isLevelEnabled('info');
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
       if (method === 'HEAD') continue; // Fastify's automatic twin of a GET route
       routeTable.push({ method, url: route.url, schema: route.schema });
     }
+    const nul = nulHookFor(route);
+    if (nul) addRouteHook(route, 'preValidation', nul);
+    addRouteHook(route, 'onResponse', requestMetrics.hookFor(route.url));
+    if (logsRequests) addRouteHook(route, 'onResponse', logCompletion);
   });
+  // Not-found handlers (the app's and the protocols' own, under their prefixes) are no routes: they
+  // get the same metrics (as route "unmatched") and log line through their options.
+  const notFoundHooks = logsRequests ? [requestMetrics.hookFor('unmatched'), logCompletion] : [requestMetrics.hookFor('unmatched')];
+  const setNotFoundHandler = app.setNotFoundHandler;
+  app.setNotFoundHandler = function (this: FastifyInstance, optsOrHandler: unknown, handler?: unknown) {
+    const [options, fn]: [Record<string, unknown>, unknown] = handler === undefined ? [{}, optsOrHandler] : [optsOrHandler as Record<string, unknown>, handler];
+    const withHooks = { ...options, onResponse: [...notFoundHooks, ...[options.onResponse ?? []].flat()] };
+    return (setNotFoundHandler as (o: unknown, h: unknown) => FastifyInstance).call(this, withHooks, fn);
+  } as typeof app.setNotFoundHandler;
 
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', String(req.id));
@@ -105,7 +131,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  installMetrics(app, services.verification, services);
+  installMetrics(app, requestMetrics, services.verification, services);
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
@@ -120,8 +146,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     }
   });
 
-  // One way in for every protocol: credentials from X-Api-Key, Bearer or the console cookie (protocols/auth).
-  installAuthentication(app, services);
   await app.register(nativeProtocol, { services, ...(opts.console ? { console: { sessionTtlMs: opts.console.sessionTtlMs } } : {}) });
   await app.register(harnessNgProtocol, { services });
   await app.register(harnessCgProtocol, { services });

@@ -2,7 +2,8 @@
  * Request logging that cannot leak a secret: headers are never logged, and query values whose
  * name suggests a credential are replaced before the URL is written.
  */
-import type { FastifyRequest } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Query parameter names that hold a credential (whole names: `apiKeyType` or `includeOnlyActiveTokens` are not secrets). */
 const SECRET_PARAM = /^(?:x[-_]?)?(?:api[-_]?key|key|token|access[-_]?token|refresh[-_]?token|id[-_]?token|secret|client[-_]?secret|password|passwd|pwd|auth|authorization|session|session[-_]?id|credentials?|code)$/i;
@@ -34,6 +35,79 @@ export function requestIdFrom(headers: FastifyRequest['headers'], fresh: () => s
   const h = headers['x-request-id'];
   const v = Array.isArray(h) ? h[0] : h;
   return typeof v === 'string' && REQUEST_ID.test(v) ? v : fresh();
+}
+
+/**
+ * Fresh request ids: a per-process random prefix (72 bits, so ids from different nodes and restarts
+ * do not collide) and a counter, instead of a random UUID per request.
+ */
+export function requestIdCounter(): () => string {
+  const prefix = randomBytes(9).toString('base64url');
+  let n = 0;
+  return () => `${prefix}-${(++n).toString(36)}`;
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+type LogFn = (...args: unknown[]) => void;
+
+/**
+ * A request's logger that makes its pino child (with the request id bound) only when something is
+ * logged at an enabled level: at `warn`, a request that logs nothing costs no child at all.
+ */
+class LazyChildLogger {
+  private made: FastifyBaseLogger | null = null;
+  constructor(
+    private readonly parent: FastifyBaseLogger,
+    private readonly bindings: Record<string, unknown>,
+    private readonly opts: Record<string, unknown>,
+  ) {}
+
+  private get real(): FastifyBaseLogger {
+    return (this.made ??= this.parent.child(this.bindings, this.opts));
+  }
+
+  get level(): string {
+    return this.made?.level ?? this.parent.level;
+  }
+
+  set level(level: string) {
+    this.real.level = level;
+  }
+
+  isLevelEnabled(level: string): boolean {
+    return ((this.made ?? this.parent) as unknown as { isLevelEnabled(l: string): boolean }).isLevelEnabled(level);
+  }
+
+  child(bindings: Record<string, unknown>, opts?: Record<string, unknown>): FastifyBaseLogger {
+    return this.real.child(bindings, opts);
+  }
+
+  silent(): void {}
+}
+for (const level of LEVELS) {
+  Object.defineProperty(LazyChildLogger.prototype, level, {
+    value: function (this: LazyChildLogger, ...args: unknown[]) {
+      if (this.isLevelEnabled(level)) (this as unknown as { real: Record<string, LogFn> }).real[level]!(...args);
+    },
+  });
+}
+
+/**
+ * Fastify's childLoggerFactory: the request's child logger made lazily. A route with its own log
+ * level gets its child at once (the level must hold from the first line).
+ */
+export function lazyChildLogger(logger: FastifyBaseLogger, bindings: Record<string, unknown>, opts: Record<string, unknown>): FastifyBaseLogger {
+  if (opts.level !== undefined) return logger.child(bindings, opts);
+  return new LazyChildLogger(logger, bindings, opts) as unknown as FastifyBaseLogger;
+}
+
+/**
+ * The one log line of a request, when it completes (Fastify's own two lines per request are off:
+ * `disableRequestLogging`). Installed only when the level is `info` or lower.
+ */
+export function logCompletion(req: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  reply.log.info({ req, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  done();
 }
 
 export const serializers = {

@@ -1,5 +1,5 @@
 /** Prometheus metrics: requests by route and status, latency, and verification outcomes. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { VerificationService } from '../services/verification.js';
 import type { Services } from '../services/index.js';
@@ -27,15 +27,62 @@ function labelValue(v: string): string {
 }
 
 /**
+ * The request counter and latency histogram. Each route gets its own onResponse hook
+ * (`hookFor(route)`, added when the route is registered), holding its route label and its series
+ * by method and status, so a request pays two small map lookups and no label string.
+ */
+export class RequestMetrics {
+  readonly requests = new Map<string, RequestSeries>();
+  readonly latencies = new Map<string, Latency>();
+
+  private series(route: string, method: string, status: number): RequestSeries {
+    const key = `${status} ${method} ${route}`;
+    let series = this.requests.get(key);
+    if (series === undefined) {
+      const lkey = `${method} ${route}`;
+      let latency = this.latencies.get(lkey);
+      if (latency === undefined) {
+        latency = { labels: `route="${labelValue(route)}",method="${labelValue(method)}"`, counts: new Float64Array(BUCKETS.length + 1), sum: 0, count: 0 };
+        this.latencies.set(lkey, latency);
+      }
+      series = { labels: `route="${labelValue(route)}",method="${labelValue(method)}",status="${status}"`, count: 0, latency };
+      this.requests.set(key, series);
+    }
+    return series;
+  }
+
+  /** The onResponse hook of one route (its pattern, never the raw URL, so ids and tokens never become labels). */
+  hookFor(route: string): (req: FastifyRequest, reply: FastifyReply, done: () => void) => void {
+    const byMethod = new Map<string, Map<number, RequestSeries>>();
+    return (req, reply, done) => {
+      const method = req.method;
+      let byStatus = byMethod.get(method);
+      if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
+      const status = reply.statusCode;
+      let series = byStatus.get(status);
+      if (series === undefined) byStatus.set(status, (series = this.series(route, method, status)));
+      series.count++;
+      const seconds = reply.elapsedTime / 1000;
+      const l = series.latency;
+      let i = 0;
+      while (i < BUCKETS.length && seconds > BUCKETS[i]!) i++;
+      l.counts[i]!++;
+      l.sum += seconds;
+      l.count++;
+      done();
+    };
+  }
+}
+
+/**
  * Per-request metrics are plain numbers in maps, turned into Prometheus text only when scraped:
  * prom-client's labelled inc/observe hash their labels on every call, which cost a fifth of a
  * cached verification's throughput over HTTP. Process metrics and gauges stay in prom-client.
  */
-export function installMetrics(app: FastifyInstance, verification: VerificationService, services?: Services): Registry {
+export function installMetrics(app: FastifyInstance, perRequest: RequestMetrics, verification: VerificationService, services?: Services): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'keyward_process_' });
-  const requests = new Map<string, RequestSeries>();
-  const latencies = new Map<string, Latency>();
+  const { requests, latencies } = perRequest;
   const outcomes = new Map<string, number>();
   verification.onOutcome = (outcome) => {
     outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
@@ -56,33 +103,6 @@ export function installMetrics(app: FastifyInstance, verification: VerificationS
     new Gauge({ name: 'keyward_usage_pending', help: 'Tokens and keys whose last use waits to be written', registers: [registry], collect() { this.set(services.usage.pendingCount); } });
     new Gauge({ name: 'keyward_usage_dropped', help: 'Last uses not buffered because the buffer was full, since start', registers: [registry], collect() { this.set(services.usage.dropped); } });
   }
-
-  app.addHook('onResponse', (req, reply, done) => {
-    // The route pattern, never the raw URL, so that ids and tokens never become label values.
-    const route = req.routeOptions.url ?? 'unmatched';
-    const status = reply.statusCode;
-    const key = `${status} ${req.method} ${route}`;
-    let series = requests.get(key);
-    if (series === undefined) {
-      const lkey = `${req.method} ${route}`;
-      let latency = latencies.get(lkey);
-      if (latency === undefined) {
-        latency = { labels: `route="${labelValue(route)}",method="${labelValue(req.method)}"`, counts: new Float64Array(BUCKETS.length + 1), sum: 0, count: 0 };
-        latencies.set(lkey, latency);
-      }
-      series = { labels: `route="${labelValue(route)}",method="${labelValue(req.method)}",status="${status}"`, count: 0, latency };
-      requests.set(key, series);
-    }
-    series.count++;
-    const seconds = reply.elapsedTime / 1000;
-    const l = series.latency;
-    let i = 0;
-    while (i < BUCKETS.length && seconds > BUCKETS[i]!) i++;
-    l.counts[i]!++;
-    l.sum += seconds;
-    l.count++;
-    done();
-  });
 
   const render = (): string => {
     const out: string[] = [];

@@ -214,7 +214,7 @@ export class ApiKeyService {
     const owner = normalizeOwner(ownerIn);
     const db = this.ctx.store.db;
     await this.authorizeOwner(db, caller, owner, false);
-    const key = await store.getApiKeyWithTokenCount(db, owner, identifier);
+    const key = await store.getApiKeyWithTokenCount(this.ctx.store, owner, identifier);
     if (!key) throw this.notFound(owner, identifier);
     return key;
   }

@@ -3,8 +3,13 @@
  * reason for rejection. Malformed input is rejected without I/O; an unknown id does the same
  * digest work as a wrong secret. A cache hit makes no I/O: the credential, its digest and its
  * principal's permissions are held parsed, and evicted by every mutation that can change them.
+ *
+ * A hit is: parse, one SHA-256, one clock read, one cache lookup, one constant-time digest
+ * comparison per candidate secret (see `match`), the validity window, the usage count, and the
+ * cached answer itself (one frozen object per token, its principal, scope and permissions shared
+ * with the other tokens of the same principal and key).
  */
-import { DUMMY_DIGEST, digestSecret, digestsEqual, parseToken, type ParsedToken } from '../domain/tokens.js';
+import { DUMMY_DIGEST_STRING, digestSecretString, digestStringsEqual, parseToken, type ParsedToken } from '../domain/tokens.js';
 import { tokenWindowState, type Actor } from '../domain/model.js';
 import { UnavailableError } from '../domain/errors.js';
 import type { Scope } from '../domain/scope.js';
@@ -23,17 +28,59 @@ export { VERIFY_REASONS };
 export type { Rejected, Verified, VerifiedPrincipal, VerifyFailureReason, VerifyMeta, VerifyResult } from '../domain/verification.js';
 import type { Rejected, Verified, VerifiedPrincipal, VerifyFailureReason, VerifyMeta, VerifyResult } from '../domain/verification.js';
 
-/** One credential as the cache holds it: the record, its digest as bytes, and the prebuilt answer. */
-export interface Credential {
-  record: CredentialRecord;
-  digest: Buffer;
-  verified: Verified;
+/**
+ * One credential as the cache holds it: its digest (`digestSecretString`), the prebuilt answer, why
+ * it cannot be used whatever its window (its principal, else its key, inactive), and its validity
+ * window, read by `tokenWindowState` through the getters below from the answer's own `validFrom`
+ * and `expiresAt` (the scheduled expiry when rotated out, else validTo) plus a flag, so that the
+ * usual entry holds no number of its own. Nothing else of the database row is kept.
+ */
+export class Credential {
+  /**
+   * For a token rotated out (`verified.expiresAt` is its scheduled expiry): its validTo, or null when
+   * it has none. For any other token: NOT_ROTATED (its validTo is `verified.expiresAt`).
+   */
+  private readonly rotatedValidTo: number | null | typeof NOT_ROTATED;
+
+  constructor(
+    readonly digest: string,
+    readonly verified: Verified,
+    validTo: number | null,
+    scheduledExpireTime: number | null,
+    readonly inactive: 'principal_inactive' | 'key_inactive' | null,
+  ) {
+    this.rotatedValidTo = scheduledExpireTime === null ? NOT_ROTATED : validTo;
+  }
+
+  get validFrom(): number {
+    return this.verified.validFrom;
+  }
+
+  get validTo(): number | null {
+    return this.rotatedValidTo === NOT_ROTATED ? this.verified.expiresAt : this.rotatedValidTo;
+  }
+
+  get scheduledExpireTime(): number | null {
+    return this.rotatedValidTo === NOT_ROTATED ? null : this.verified.expiresAt;
+  }
 }
 
-/** A cached lookup: the credentials found (a ZenML key may have two), or why none was. */
-export interface Lookup {
-  credentials: Credential[];
-  missReason: 'unknown' | 'deleted';
+const NOT_ROTATED = -1 as const;
+
+/** Why a lookup found no credential. */
+export type MissReason = 'unknown' | 'deleted';
+
+/**
+ * A cached lookup: the one credential found (a Harness NG token, a CG key), the credentials found (a
+ * ZenML key may have two), or why none was.
+ */
+export type Lookup = Credential | readonly Credential[] | MissReason;
+
+const NO_CREDENTIALS: readonly Credential[] = Object.freeze([]);
+
+/** The credentials of a lookup, as a list. */
+export function credentialsOf(lookup: Lookup): readonly Credential[] {
+  return typeof lookup === 'string' ? NO_CREDENTIALS : lookup instanceof Credential ? [lookup] : lookup;
 }
 
 const EMPTY_META: VerifyMeta = Object.freeze({});
@@ -87,10 +134,21 @@ export class VerificationService {
     ctx.bus.on((e) => this.cache.invalidate(e));
   }
 
-  async verify(raw: unknown, meta: VerifyMeta = {}): Promise<VerifyResult> {
-    const result = await this.check(raw, meta);
+  /** The answer for a token: from the cache without I/O on a hit, else after one store read. */
+  verify(raw: unknown, meta: VerifyMeta = EMPTY_META): Promise<VerifyResult> {
+    const parsed = parseToken(raw);
+    let result: VerifyResult;
+    if (!parsed.format) result = REJECTED.malformed;
+    else {
+      const digest = digestOf(parsed);
+      const key = cacheKey(parsed, digest);
+      const now = this.ctx.clock.now();
+      const lookup = this.cache.get(key, now);
+      if (lookup === undefined || lookup === null) return this.verifyMiss(key, parsed, digest, meta);
+      result = this.decide(parsed, digest, lookup, meta, now);
+    }
     this.onOutcome(result.valid ? 'valid' : result.reason);
-    return result;
+    return Promise.resolve(result);
   }
 
   /**
@@ -100,50 +158,49 @@ export class VerificationService {
   verifyCached(raw: unknown, meta: VerifyMeta = EMPTY_META): VerifyResult | undefined {
     const parsed = parseToken(raw);
     if (!parsed.format) return REJECTED.malformed;
-    const digest = digestSecret(parsed.format === 'harness_cg' ? parsed.whole : parsed.secret);
-    const lookup = this.cache.get(cacheKey(parsed, digest));
+    const digest = digestOf(parsed);
+    const now = this.ctx.clock.now();
+    const lookup = this.cache.get(cacheKey(parsed, digest), now);
     if (lookup === undefined || lookup === null) return undefined;
-    return this.decide(parsed, digest, lookup, meta);
+    return this.decide(parsed, digest, lookup, meta, now);
   }
 
   /**
    * The credential a presented token is, read from the store (never the cache), or null when it is
    * malformed, unknown, or its secret does not match: a leak report names a token this way.
    */
-  async possessed(raw: string): Promise<CredentialRecord | null> {
+  async possessed(raw: string): Promise<Pick<Verified, 'tokenId' | 'format' | 'accountId'> | null> {
     const parsed = parseToken(raw);
     if (!parsed.format) return null;
-    const digest = digestSecret(parsed.format === 'harness_cg' ? parsed.whole : parsed.secret);
-    const m = this.match(parsed, digest, (await this.load(parsed, digest)).credentials);
-    return typeof m === 'string' ? null : m.record;
+    const digest = digestOf(parsed);
+    const m = this.match(parsed, digest, (await this.load(parsed, digest)).lookup);
+    return typeof m === 'string' ? null : m.verified;
   }
 
-  /** Parse, hash and look up once; read the store only on a miss. */
-  private async check(raw: unknown, meta: VerifyMeta): Promise<VerifyResult> {
-    const parsed = parseToken(raw);
-    if (!parsed.format) return REJECTED.malformed;
-    const digest = digestSecret(parsed.format === 'harness_cg' ? parsed.whole : parsed.secret);
-    const [lookup, stale] = await this.cached(cacheKey(parsed, digest), parsed, digest);
-    const v = this.decide(parsed, digest, lookup, meta);
-    return stale ? asStale(v) : v;
+  private async verifyMiss(key: string, parsed: ParsedToken, digest: string, meta: VerifyMeta): Promise<VerifyResult> {
+    const [lookup, stale] = await this.loadOrStale(key, () => this.load(parsed, digest));
+    const v = this.decide(parsed, digest, lookup, meta, this.ctx.clock.now());
+    const result = stale ? asStale(v) : v;
+    this.onOutcome(result.valid ? 'valid' : result.reason);
+    return result;
   }
 
   /**
-   * The cache fill, the one place the cache is read through: the cached lookup under `key`, else the
-   * store's (loaded for `p`, or kept from before when the database is down; then `stale` is true).
+   * The cached lookup under `key`, else the store's (loaded for `p`, or kept from before when the
+   * database is down; then `stale` is true), for the sessions' checks.
    */
-  private async cached(key: string, p: ParsedToken, digest: Buffer): Promise<[Lookup, boolean]> {
+  private async cached(key: string, p: ParsedToken, digest: string): Promise<[Lookup, boolean]> {
     const hit = this.cache.get(key);
     if (hit !== undefined && hit !== null) return [hit, false];
     return this.loadOrStale(key, () => this.load(p, digest));
   }
 
   /**
-   * A cache miss: read the store and cache what it says. When the database cannot be reached, the
-   * entry kept from before (stale-if-error, within its bound) answers instead, flagged stale; without
-   * one the UnavailableError stands (a 503).
+   * A cache miss: read the store and cache what it says; the one place the cache is filled. When
+   * the database cannot be reached, the entry kept from before (stale-if-error, within its bound)
+   * answers instead, flagged stale; without one the UnavailableError stands (a 503).
    */
-  private async loadOrStale(key: string, load: () => Promise<Lookup>): Promise<[Lookup, boolean]> {
+  private async loadOrStale(key: string, load: () => Promise<Loaded>): Promise<[Lookup, boolean]> {
     const epoch = this.cache.epoch;
     const outOfStep = this.cache.staleSince !== null;
     // Known down, with a kept answer to give: most callers skip the doomed attempt; one probes.
@@ -154,7 +211,7 @@ export class VerificationService {
         return [kept, true];
       }
     }
-    let lookup: Lookup;
+    let lookup: Loaded;
     try {
       lookup = await load();
     } catch (e) {
@@ -170,42 +227,37 @@ export class VerificationService {
     // Out of step yet the database answers a read begun since: others can commit revocations this
     // node will not hear. (A read begun before the listener dropped proves nothing about now.)
     if (outOfStep) this.cache.dropStale();
-    this.cache.set(key, lookup, entryMeta(lookup.credentials.map((c) => c.record)), epoch);
-    return [lookup, false];
+    this.cache.set(ownCopy(key, lookup.lookup), lookup.lookup, lookup.meta, epoch);
+    return [lookup.lookup, false];
   }
 
-  private decide(parsed: ParsedToken, digest: Buffer, lookup: Lookup, meta: VerifyMeta): VerifyResult {
-    const match = this.match(parsed, digest, lookup.credentials);
-    if (match === 'none') return REJECTED[lookup.missReason];
+  private decide(parsed: ParsedToken, digest: string, lookup: Lookup, meta: VerifyMeta, now: number): VerifyResult {
+    const match = this.match(parsed, digest, lookup);
+    if (match === 'none') return REJECTED[typeof lookup === 'string' ? lookup : 'unknown'];
     if (match === 'mismatch') return REJECTED.unknown;
     if (match === 'wrong') return REJECTED.wrong_secret;
-    return this.usable(match, meta);
+    return this.usable(match, meta, now);
   }
 
-  /** The credential's answer now: its validity window, its key and its principal. */
-  private usable(c: Credential, meta: VerifyMeta): VerifyResult {
-    const rec = c.record;
-    const now = this.ctx.clock.now();
+  /** The credential's answer at `now`: its validity window, its key and its principal. */
+  private usable(c: Credential, meta: VerifyMeta, now: number): VerifyResult {
     const usage = this.usage;
+    const tokenId = c.verified.tokenId;
     // Each outcome is counted per token and hour in memory (src/services/usage.ts), written in batches.
-    const window = tokenWindowState({ validFrom: rec.validFrom, validTo: rec.validTo, scheduledExpireTime: rec.scheduledExpireAt }, now);
+    const window = tokenWindowState(c, now);
     if (window !== 'valid') {
-      usage?.count(rec.tokenId, now, OUTCOME_INDEX[window]);
+      usage?.count(tokenId, now, OUTCOME_INDEX[window]);
       return REJECTED[window];
     }
     // The principal before its key, as ZenML checks the service account first: with both inactive the
     // answer names the account.
-    if (!rec.principalActive) {
-      usage?.count(rec.tokenId, now, OUTCOME_INDEX.principal_inactive);
-      return REJECTED.principal_inactive;
-    }
-    if (!rec.keyActive) {
-      usage?.count(rec.tokenId, now, OUTCOME_INDEX.key_inactive);
-      return REJECTED.key_inactive;
+    if (c.inactive !== null) {
+      usage?.count(tokenId, now, OUTCOME_INDEX[c.inactive]);
+      return REJECTED[c.inactive];
     }
     if (usage) {
-      usage.count(rec.tokenId, now, OUTCOME_INDEX.valid);
-      usage.record(rec.tokenId, now, meta.ip ?? null, meta.userAgent ?? null);
+      usage.count(tokenId, now, OUTCOME_INDEX.valid);
+      usage.record(tokenId, now, meta.ip ?? null, meta.userAgent ?? null);
     }
     return c.verified;
   }
@@ -217,9 +269,9 @@ export class VerificationService {
    * entry, so revoking, rotating out or deleting the token ends the session at once.
    */
   async tokenSession(tokenId: string, meta: VerifyMeta = EMPTY_META): Promise<VerifyResult> {
-    const [lookup, stale] = await this.cached(`t:${tokenId}`, { format: 'harness_ng', prefix: 'pat', accountId: null, tokenId, secret: '' }, DUMMY_DIGEST);
-    const c = lookup.credentials[0];
-    const v = c ? this.usable(c, meta) : REJECTED[lookup.missReason];
+    const [lookup, stale] = await this.cached(tokenId, { format: 'harness_ng', prefix: 'pat', accountId: null, tokenId, secret: '' }, DUMMY_DIGEST_STRING);
+    const c = credentialsOf(lookup)[0];
+    const v = c ? this.usable(c, meta, this.ctx.clock.now()) : REJECTED[lookup as MissReason];
     return stale ? asStale(v) : v;
   }
 
@@ -251,20 +303,40 @@ export class VerificationService {
     });
   }
 
-  /** Constant-time secret check against every candidate (at least two comparisons, real or dummy). */
-  private match(p: ParsedToken, digest: Buffer, creds: Credential[]): Credential | 'none' | 'mismatch' | 'wrong' {
+  /**
+   * Constant-time secret check against every candidate. The number of comparisons depends only on
+   * the format, never on the secret or on what is stored: one for a Harness NG token or a CG key
+   * (exactly one credential, or the dummy digest when the id is unknown, so an unknown id does the
+   * same work as a wrong secret), and at least two for a ZenML key (which may keep a previous
+   * secret: a key with one secret is compared twice too, once against the dummy).
+   */
+  private match(p: ParsedToken, digest: string, lookup: Lookup): Credential | 'none' | 'mismatch' | 'wrong' {
+    const twice = p.format === 'zenml';
+    if (typeof lookup === 'string') {
+      digestStringsEqual(digest, DUMMY_DIGEST_STRING);
+      if (twice) digestStringsEqual(digest, DUMMY_DIGEST_STRING);
+      return 'none';
+    }
     let found: Credential | null = null;
-    for (let i = 0; i < Math.max(2, creds.length); i++) {
-      const c = creds[i];
-      if (digestsEqual(digest, c ? c.digest : DUMMY_DIGEST) && c && !found) found = c;
+    let first: Credential;
+    if (lookup instanceof Credential) {
+      first = lookup;
+      if (digestStringsEqual(digest, lookup.digest)) found = lookup;
+      if (twice) digestStringsEqual(digest, DUMMY_DIGEST_STRING);
+    } else {
+      for (let i = 0; i < Math.max(2, lookup.length); i++) {
+        const c = lookup[i];
+        if (digestStringsEqual(digest, c ? c.digest : DUMMY_DIGEST_STRING) && c && !found) found = c;
+      }
+      if (lookup.length === 0) return 'none';
+      first = lookup[0]!;
     }
-    if (creds.length === 0) return 'none';
+    const v = first.verified;
     if (p.format === 'harness_ng') {
-      const rec = creds[0]!.record;
       const prefixType = p.prefix === 'pat' ? 'USER' : 'SERVICE_ACCOUNT';
-      if (rec.apiKeyType !== prefixType || (p.accountId !== null && p.accountId !== rec.accountId)) return 'mismatch';
+      if (v.apiKeyType !== prefixType || (p.accountId !== null && p.accountId !== v.accountId)) return 'mismatch';
     }
-    if (p.format === 'harness_cg' && creds[0]!.record.accountId !== p.accountId) return 'mismatch';
+    if (p.format === 'harness_cg' && v.accountId !== p.accountId) return 'mismatch';
     return found ?? 'wrong';
   }
 
@@ -274,29 +346,23 @@ export class VerificationService {
    * key's verification, so deactivation or deletion rejects the session at once.
    */
   async keySession(apiKeyId: string): Promise<VerifyResult> {
-    const [lookup, stale] = await this.cached(`k:${apiKeyId}`, { format: 'zenml', keyId: apiKeyId, secret: '' }, DUMMY_DIGEST);
-    const creds = lookup.credentials;
+    const [lookup, stale] = await this.cached(`k:${apiKeyId}`, { format: 'zenml', keyId: apiKeyId, secret: '' }, DUMMY_DIGEST_STRING);
+    const creds = credentialsOf(lookup);
     let v: VerifyResult;
-    if (creds.length === 0) v = REJECTED[lookup.missReason];
+    if (creds.length === 0) v = REJECTED[lookup as MissReason];
     else {
       // A rotation always leaves a current secret; none left means the key's secret was revoked (a leak
       // report, services/leaks.ts), which ends the sessions it opened too.
-      const current = creds.find((c) => c.record.scheduledExpireAt === null);
-      v = !current
-        ? REJECTED.rotated_out
-        : !current.record.principalActive
-          ? REJECTED.principal_inactive
-          : !current.record.keyActive
-            ? REJECTED.key_inactive
-            : current.verified;
+      const current = creds.find((c) => c.scheduledExpireTime === null);
+      v = !current ? REJECTED.rotated_out : current.inactive !== null ? REJECTED[current.inactive] : current.verified;
     }
     return stale ? asStale(v) : v;
   }
 
-  private async load(p: ParsedToken, digest: Buffer): Promise<Lookup> {
+  private async load(p: ParsedToken, digest: string): Promise<Loaded> {
     const db = this.ctx.store.db;
     let recs: CredentialRecord[];
-    let missReason: Lookup['missReason'] = 'unknown';
+    let missReason: MissReason = 'unknown';
     if (p.format === 'harness_ng') {
       const r = await readCredentialByTokenId(this.ctx.store, p.tokenId);
       recs = r && r.format === 'harness_ng' ? [r] : [];
@@ -306,19 +372,98 @@ export class VerificationService {
       if (recs.length === 0 && (await isTombstoned(db, { apiKeyId: p.keyId }))) missReason = 'deleted';
     } else {
       // CG keys live in cg_api_keys (no parent principal); one indexed read by digest.
-      const r = await cgApiKeyByDigest(db, digest.toString('hex'));
+      const r = await cgApiKeyByDigest(db, Buffer.from(digest, 'latin1').toString('hex'));
       recs = r ? [cgCredential(r)] : [];
     }
-    const credentials: Credential[] = [];
-    for (const rec of recs) credentials.push({ record: rec, digest: Buffer.from(rec.secretDigest, 'hex'), verified: await this.build(rec) });
-    return { credentials, missReason };
+    if (recs.length === 0) return { lookup: missReason, meta: null };
+    const permissions: Array<readonly string[]> = [];
+    for (const rec of recs) {
+      const { scope, asPrincipal } = principalOfRecord(rec);
+      permissions.push(await this.permissionCache.get(asPrincipal, scope, () => effectivePermissions(this.ctx.store.db, asPrincipal, scope)));
+    }
+    return this.lookupOf(recs, (_, i) => permissions[i]!);
   }
 
-  private async build(rec: CredentialRecord): Promise<Verified> {
-    const { scope, principal, asPrincipal } = principalOfRecord(rec);
-    const permissions = await this.permissionCache.get(asPrincipal, scope, () => effectivePermissions(this.ctx.store.db, asPrincipal, scope));
-    return verifiedOf(rec, scope, principal, permissions);
+  /**
+   * The cache's form of credential records read from the store (exported for bench/memory.ts): one
+   * Credential per record, whose answer shares its principal, scopes and strings with the other
+   * cached answers of the same principal, key and account (`shared`), instead of a copy per token.
+   */
+  lookupOf(recs: readonly CredentialRecord[], permissionsOf: (rec: CredentialRecord, i: number) => readonly string[]): Loaded {
+    const creds = recs.map((rec, i) => {
+      const { scope, principal } = principalOfRecord(rec);
+      const verified = verifiedOf(rec, this.shared.scope(scope), this.shared.principal(principal), permissionsOf(rec, i), this.shared);
+      const inactive = !rec.principalActive ? 'principal_inactive' : !rec.keyActive ? 'key_inactive' : null;
+      return new Credential(Buffer.from(rec.secretDigest, 'hex').toString('latin1'), verified, rec.validTo, rec.scheduledExpireAt, inactive);
+    });
+    const meta = entryMeta(recs)!;
+    const shared = (ids: string[]) => ids.map((id) => this.shared.string(id));
+    return {
+      lookup: creds.length === 1 ? creds[0]! : Object.freeze(creds),
+      // The answers' own strings, not the rows' copies.
+      meta: { tokenIds: creds.map((c) => c.verified.tokenId), apiKeyIds: shared(meta.apiKeyIds), principalIds: shared(meta.principalIds), accountId: this.shared.string(meta.accountId) },
+    };
   }
+
+  /** Strings and frozen objects shared between cached answers (cleared with the cache's entries, see `SharedValues`). */
+  private readonly shared = new SharedValues();
+}
+
+/** What a store read gives the cache: the lookup and what to index it under (null: a negative answer). */
+export interface Loaded {
+  lookup: Lookup;
+  meta: CacheEntryMeta | null;
+}
+
+/**
+ * One instance of each equal string, scope and principal among the cached answers: a principal's
+ * tokens share one principal and scope object, a key's tokens one key id and identifier, an
+ * account's one account id. Scopes and principals are found by their id and reused only when every
+ * field is identical (a changed principal gets a new object). Bounded: past `max` values it
+ * starts afresh (values handed out before stay valid, being immutable, only no longer shared).
+ */
+export class SharedValues {
+  private readonly strings = new Map<string, string>();
+  private readonly scopes = new Map<string, Scope>();
+  private readonly principals = new Map<string, VerifiedPrincipal>();
+
+  constructor(private readonly max = 100_000) {}
+
+  string<T extends string | null>(s: T): T {
+    if (s === null) return s;
+    const had = this.strings.get(s);
+    if (had !== undefined) return had as T;
+    if (this.strings.size >= this.max) this.strings.clear();
+    this.strings.set(s, s);
+    return s;
+  }
+
+  /** The shared frozen copy of a scope, found by its innermost id. */
+  scope(s: Scope): Scope {
+    return this.object(this.scopes, s.projectId ?? s.orgId ?? s.accountId, s);
+  }
+
+  /** The shared frozen copy of a principal (with its shared scope), found by its id. */
+  principal(p: VerifiedPrincipal): VerifiedPrincipal {
+    return this.object(this.principals, p.id, { ...p, scope: this.scope(p.scope) });
+  }
+
+  /** Its own strings are not interned: held once by the shared object, they are shared already. */
+  private object<T extends object>(map: Map<string, T>, id: string, o: T): T {
+    const had = map.get(id);
+    if (had !== undefined && sameFields(had, o)) return had;
+    if (map.size >= this.max) map.clear();
+    const copy = Object.freeze(Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'string' ? this.string(v) : v]))) as T;
+    map.set(this.string(id), copy);
+    return copy;
+  }
+}
+
+function sameFields(a: object, b: object): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if ((a as Record<string, unknown>)[k] !== (b as Record<string, unknown>)[k]) return false;
+  return true;
 }
 
 /** Whom a credential record acts as: its scope, its principal, and that principal as access control evaluates it. */
@@ -349,7 +494,7 @@ export function principalOfRecord(rec: CredentialRecord): { scope: Scope; princi
 }
 
 /** What the cache indexes an entry under, for invalidation: its tokens, keys, principals and account (null: a cached miss). */
-export function entryMeta(recs: CredentialRecord[]): CacheEntryMeta | null {
+export function entryMeta(recs: readonly CredentialRecord[]): CacheEntryMeta | null {
   if (recs.length === 0) return null;
   return {
     tokenIds: recs.map((r) => r.tokenId),
@@ -359,16 +504,17 @@ export function entryMeta(recs: CredentialRecord[]): CacheEntryMeta | null {
   };
 }
 
-/** The frozen answer a verified credential gets (cached with it). */
-export function verifiedOf(rec: CredentialRecord, scope: Scope, principal: VerifiedPrincipal, permissions: readonly string[]): Verified {
+/** The frozen answer a verified credential gets (cached with it); `shared` gives its strings one instance per value. */
+export function verifiedOf(rec: CredentialRecord, scope: Scope, principal: VerifiedPrincipal, permissions: readonly string[], shared?: SharedValues): Verified {
+  const s = <T extends string>(x: T): T => (shared ? shared.string(x) : x);
   return Object.freeze({
     valid: true as const,
     tokenId: rec.tokenId,
-    apiKeyId: rec.apiKeyId,
-    apiKeyIdentifier: rec.apiKeyIdentifier,
-    apiKeyType: rec.apiKeyType as Verified['apiKeyType'],
-    format: rec.format,
-    accountId: rec.accountId,
+    apiKeyId: s(rec.apiKeyId),
+    apiKeyIdentifier: s(rec.apiKeyIdentifier),
+    apiKeyType: s(rec.apiKeyType) as Verified['apiKeyType'],
+    format: s(rec.format),
+    accountId: s(rec.accountId),
     scope,
     principal,
     permissions,
@@ -405,10 +551,26 @@ function cgCredential(k: CgApiKeyRecord): CredentialRecord {
   };
 }
 
-function cacheKey(p: ParsedToken, digest: Buffer): string {
-  if (p.format === 'harness_ng') return `t:${p.tokenId}`;
+/**
+ * The key to keep an entry under: for a Harness NG token the answer's own token id string (the same
+ * characters), else a copy of `key`. Never the parsed slice itself: a slice keeps the whole
+ * presented token, secret included, alive for as long as the entry.
+ */
+function ownCopy(key: string, lookup: Lookup): string {
+  if (lookup instanceof Credential && lookup.verified.tokenId === key) return lookup.verified.tokenId;
+  return Buffer.from(key, 'latin1').toString('latin1');
+}
+
+/** What a parsed token's secret is hashed from: a CG key is hashed whole. */
+function digestOf(p: ParsedToken): string {
+  return digestSecretString(p.format === 'harness_cg' ? p.whole : p.secret);
+}
+
+/** The cache key: a Harness NG token's bare id (24 hex), `k:<key id>` for ZenML, `d:<digest hex>` for CG. */
+function cacheKey(p: ParsedToken, digest: string): string {
+  if (p.format === 'harness_ng') return p.tokenId;
   if (p.format === 'zenml') return `k:${p.keyId}`;
-  return `d:${digest.toString('hex')}`;
+  return `d:${Buffer.from(digest, 'latin1').toString('hex')}`;
 }
 
 /** Who acts, for permission checks and the audit log, when a request carries this verified credential. */

@@ -1,7 +1,14 @@
 /**
- * The verification cache: what a verify needs, already parsed, by token id (Harness NG), key id
- * (ZenML) or digest (CG). Bounded (LRU by insertion refresh), with a TTL as a backstop; every
+ * The verification cache: what a verify needs, already parsed, by token id (Harness NG: the key is
+ * the bare token id, so it shares the answer's own string), key id (ZenML, `k:<id>`) or digest (CG,
+ * `d:<hex>`). Bounded (LRU by insertion refresh), with a TTL as a backstop; every
  * mutation that can change an answer evicts the affected entries through the invalidation bus.
+ *
+ * Layout (bench/memory.ts measures it): one slot per entry holding its value, its expiry (relative to
+ * the cache's creation, a small integer) and its key group. Invalidation indexes are by group: the
+ * entries of one API key share a group, which is indexed under its principals and accounts, so an
+ * entry costs one set membership however many ways it can be invalidated. A token is indexed on its
+ * own only when its entry's key is not the token id (a ZenML key's entry, a CG key's).
  *
  * Races: a read that started before an invalidation must not be cached after it, or a revoked
  * token could come back. Each read takes the epoch first; `set` refuses when it moved.
@@ -25,11 +32,58 @@ export interface CacheEntryMeta {
   accountId: string;
 }
 
+/**
+ * A small set of strings, sized to what it holds: most hold one (a key's principal, its account) or
+ * a few (a key's tokens), where a Set would cost ~150 bytes. One string, an exact-size array of up
+ * to SMALL, else a Set.
+ */
+type Members = string | readonly string[] | Set<string>;
+const SMALL = 8;
+
+function withMember(m: Members | undefined, v: string): Members {
+  if (m === undefined) return v;
+  if (typeof m === 'string') return m === v ? m : [m, v];
+  if (m instanceof Set) return m.add(v);
+  if (m.includes(v)) return m;
+  return m.length < SMALL ? [...m, v] : new Set([...m, v]);
+}
+
+function withoutMember(m: Members, v: string): Members | undefined {
+  if (typeof m === 'string') return m === v ? undefined : m;
+  if (m instanceof Set) {
+    m.delete(v);
+    return m.size === 0 ? undefined : m;
+  }
+  const rest = m.filter((x) => x !== v);
+  return rest.length === 0 ? undefined : rest.length === 1 ? rest[0]! : rest;
+}
+
+/** The members, as a list safe to iterate while the set changes. */
+function membersOf(m: Members | undefined): readonly string[] {
+  return m === undefined ? [] : typeof m === 'string' ? [m] : [...m];
+}
+
+function hasMember(m: Members | undefined, v: string): boolean {
+  return m === undefined ? false : typeof m === 'string' ? m === v : m instanceof Set ? m.has(v) : m.includes(v);
+}
+
+/** The entries of one API key (or of one entry naming none), and what they are indexed under. */
+interface Group {
+  id: string;
+  keys: Members | undefined;
+  principals: Members | undefined;
+  accounts: Members;
+}
+
 /** One cache entry (exported for bench/memory.ts, which measures it). */
 export interface CacheSlot<V> {
   value: V | null; // null: a cached "not found"
+  /** Clock ms relative to the cache's creation (a small integer for ~24 days, then a heap number). */
   expiresAt: number;
-  meta: CacheEntryMeta | null;
+  /** Positive entries: the key group(s); null for a negative entry. */
+  groups: Group | Group[] | null;
+  /** Token ids indexed on their own (those that are not the entry's key), or null. */
+  tokens: string | string[] | null;
 }
 
 export interface CacheOptions {
@@ -49,10 +103,14 @@ export class VerificationCache<V> {
   /** Negative answers, in insertion order, which is also expiry order (they share one TTL). */
   private readonly negative = new Map<string, CacheSlot<V>>();
   private readonly negativeMax: number;
-  private readonly byToken = new Map<string, Set<string>>();
-  private readonly byApiKey = new Map<string, Set<string>>();
-  private readonly byPrincipal = new Map<string, Set<string>>();
-  private readonly byAccount = new Map<string, Set<string>>();
+  /** Tokens whose entry is keyed otherwise (ZenML, CG): token id -> cache keys. */
+  private readonly byToken = new Map<string, Members>();
+  /** API key id (or `\0<cache key>` for an entry naming no key) -> its group. */
+  private readonly groups = new Map<string, Group>();
+  private readonly byPrincipal = new Map<string, Members>();
+  private readonly byAccount = new Map<string, Members>();
+  /** Expiry times are stored relative to this, so they stay small integers. */
+  private readonly base: number;
   private epochValue = 0;
   /** False while invalidations may be missed (e.g. the LISTEN connection is down): nothing is cached. */
   enabled = true;
@@ -66,6 +124,7 @@ export class VerificationCache<V> {
     private readonly now: () => number,
   ) {
     this.negativeMax = options.negativeMaxEntries ?? Math.max(1, Math.floor(options.maxEntries / 10));
+    this.base = now();
   }
 
   get epoch(): number {
@@ -76,15 +135,15 @@ export class VerificationCache<V> {
     return this.map.size + this.negative.size;
   }
 
-  /** undefined: not cached; null: cached as not found; otherwise the value. */
-  get(key: string): V | null | undefined {
+  /** undefined: not cached; null: cached as not found; otherwise the value. `now`: the caller's clock reading, if it has one. */
+  get(key: string, now: number = this.now()): V | null | undefined {
     if (!this.enabled) return undefined;
     const slot = this.map.get(key) ?? this.negative.get(key);
     if (slot === undefined) {
       this.misses++;
       return undefined;
     }
-    if (slot.expiresAt <= this.now()) {
+    if (slot.expiresAt <= now - this.base) {
       this.remove(key);
       this.misses++;
       return undefined;
@@ -106,21 +165,57 @@ export class VerificationCache<V> {
       const oldest = this.map.keys().next();
       if (!oldest.done) this.remove(oldest.value);
     }
-    this.map.set(key, { value, expiresAt: this.now() + this.options.ttlMs, meta });
-    for (const id of meta.tokenIds) index(this.byToken, id, key);
-    for (const id of meta.apiKeyIds) index(this.byApiKey, id, key);
-    for (const id of meta.principalIds) index(this.byPrincipal, id, key);
-    index(this.byAccount, meta.accountId, key);
+    const groupIds = meta.apiKeyIds.length > 0 ? meta.apiKeyIds : [`\0${key}`];
+    const groups = groupIds.map((id) => this.join(id, key, meta));
+    const tokens = meta.tokenIds.filter((t) => t !== key);
+    for (const t of tokens) index(this.byToken, t, key);
+    this.map.set(key, {
+      value,
+      expiresAt: this.now() + this.options.ttlMs - this.base,
+      groups: groups.length === 1 ? groups[0]! : groups,
+      tokens: tokens.length === 0 ? null : tokens.length === 1 ? tokens[0]! : tokens,
+    });
+  }
+
+  /** Adds the entry `key` to group `id`, indexing the group under the entry's principals and account. */
+  private join(id: string, key: string, meta: CacheEntryMeta): Group {
+    let g = this.groups.get(id);
+    if (g === undefined) {
+      g = { id, keys: undefined, principals: undefined, accounts: meta.accountId };
+      this.groups.set(id, g);
+      index(this.byAccount, meta.accountId, id);
+    }
+    g.keys = withMember(g.keys, key);
+    for (const p of meta.principalIds) {
+      if (!hasMember(g.principals, p)) {
+        g.principals = withMember(g.principals, p);
+        index(this.byPrincipal, p, id);
+      }
+    }
+    if (!hasMember(g.accounts, meta.accountId)) {
+      g.accounts = withMember(g.accounts, meta.accountId);
+      index(this.byAccount, meta.accountId, id);
+    }
+    return g;
+  }
+
+  /** Takes `key` out of group `g`; a group left empty leaves the indexes. */
+  private leave(g: Group, key: string): void {
+    g.keys = g.keys === undefined ? undefined : withoutMember(g.keys, key);
+    if (g.keys !== undefined) return;
+    this.groups.delete(g.id);
+    for (const p of membersOf(g.principals)) unindex(this.byPrincipal, p, g.id);
+    for (const a of membersOf(g.accounts)) unindex(this.byAccount, a, g.id);
   }
 
   /** Drops the expired negative entries (the oldest first), then the oldest while full; never a positive entry. */
   private setNegative(key: string, value: V | null): void {
-    const now = this.now();
+    const now = this.now() - this.base;
     for (const [k, slot] of this.negative) {
       if (slot.expiresAt > now && this.negative.size < this.negativeMax) break;
       this.negative.delete(k);
     }
-    this.negative.set(key, { value, expiresAt: now + this.options.negativeTtlMs, meta: null });
+    this.negative.set(key, { value, expiresAt: now + this.options.negativeTtlMs, groups: null, tokens: null });
   }
 
   private remove(key: string): void {
@@ -128,17 +223,21 @@ export class VerificationCache<V> {
     const slot = this.map.get(key);
     if (!slot) return;
     this.map.delete(key);
-    if (slot.meta) {
-      for (const id of slot.meta.tokenIds) unindex(this.byToken, id, key);
-      for (const id of slot.meta.apiKeyIds) unindex(this.byApiKey, id, key);
-      for (const id of slot.meta.principalIds) unindex(this.byPrincipal, id, key);
-      unindex(this.byAccount, slot.meta.accountId, key);
+    const { groups, tokens } = slot;
+    if (groups !== null) {
+      if (Array.isArray(groups)) for (const g of groups) this.leave(g, key);
+      else this.leave(groups, key);
     }
+    if (tokens !== null) for (const t of typeof tokens === 'string' ? [tokens] : tokens) unindex(this.byToken, t, key);
   }
 
-  private removeAll(keys: Set<string> | undefined): void {
-    if (!keys) return;
-    for (const k of [...keys]) this.remove(k);
+  private removeAll(keys: Members | undefined): void {
+    for (const k of membersOf(keys)) this.remove(k);
+  }
+
+  /** Removes every entry of the groups named in `ids` (a principal's or an account's keys). */
+  private removeGroups(ids: Members | undefined): void {
+    for (const id of membersOf(ids)) this.removeAll(this.groups.get(id)?.keys);
   }
 
   clear(): void {
@@ -146,11 +245,10 @@ export class VerificationCache<V> {
     this.map.clear();
     this.negative.clear();
     this.byToken.clear();
-    this.byApiKey.clear();
+    this.groups.clear();
     this.byPrincipal.clear();
     this.byAccount.clear();
   }
-
   get staleSince(): number | null {
     return this.staleSinceValue;
   }
@@ -199,21 +297,21 @@ export class VerificationCache<V> {
     switch (e.kind) {
       case 'token':
         for (const id of e.tokenIds) {
-          this.remove(`t:${id}`);
+          this.remove(id);
           this.removeAll(this.byToken.get(id));
         }
         break;
       case 'apiKey':
         for (const id of e.apiKeyIds) {
           this.remove(`k:${id}`);
-          this.removeAll(this.byApiKey.get(id));
+          this.removeAll(this.groups.get(id)?.keys);
         }
         break;
       case 'principal':
-        this.removeAll(this.byPrincipal.get(e.principalId));
+        this.removeGroups(this.byPrincipal.get(e.principalId));
         break;
       case 'permissions':
-        this.removeAll(this.byAccount.get(e.accountId));
+        this.removeGroups(this.byAccount.get(e.accountId));
         break;
       case 'all':
         this.clear();
@@ -222,15 +320,14 @@ export class VerificationCache<V> {
   }
 }
 
-function index(m: Map<string, Set<string>>, id: string, key: string): void {
-  let s = m.get(id);
-  if (!s) m.set(id, (s = new Set()));
-  s.add(key);
+function index(m: Map<string, Members>, id: string, key: string): void {
+  m.set(id, withMember(m.get(id), key));
 }
 
-function unindex(m: Map<string, Set<string>>, id: string, key: string): void {
-  const s = m.get(id);
-  if (!s) return;
-  s.delete(key);
-  if (s.size === 0) m.delete(id);
+function unindex(m: Map<string, Members>, id: string, key: string): void {
+  const had = m.get(id);
+  if (had === undefined) return;
+  const rest = withoutMember(had, key);
+  if (rest === undefined) m.delete(id);
+  else if (rest !== had) m.set(id, rest);
 }

@@ -1,5 +1,6 @@
 import type { ExpressionBuilder } from 'kysely';
-import type { Db } from './database.js';
+import type { Db, Store } from './database.js';
+import { preparedRead } from './prepared.js';
 import type { ApiKey, ApiKeyFlavor } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
 import type { ApiKeyType } from '../domain/tokens.js';
@@ -95,13 +96,18 @@ const tokensCount = (eb: ExpressionBuilder<Database, 'api_keys'>) =>
     .select('token_counts.n')
     .as('tokens_count');
 
-/** A key by exact identifier with its token count, in one query (the NG aggregate read). */
-export async function getApiKeyWithTokenCount(db: Db, p: KeyParent, identifier: string): Promise<(ApiKey & { tokensCount: number }) | null> {
-  const r = await parentQuery(db, p)
+/** The NG aggregate read of a key, compiled once (src/store/prepared.ts): scope columns, type, parent, identifier. */
+const keyWithTokenCount = preparedRead('keyward_api_key_with_token_count', 6, (db, [account, org, project, type, parent, identifier]) =>
+  parentQuery(db, { scope: { accountId: account!, orgId: org!, projectId: project! }, type: type as ApiKeyType, parentIdentifier: parent! })
     .selectAll('api_keys')
     .select(tokensCount)
-    .where('identifier', '=', identifier)
-    .executeTakeFirst();
+    .where('identifier', '=', identifier!),
+);
+
+/** A key by exact identifier with its token count, in one query (the NG aggregate read). */
+export async function getApiKeyWithTokenCount(store: Store, p: KeyParent, identifier: string): Promise<(ApiKey & { tokensCount: number }) | null> {
+  const c = scopeColumns(p.scope);
+  const [r] = await keyWithTokenCount(store, [c.account_id, c.org_id, c.project_id, p.type, p.parentIdentifier, identifier]);
   return r ? { ...toApiKey(r), tokensCount: Number(r.tokens_count ?? 0) } : null;
 }
 

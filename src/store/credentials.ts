@@ -2,8 +2,8 @@
  * The verification read: a token with its key and its principal, in one indexed query. This is
  * the only read on the verification path (and, once cached, not even that).
  */
-import type BetterSqlite3 from 'better-sqlite3';
 import type { Db, Store } from './database.js';
+import { preparedRead } from './prepared.js';
 
 export interface CredentialRecord {
   tokenId: string;
@@ -106,43 +106,14 @@ export async function credentialsByKeyId(db: Db, apiKeyId: string): Promise<Cred
   return rows.map(toRecord);
 }
 
-/** The by-token-id read compiled once per SQLite handle, as a better-sqlite3 prepared statement. */
-const sqliteByTokenId = new WeakMap<BetterSqlite3.Database, BetterSqlite3.Statement>();
-/** The same read's text for PostgreSQL (the schema comes from search_path, so one text serves every pool). */
-let pgByTokenIdText: string | null = null;
-const PG_BY_TOKEN_ID = 'keyward_credential_by_token_id';
-
-function byTokenIdSql(db: Db): string {
-  return baseQuery(db).where('t.id', '=', '').compile().sql;
-}
+/** The by-token-id read, compiled once (src/store/prepared.ts). */
+const byTokenId = preparedRead<Row>('keyward_credential_by_token_id', 1, (db, [tokenId]) => baseQuery(db).where('t.id', '=', tokenId!));
 
 /**
  * `credentialByTokenId` for the verification miss path: the same statement (built by the same
- * query builder), but prepared once and run without Kysely's per-call building and compiling. On
- * SQLite it is a better-sqlite3 prepared statement run synchronously; inside an open transaction
- * on that connection (whose uncommitted writes a raw read would see) it goes through Kysely,
- * which waits for the transaction to end. On PostgreSQL it is a named prepared statement, parsed
- * and planned once per pooled connection.
+ * query builder), but prepared once and run without Kysely's per-call building and compiling.
  */
 export async function readCredentialByTokenId(store: Store, tokenId: string): Promise<CredentialRecord | null> {
-  const raw = store.sqlite;
-  if (raw !== null) {
-    if (raw.inTransaction) return credentialByTokenId(store.db, tokenId);
-    let stmt = sqliteByTokenId.get(raw);
-    if (stmt === undefined) {
-      stmt = raw.prepare(byTokenIdSql(store.db));
-      sqliteByTokenId.set(raw, stmt);
-    }
-    const st = stmt;
-    const r = (await store.health.run(() => st.get(tokenId))) as Row | undefined;
-    return r ? toRecord(r) : null;
-  }
-  const pool = store.pgPool;
-  if (pool !== null) {
-    pgByTokenIdText ??= byTokenIdSql(store.db);
-    const text = pgByTokenIdText;
-    const { rows } = await store.health.run(() => pool.query<Row>({ name: PG_BY_TOKEN_ID, text, values: [tokenId] }));
-    return rows[0] ? toRecord(rows[0]) : null;
-  }
-  return credentialByTokenId(store.db, tokenId);
+  const [r] = await byTokenId(store, [tokenId]);
+  return r ? toRecord(r) : null;
 }

@@ -9,6 +9,8 @@ import {
   ZENML_PREFIX,
   digestHex,
   digestSecret,
+  digestSecretString,
+  digestStringsEqual,
   digestsEqual,
   encodeZenmlKey,
   generateCgKey,
@@ -201,5 +203,57 @@ describe('digests', () => {
     expect(digestsEqual(digestSecret('a'), digestSecret('a'))).toBe(true);
     expect(digestsEqual(digestSecret('a'), digestSecret('b'))).toBe(false);
     expect(digestsEqual(digestSecret('a'), Buffer.alloc(16))).toBe(false);
+  });
+
+  it('gives the same SHA-256 as a latin1 string, and compares those strings byte by byte', () => {
+    const d = digestSecretString(SECRET20);
+    expect(d).toHaveLength(32);
+    expect(Buffer.from(d, 'latin1').equals(digestSecret(SECRET20))).toBe(true);
+    expect(digestStringsEqual(d, digestSecretString(SECRET20))).toBe(true);
+    // A difference in any one byte, the first, the last, or one bit of the middle, is a mismatch.
+    for (const i of [0, 15, 31]) {
+      const b = Buffer.from(d, 'latin1');
+      b[i]! ^= i === 15 ? 0x01 : 0x80;
+      expect(digestStringsEqual(d, b.toString('latin1'))).toBe(false);
+    }
+    expect(digestStringsEqual(d, d.slice(0, 31))).toBe(false);
+  });
+});
+
+/** The NG parser as it was written first (split and regular expressions), to check the hand-written one against. */
+function referenceNg(token: string): string {
+  const parts = token.split('.');
+  if (parts.length !== 3 && parts.length !== 4) return 'Token length not matching for API token';
+  if (parts[0] !== 'pat' && parts[0] !== 'sat') return 'Invalid prefix for API token';
+  const [account, id, secret] = parts.length === 4 ? [parts[1]!, parts[2]!, parts[3]!] : [null, parts[1]!, parts[2]!];
+  if (account !== null && !/^[A-Za-z0-9_-]{1,64}$/.test(account)) return 'malformed account id';
+  if (!/^[0-9a-f]{24}$/.test(id)) return 'malformed token id';
+  if (secret.length !== NG_SECRET_LENGTH || !/^[A-Za-z0-9]+$/.test(secret)) return 'malformed secret';
+  return `ok ${parts[0]} ${account} ${id} ${secret}`;
+}
+
+describe('Harness NG parsing against the reference parser', () => {
+  it('gives the same answer or reason on 20,000 mutated tokens', () => {
+    const alphabet = 'pats.0af9AZ_-.. \u00e9\u0000xyz';
+    let seed = 42;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const base = [generateNgToken('USER', ACCOUNT, TOKEN_ID).token, `sat.${TOKEN_ID}.${SECRET20}`, `pat.${'a'.repeat(64)}.${TOKEN_ID}.${SECRET20}`];
+    for (let n = 0; n < 20_000; n++) {
+      const chars = [...base[n % base.length]!];
+      for (let m = 1 + rnd(3); m > 0; m--) {
+        const at = rnd(chars.length + 1);
+        const op = rnd(3);
+        const c = alphabet[rnd(alphabet.length)]!;
+        if (op === 0) chars.splice(at, 1);
+        else if (op === 1) chars.splice(at, 0, c);
+        else chars[at] = c;
+      }
+      const token = chars.join('');
+      if (!token.startsWith('pat.') && !token.startsWith('sat.')) continue;
+      if (token !== token.trim()) continue;
+      const p = parseToken(token);
+      const got = p.format === 'harness_ng' ? `ok ${p.prefix} ${p.accountId} ${p.tokenId} ${p.secret}` : p.format === null ? p.reason : `other ${p.format}`;
+      expect(got, token).toBe(referenceNg(token));
+    }
   });
 });

@@ -1,10 +1,13 @@
-/** Correlation ids: a client's X-Request-Id is echoed and logged; a fresh one is made when absent or ill-formed. */
+/**
+ * Correlation ids: a client's X-Request-Id is echoed and logged; a fresh one is made when absent or
+ * ill-formed: a per-process random prefix and a counter (src/server/logging.ts), unique across nodes.
+ */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDb } from '../helpers/databases.js';
 import { startKeyward, type TestKeyward } from '../helpers/keyward.js';
 import { expectNativeError } from '../helpers/nativeApi.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const FRESH = /^[A-Za-z0-9_-]{12}-[0-9a-z]+$/;
 
 describeEachDb('request ids', (kind) => {
   let k: TestKeyward;
@@ -21,7 +24,9 @@ describeEachDb('request ids', (kind) => {
     expect(res.status).toBe(200);
     expect(res.headers.get('x-request-id')).toBe(id);
     const lines = linesWith(id);
-    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['incoming request', 'request completed']));
+    // One line per request, on completion, with the request and the answer.
+    expect(lines.map((l) => l.msg)).toEqual(['request completed']);
+    expect(lines[0]).toMatchObject({ req: { method: 'GET', url: '/v1/whoami', requestId: id }, res: { statusCode: 200 } });
   });
 
   it('puts the id in an error body\'s requestId', async () => {
@@ -50,12 +55,22 @@ describeEachDb('request ids', (kind) => {
     const b = await k.anon.get('/healthz');
     const ia = a.headers.get('x-request-id')!;
     const ib = b.headers.get('x-request-id')!;
-    expect(ia).toMatch(UUID);
-    expect(ib).toMatch(UUID);
+    expect(ia).toMatch(FRESH);
+    expect(ib).toMatch(FRESH);
     expect(ia).not.toBe(ib);
+    // Same process: same prefix, another count; another process (a second node, a restart): another prefix.
+    expect(ia.split('-')[0]).toBe(ib.split('-')[0]);
+    const other = await startKeyward(kind);
+    try {
+      const ic = (await other.anon.get('/healthz')).headers.get('x-request-id')!;
+      expect(ic).toMatch(FRESH);
+      expect(ic.slice(0, 12)).not.toBe(ia.slice(0, 12));
+    } finally {
+      await other.close();
+    }
     expect(linesWith(ia).length).toBeGreaterThan(0);
     const err = await k.anon.post('/v1/verify', {});
-    expect(err.body.requestId).toMatch(UUID);
+    expect(err.body.requestId).toMatch(FRESH);
     expect(err.body.requestId).toBe(err.headers.get('x-request-id'));
   });
 
@@ -63,7 +78,7 @@ describeEachDb('request ids', (kind) => {
     for (const id of ['has spaces in it', 'x'.repeat(129), '{"inject":1}', 'line"break']) {
       const res = await k.anon.get('/healthz', { headers: { 'x-request-id': id } });
       expect(res.status).toBe(200);
-      expect(res.headers.get('x-request-id')).toMatch(UUID);
+      expect(res.headers.get('x-request-id')).toMatch(FRESH);
       expect(k.logs.some((l) => l.includes(id) || l.includes(JSON.stringify(id).slice(1, -1)))).toBe(false);
     }
   });

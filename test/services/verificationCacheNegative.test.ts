@@ -59,9 +59,13 @@ describe('verification cache: negative entries', () => {
     cache.set('t:x', 'v', meta('x'), cache.epoch);
     expect(cache.get('t:x')).toBe('v');
     expect(cache.size).toBe(1);
-    cache.set('t:y', null, null, cache.epoch);
+    // A Harness NG token's entry is keyed by its bare id; a ZenML key's by `k:<id>`.
+    cache.set('y', null, null, cache.epoch);
     cache.invalidate({ kind: 'token', tokenIds: ['y'] });
-    expect(cache.get('t:y')).toBeUndefined();
+    expect(cache.get('y')).toBeUndefined();
+    cache.set('k:w', null, null, cache.epoch);
+    cache.invalidate({ kind: 'apiKey', apiKeyIds: ['w'] });
+    expect(cache.get('k:w')).toBeUndefined();
     cache.set('t:z', null, null, cache.epoch);
     cache.invalidate({ kind: 'all' });
     expect(cache.get('t:z')).toBeUndefined();

@@ -6,10 +6,11 @@
  * preflight Keyward never grants, so the cookie alone (which a browser attaches by itself)
  * authenticates nothing.
  *
- * This folder is shared plumbing, not a protocol: the protocols import it, server/app.ts installs
- * it (`installAuthentication`), and it reaches data only through services.
+ * This folder is shared plumbing, not a protocol: the protocols import it, and it reaches data only
+ * through services. It needs no hook: a request that presents no token pays nothing for the console
+ * session, which is read only when `authenticate` finds no token.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { Caller } from '../../services/context.js';
 import type { Services } from '../../services/index.js';
 import { actorOf, type Verified, type VerifyMeta, type VerifyResult } from '../../services/verification.js';
@@ -63,22 +64,18 @@ export function consoleSessionJwt(req: FastifyRequest): string | null {
   return readCookie(req, CONSOLE_COOKIE);
 }
 
-const consoleSessions = new WeakMap<FastifyRequest, () => Promise<VerifyResult>>();
+/** A request's console session, resolved at most once per request however often it authenticates. */
+const consoleSessions = new WeakMap<FastifyRequest, Promise<VerifyResult>>();
 
-/**
- * Installs authentication on the app (server/app.ts calls it once, before the protocols): every
- * route that calls `authenticate` then accepts a console session. Resolution is lazy and done at
- * most once per request; requests without the cookie and header pay nothing.
- */
-export function installAuthentication(app: FastifyInstance, services: Services): void {
-  app.addHook('onRequest', (req, _reply, done) => {
+function consoleSession(services: Services, req: FastifyRequest): Promise<VerifyResult> | null {
+  let pending = consoleSessions.get(req);
+  if (pending === undefined) {
     const jwt = consoleSessionJwt(req);
-    if (jwt !== null) {
-      let pending: Promise<VerifyResult> | null = null;
-      consoleSessions.set(req, () => (pending ??= services.consoleSessions.resolve(jwt, clientOf(req)).then((r) => r.verified)));
-    }
-    done();
-  });
+    if (jwt === null) return null;
+    pending = services.consoleSessions.resolve(jwt, clientOf(req)).then((r) => r.verified);
+    consoleSessions.set(req, pending);
+  }
+  return pending;
 }
 
 /**
@@ -88,8 +85,7 @@ export function installAuthentication(app: FastifyInstance, services: Services):
 export async function authenticate(services: Services, req: FastifyRequest): Promise<VerifyResult> {
   const token = presentedToken(req);
   if (token === null) {
-    const session = consoleSessions.get(req);
-    return session ? session() : { valid: false, reason: 'malformed' };
+    return consoleSession(services, req) ?? { valid: false, reason: 'malformed' };
   }
   return services.verification.verify(token, clientOf(req));
 }
