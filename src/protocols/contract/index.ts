@@ -51,10 +51,14 @@ export function paramsOf<const N extends readonly string[]>(...names: N) {
  */
 export const wireValue = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } as const;
 
-/** A querystring of wire parameters (see `wireValue`), with a description for each. */
+/** A querystring of wire parameters (see `wireValue`), with a description for each; others are read as they come (ZenML's filters). */
 export function queryOf<const Q extends Record<string, string>>(params: Q) {
   const properties = Object.fromEntries(Object.entries(params).map(([n, description]) => [n, { ...wireValue, description }]));
-  return { type: 'object', properties } as unknown as { type: 'object'; properties: { [K in keyof Q]: typeof wireValue } };
+  return { type: 'object', properties, additionalProperties: wireValue } as unknown as {
+    type: 'object';
+    properties: { [K in keyof Q]: typeof wireValue };
+    additionalProperties: typeof wireValue;
+  };
 }
 
 /** Response schemas that document only: they are not typed for the handler (the renderer decides the bytes). */
