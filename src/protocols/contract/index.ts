@@ -3,7 +3,7 @@
  * a route's request and response schemas, and the typed Fastify instance its routes are registered on.
  *
  * - Request parts (params, querystring, headers) are validated by Keyward's Ajv (src/server/validation.ts)
- *   and typed for the handler by `@fastify/type-provider-json-schema-to-ts`: a handler reads
+ *   and typed for the handler by json-schema-to-ts (`ContractTypes`): a handler reads
  *   `req.params.identifier`, never `req.params as {...}`.
  * - The wire protocols (Harness NG and CG, ZenML) read their bodies with their own readers, after
  *   authentication and in the original's words (Jackson, Jersey, pydantic). Their body schema is
@@ -16,14 +16,25 @@
  * This folder is shared plumbing like protocols/auth: every protocol imports it, it imports no protocol.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
-import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
+import type { FastifyBaseLogger, FastifyInstance, FastifyTypeProvider, RawServerDefault } from 'fastify';
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+
+/**
+ * The type provider: a request's params, querystring, headers and (validated) body typed from its
+ * schema by json-schema-to-ts, as `@fastify/type-provider-json-schema-to-ts` does it. Answers are not typed from the response
+ * schema: the native routes' serializer enforces theirs at run time, the wire protocols' renderers
+ * write theirs, and test/server/contracts.test.ts checks real answers against every document.
+ */
+export interface ContractTypes extends FastifyTypeProvider {
+  validator: this['schema'] extends JSONSchema ? FromSchema<this['schema']> : unknown;
+  serializer: unknown;
+}
 
 /** A Fastify instance whose routes get typed requests from their schemas. */
-export type ContractApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, JsonSchemaToTsProvider>;
+export type ContractApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ContractTypes>;
 
 /** The instance `app` with the type provider: register a protocol's routes on it. */
-export const typed = (app: FastifyInstance): ContractApp => app.withTypeProvider<JsonSchemaToTsProvider>();
+export const typed = (app: FastifyInstance): ContractApp => app.withTypeProvider<ContractTypes>();
 
 /** The body-schema marker src/server/validation.ts reads: the protocol's own reader validates this body. */
 export const WIRE_BODY = 'x-keyward-wire-body';

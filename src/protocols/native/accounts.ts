@@ -4,6 +4,7 @@ import type { Account, User } from '../../domain/model.js';
 import type { Services } from '../../services/index.js';
 import { provisionAccount } from '../../services/provisioning.js';
 import { errorResponse, nativeCaller, pageQuerySchema, secured } from './context.js';
+import type { ContractApp } from '../contract/index.js';
 
 const accountSchema = {
   $id: 'KeywardAccount',
@@ -35,7 +36,7 @@ const userParams = {
 } as const;
 
 
-export function accountRoutes(app: FastifyInstance, services: Services): void {
+export function accountRoutes(app: ContractApp, services: Services): void {
   app.addSchema(accountSchema);
   app.addSchema(userSchema);
 
@@ -80,7 +81,7 @@ export function accountRoutes(app: FastifyInstance, services: Services): void {
     },
     async (req, reply) => {
       const { caller } = await nativeCaller(services, req);
-      const body = req.body as { id?: string; name: string; admin: { email: string; name?: string; password?: string } };
+      const body = req.body;
       const p = await provisionAccount(services.ctx, caller, {
         accountId: body.id ?? null,
         accountName: body.name,
@@ -110,7 +111,7 @@ export function accountRoutes(app: FastifyInstance, services: Services): void {
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      const q = req.query as { pageIndex: number; pageSize: number };
+      const q = req.query;
       const page = await services.scopes.listAccounts(caller, q.pageIndex * q.pageSize, q.pageSize);
       return { items: page.items, total: page.total, pageIndex: q.pageIndex, pageSize: q.pageSize };
     },
@@ -123,7 +124,7 @@ export function accountRoutes(app: FastifyInstance, services: Services): void {
     },
     async (req): Promise<Account> => {
       const { caller } = await nativeCaller(services, req);
-      return services.scopes.getAccount(caller, (req.params as { accountId: string }).accountId);
+      return services.scopes.getAccount(caller, req.params.accountId);
     },
   );
 
@@ -153,8 +154,8 @@ export function accountRoutes(app: FastifyInstance, services: Services): void {
     },
     async (req, reply) => {
       const { caller } = await nativeCaller(services, req);
-      const body = req.body as { email: string; name?: string; password?: string; isOperator?: boolean };
-      const user = await services.users.create(caller, (req.params as { accountId: string }).accountId, body);
+      const body = req.body;
+      const user = await services.users.create(caller, req.params.accountId, body);
       return reply.status(201).send(user);
     },
   );
@@ -177,8 +178,8 @@ export function accountRoutes(app: FastifyInstance, services: Services): void {
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      const q = req.query as { pageIndex: number; pageSize: number; search?: string };
-      const page = await services.users.list(caller, (req.params as { accountId: string }).accountId, {
+      const q = req.query;
+      const page = await services.users.list(caller, req.params.accountId, {
         offset: q.pageIndex * q.pageSize,
         limit: q.pageSize,
         ...(q.search ? { search: q.search } : {}),
@@ -192,7 +193,7 @@ export function accountRoutes(app: FastifyInstance, services: Services): void {
     { schema: { tags: ['users'], summary: 'Get a user', security: secured, params: userParams, response: { 200: { $ref: 'KeywardUser#' }, 401: errorResponse, 403: errorResponse, 404: errorResponse } } },
     async (req): Promise<User> => {
       const { caller } = await nativeCaller(services, req);
-      const p = req.params as { accountId: string; userId: string };
+      const p = req.params;
       return services.users.get(caller, p.accountId, p.userId);
     },
   );
@@ -212,8 +213,8 @@ export function accountRoutes(app: FastifyInstance, services: Services): void {
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      const p = req.params as { accountId: string; userId: string };
-      return services.users.update(caller, p.accountId, p.userId, req.body as { name?: string; active?: boolean });
+      const p = req.params;
+      return services.users.update(caller, p.accountId, p.userId, req.body);
     },
   );
 
@@ -237,8 +238,8 @@ export function accountRoutes(app: FastifyInstance, services: Services): void {
     },
     async (req, reply) => {
       const { caller } = await nativeCaller(services, req);
-      const p = req.params as { accountId: string; userId: string };
-      await services.users.setPassword(caller, p.accountId, p.userId, req.body as { password: string; currentPassword?: string });
+      const p = req.params;
+      await services.users.setPassword(caller, p.accountId, p.userId, req.body);
       return reply.status(204).send();
     },
   );

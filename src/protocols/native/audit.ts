@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { InvalidArgumentError } from '../../domain/errors.js';
 import type { Services } from '../../services/index.js';
 import { errorResponse, nativeCaller } from './context.js';
+import type { ContractApp } from '../contract/index.js';
 
 const eventSchema = {
   type: 'object',
@@ -35,7 +36,7 @@ function decodeCursor(s: string): { at: number; id: string } {
   return { at, id: text.slice(i + 1) };
 }
 
-export function auditRoutes(app: FastifyInstance, services: Services): void {
+export function auditRoutes(app: ContractApp, services: Services): void {
   app.get(
     '/v1/accounts/:accountId/audit',
     {
@@ -68,9 +69,9 @@ export function auditRoutes(app: FastifyInstance, services: Services): void {
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      const q = req.query as { actor?: string; action?: string; resourceType?: string; resourceId?: string; from?: number; to?: number; limit: number; cursor?: string };
+      const q = req.query;
       const page = await services.audit.list(caller, {
-        accountId: (req.params as { accountId: string }).accountId,
+        accountId: req.params.accountId,
         actorId: q.actor,
         action: q.action,
         resourceType: q.resourceType,

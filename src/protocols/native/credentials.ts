@@ -8,6 +8,7 @@ import { makeScope } from '../../domain/scope.js';
 import type { ApiKeyType } from '../../domain/tokens.js';
 import type { Services } from '../../services/index.js';
 import { errorResponse, nativeCaller, pageQuerySchema, secured } from './context.js';
+import type { ContractApp } from '../contract/index.js';
 
 const tokenSchema = {
   type: 'object',
@@ -38,7 +39,7 @@ const scopeQuery = {
   projectIdentifier: { type: 'string', maxLength: 128 },
 } as const;
 
-export function credentialRoutes(app: FastifyInstance, services: Services): void {
+export function credentialRoutes(app: ContractApp, services: Services): void {
   app.get(
     '/v1/accounts/:accountId/tokens',
     {
@@ -72,18 +73,8 @@ export function credentialRoutes(app: FastifyInstance, services: Services): void
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      const accountId = (req.params as { accountId: string }).accountId;
-      const q = req.query as {
-        pageIndex: number;
-        pageSize: number;
-        orgIdentifier?: string;
-        projectIdentifier?: string;
-        apiKeyType: ApiKeyType;
-        parentIdentifier?: string;
-        apiKeyIdentifier?: string;
-        search?: string;
-        tokenId?: string;
-      };
+      const accountId = req.params.accountId;
+      const q = req.query;
       const page = await services.tokens.list(
         caller,
         { owner: { scope: makeScope(accountId, q.orgIdentifier, q.projectIdentifier), type: q.apiKeyType, parentIdentifier: q.parentIdentifier }, apiKeyIdentifier: q.apiKeyIdentifier },
@@ -151,9 +142,9 @@ export function credentialRoutes(app: FastifyInstance, services: Services): void
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      const p = req.params as { accountId: string; identifier: string };
-      const q = req.query as { orgIdentifier?: string; projectIdentifier?: string };
-      const sa = await services.serviceAccounts.setActive(caller, makeScope(p.accountId, q.orgIdentifier, q.projectIdentifier), p.identifier, (req.body as { active: boolean }).active);
+      const p = req.params;
+      const q = req.query;
+      const sa = await services.serviceAccounts.setActive(caller, makeScope(p.accountId, q.orgIdentifier, q.projectIdentifier), p.identifier, req.body.active);
       return { identifier: sa.identifier, name: sa.name, email: sa.email, active: sa.active, scope: sa.scope };
     },
   );

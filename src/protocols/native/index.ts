@@ -9,14 +9,15 @@ import { installNativeErrors } from './errors.js';
 import { usageRoutes } from './usage.js';
 import { verifyRoutes } from './verify.js';
 import { forwardAuthRoutes } from './forwardAuth.js';
+import { typed } from '../contract/index.js';
 
 export async function nativeProtocol(app: FastifyInstance, opts: { services: Services; console?: ConsoleSessionOptions }): Promise<void> {
   installNativeErrors(app);
-  verifyRoutes(app, opts.services);
-  forwardAuthRoutes(app, opts.services);
-  accountRoutes(app, opts.services);
-  auditRoutes(app, opts.services);
-  credentialRoutes(app, opts.services);
-  usageRoutes(app, opts.services);
-  sessionRoutes(app, opts.services, opts.console ?? { sessionTtlMs: 12 * 60 * 60 * 1000 });
+  verifyRoutes(typed(app), opts.services);
+  forwardAuthRoutes(typed(app), opts.services);
+  accountRoutes(typed(app), opts.services);
+  auditRoutes(typed(app), opts.services);
+  credentialRoutes(typed(app), opts.services);
+  usageRoutes(typed(app), opts.services);
+  sessionRoutes(typed(app), opts.services, opts.console ?? { sessionTtlMs: 12 * 60 * 60 * 1000 });
 }

@@ -11,6 +11,7 @@ import type { Services } from '../../services/index.js';
 import type { ConsoleSignIn } from '../../services/sessions.js';
 import type { Verified } from '../../services/verification.js';
 import { errorResponse } from './context.js';
+import type { ContractApp } from '../contract/index.js';
 
 export interface ConsoleSessionOptions {
   /** Session lifetime; a token sign-in also ends when the token expires. */
@@ -49,7 +50,7 @@ function view(v: Verified, method: string, expiresAt: number, now: number) {
   return { method, expiresAt, expiresIn: Math.max(0, Math.floor((expiresAt - now) / 1000)), accountId: v.accountId, principal: { type: p.type, id: p.id, identifier: p.identifier, name: p.name, email: p.email }, permissions: v.permissions };
 }
 
-export function sessionRoutes(app: FastifyInstance, services: Services, opts: ConsoleSessionOptions): void {
+export function sessionRoutes(app: ContractApp, services: Services, opts: ConsoleSessionOptions): void {
   const tags = ['console sessions'];
 
   app.post(
@@ -76,7 +77,7 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Co
     },
     async (req, reply) => {
       requireConsoleHeader(req);
-      const b = req.body as { email?: string; password?: string; accountId?: string; token?: string };
+      const b = req.body;
       let input: ConsoleSignIn;
       if (b.token !== undefined && b.token.trim() !== '') input = { token: b.token.trim() };
       else if (b.email !== undefined && b.email.trim() !== '') {

@@ -9,10 +9,11 @@ import type { ApiKeyType } from '../../domain/tokens.js';
 import type { Services } from '../../services/index.js';
 import { HOUR_MS, USAGE_OUTCOMES } from '../../services/usage.js';
 import { errorResponse, nativeCaller, secured } from './context.js';
+import type { ContractApp } from '../contract/index.js';
 
 const counts = Object.fromEntries(USAGE_OUTCOMES.map((o) => [o, { type: 'integer' }]));
 
-export function usageRoutes(app: FastifyInstance, services: Services): void {
+export function usageRoutes(app: ContractApp, services: Services): void {
   app.get(
     '/v1/accounts/:accountId/usage',
     {
@@ -55,8 +56,8 @@ export function usageRoutes(app: FastifyInstance, services: Services): void {
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      const accountId = (req.params as { accountId: string }).accountId;
-      const q = req.query as { orgIdentifier?: string; projectIdentifier?: string; apiKeyType: ApiKeyType; parentIdentifier: string; apiKeyIdentifier: string; tokenId?: string; days: 7 | 30 };
+      const accountId = req.params.accountId;
+      const q = req.query;
       // The tokens as their list shows them, with the list's permission checks.
       const page = await services.tokens.list(
         caller,

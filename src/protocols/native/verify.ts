@@ -4,6 +4,7 @@ import type { Services } from '../../services/index.js';
 import { VERIFY_REASONS, type VerifyResult } from '../../services/verification.js';
 import { nativeCaller, errorResponse } from './context.js';
 import { clientOf } from '../auth/index.js';
+import type { ContractApp } from '../contract/index.js';
 
 const principalSchema = {
   type: 'object',
@@ -73,7 +74,7 @@ function body(v: VerifyResult): string {
   return json;
 }
 
-export function verifyRoutes(app: FastifyInstance, services: Services): void {
+export function verifyRoutes(app: ContractApp, services: Services): void {
   app.post(
     '/v1/verify',
     {
@@ -93,7 +94,7 @@ export function verifyRoutes(app: FastifyInstance, services: Services): void {
       },
     },
     async (req, reply) => {
-      const { token } = req.body as { token: string };
+      const { token } = req.body;
       const v = await services.verification.verify(token, clientOf(req));
       if (v.stale) reply.header(STALE_HEADER, 'true');
       return reply.type('application/json; charset=utf-8').send(body(v));
