@@ -6,13 +6,13 @@ import { provisionAccount } from '../../services/provisioning.js';
 import { errorResponse, nativeCaller, pageQuerySchema, secured } from './context.js';
 import type { ContractApp } from '../contract/index.js';
 
-const accountSchema = {
+export const accountSchema = {
   $id: 'KeywardAccount',
   type: 'object',
   properties: { id: { type: 'string' }, name: { type: 'string' }, createdAt: { type: 'integer' }, updatedAt: { type: 'integer' } },
 } as const;
 
-const userSchema = {
+export const userSchema = {
   $id: 'KeywardUser',
   type: 'object',
   properties: {
