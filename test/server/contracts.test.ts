@@ -43,12 +43,12 @@ describeEachDb('route contracts', (kind) => {
     ];
     const found = missingContracts(bare);
     expect(found).toHaveLength(3);
-    expect(found[0]).toMatch(/^POST \/v1\/things\/:thingId: no response schema .*response: \{ 200/);
+    expect(found[0]).toMatch(/^POST \/v1\/things\/:thingId: no response schema\. .*response: \{ 200/);
     expect(found[1]).toMatch(/path parameter\(s\) thingId not in schema\.params/);
     expect(found[2]).toMatch(/no body schema/);
   });
 
-  it('/openapi.json documents every API route with a schema for its success answer', async () => {
+  it('/openapi.json documents every API route with a schema for each answer', async () => {
     const res = await k.anon.get('/openapi.json');
     expect(res.status).toBe(200);
     expect(undocumented(routes, res.body)).toEqual([]);
@@ -155,7 +155,6 @@ describeEachDb('route contracts', (kind) => {
       await call('POST', `${authz}/roleassignments/filter`, { query: q, body: { principalFilter: [{ identifier: 'robot', type: 'SERVICE_ACCOUNT' }] } });
       await call('DELETE', `${authz}/roleassignments/robot_viewer`, { query: q });
       await call('DELETE', `${ng}/serviceaccount/robot`, { query: q });
-      await call('GET', `${ng}/no-such-route`, { query: q });
 
       // ---- Harness CG ----
       const cgQ = { accountId: acc };

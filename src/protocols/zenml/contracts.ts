@@ -80,6 +80,11 @@ export function zenmlResponses(ok: Record<string, unknown>): DocumentedResponses
   };
 }
 
+/** JSON `null`, ZenML's answer to a logout or a delete. */
+const jsonNull = { enum: [null], description: 'null' };
+/** The error answers of a route that always refuses. */
+const refusals: DocumentedResponses = (({ 200: _ok, ...errors }) => errors)(zenmlResponses(jsonNull));
+
 const listQuery = {
   page: 'Page number, from 1',
   size: 'Page size',
@@ -102,7 +107,7 @@ export const zenml = {
     }),
     response: zenmlResponses(tokenResponse),
   },
-  logout: { response: zenmlResponses({ type: 'null' }) },
+  logout: { response: zenmlResponses(jsonNull) },
   currentUser: { response: zenmlResponses(userModel) },
   user: { params: paramsOf('id'), response: zenmlResponses(userModel) },
   info: { response: zenmlResponses(serverModel) },
@@ -110,7 +115,7 @@ export const zenml = {
   listServiceAccounts: { querystring: queryOf({ ...listQuery, active: 'Filter on active', description: 'Filter on the description' }), response: zenmlResponses(pageOf(serviceAccountModel)) },
   getServiceAccount: { params: paramsOf('nameOrId'), querystring: queryOf(one), response: zenmlResponses(serviceAccountModel) },
   updateServiceAccount: { params: paramsOf('nameOrId'), body: entityBody, response: zenmlResponses(serviceAccountModel) },
-  deleteServiceAccount: { params: paramsOf('nameOrId'), response: zenmlResponses({ type: 'null' }) },
+  deleteServiceAccount: { params: paramsOf('nameOrId'), response: zenmlResponses(jsonNull) },
   createKey: { params: paramsOf('sa'), body: entityBody, response: zenmlResponses(apiKeyModel) },
   listKeys: {
     params: paramsOf('sa'),
@@ -120,14 +125,15 @@ export const zenml = {
   getKey: { params: paramsOf('sa', 'nameOrId'), querystring: queryOf(one), response: zenmlResponses(apiKeyModel) },
   updateKey: { params: paramsOf('sa', 'nameOrId'), body: entityBody, response: zenmlResponses(apiKeyModel) },
   rotateKey: { params: paramsOf('sa', 'nameOrId'), body: wireBody(object({ retain_period_minutes: int })), response: zenmlResponses(apiKeyModel) },
-  deleteKey: { params: paramsOf('sa', 'nameOrId'), response: zenmlResponses({ type: 'null' }) },
+  deleteKey: { params: paramsOf('sa', 'nameOrId'), response: zenmlResponses(jsonNull) },
   // The default workspace, project, stack and components (read-only)
   listWorkspaces: { querystring: queryOf(listQuery), response: zenmlResponses(pageOf(workspaceModel)) },
   getWorkspace: { params: paramsOf('nameOrId'), querystring: queryOf(one), response: zenmlResponses(workspaceModel) },
-  refuseCreate: { body: wireBody(openObject('The model to create (refused)')), response: zenmlResponses({ type: 'null' }) },
-  refuseUpdate: (param: 'nameOrId' | 'id') => ({ params: paramsOf(param), body: wireBody(openObject('The update (refused)')), response: zenmlResponses({ type: 'null' }) }),
-  refuseDelete: (param: 'nameOrId' | 'id') => ({ params: paramsOf(param), response: zenmlResponses({ type: 'null' }) }),
-  refuseCreateIn: { params: paramsOf('ws'), body: wireBody(openObject('The model to create (refused)')), response: zenmlResponses({ type: 'null' }) },
+  // Refused: these answer 403 IllegalOperationError (or 401, 404, 422) and never succeed.
+  refuseCreate: { body: wireBody(openObject('The model to create (refused)')), response: refusals },
+  refuseUpdate: (param: 'nameOrId' | 'id') => ({ params: paramsOf(param), body: wireBody(openObject('The update (refused)')), response: refusals }),
+  refuseDelete: (param: 'nameOrId' | 'id') => ({ params: paramsOf(param), response: refusals }),
+  refuseCreateIn: { params: paramsOf('ws'), body: wireBody(openObject('The model to create (refused)')), response: refusals },
   listStacks: { querystring: queryOf({ ...listQuery, component_id: 'Only stacks with this component' }), response: zenmlResponses(pageOf(stackModel)) },
   listStacksIn: { params: paramsOf('ws'), querystring: queryOf({ ...listQuery, component_id: 'Only stacks with this component' }), response: zenmlResponses(pageOf(stackModel)) },
   getStack: { params: paramsOf('id'), querystring: queryOf(one), response: zenmlResponses(stackModel) },
