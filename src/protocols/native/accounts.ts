@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Account, User } from '../../domain/model.js';
 import type { Services } from '../../services/index.js';
 import { provisionAccount } from '../../services/provisioning.js';
-import { errorResponse, nativeCaller, pageQuerySchema, secured } from './context.js';
+import { accountParams, errorResponse, nativeCaller, pageAnswer, pageQuerySchema, pageSchema, secured } from './context.js';
 import type { ContractApp } from '../contract/index.js';
 
 export const accountSchema = {
@@ -28,7 +28,6 @@ export const userSchema = {
   },
 } as const;
 
-const accountParams = { type: 'object', required: ['accountId'], properties: { accountId: { type: 'string', maxLength: 64 } } } as const;
 const userParams = {
   type: 'object',
   required: ['accountId', 'userId'],
@@ -103,7 +102,7 @@ export function accountRoutes(app: ContractApp, services: Services): void {
         security: secured,
         querystring: { type: 'object', properties: pageQuerySchema },
         response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: { $ref: 'KeywardAccount#' } }, total: { type: 'integer' }, pageIndex: { type: 'integer' }, pageSize: { type: 'integer' } } },
+          200: pageSchema({ $ref: 'KeywardAccount#' }),
           401: errorResponse,
           403: errorResponse,
         },
@@ -113,7 +112,7 @@ export function accountRoutes(app: ContractApp, services: Services): void {
       const { caller } = await nativeCaller(services, req);
       const q = req.query;
       const page = await services.scopes.listAccounts(caller, q.pageIndex * q.pageSize, q.pageSize);
-      return { items: page.items, total: page.total, pageIndex: q.pageIndex, pageSize: q.pageSize };
+      return pageAnswer(page, q);
     },
   );
 
@@ -170,7 +169,7 @@ export function accountRoutes(app: ContractApp, services: Services): void {
         params: accountParams,
         querystring: { type: 'object', properties: { ...pageQuerySchema, search: { type: 'string', maxLength: 128 } } },
         response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: { $ref: 'KeywardUser#' } }, total: { type: 'integer' }, pageIndex: { type: 'integer' }, pageSize: { type: 'integer' } } },
+          200: pageSchema({ $ref: 'KeywardUser#' }),
           401: errorResponse,
           403: errorResponse,
         },
@@ -184,7 +183,7 @@ export function accountRoutes(app: ContractApp, services: Services): void {
         limit: q.pageSize,
         ...(q.search ? { search: q.search } : {}),
       });
-      return { items: page.items, total: page.total, pageIndex: q.pageIndex, pageSize: q.pageSize };
+      return pageAnswer(page, q);
     },
   );
 

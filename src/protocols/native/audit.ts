@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { InvalidArgumentError } from '../../domain/errors.js';
 import type { Services } from '../../services/index.js';
-import { errorResponse, nativeCaller } from './context.js';
+import { accountParams, errorResponse, nativeCaller } from './context.js';
 import type { ContractApp } from '../contract/index.js';
 
 const eventSchema = {
@@ -45,7 +45,7 @@ export function auditRoutes(app: ContractApp, services: Services): void {
         summary: 'Read the audit log (needs core_audit_view)',
         description: 'Newest first. Pass `nextCursor` back as `cursor` for the next page. `from` and `to` are epoch milliseconds, inclusive.',
         security: [{ apiKey: [] }, { bearer: [] }],
-        params: { type: 'object', required: ['accountId'], properties: { accountId: { type: 'string', maxLength: 64 } } },
+        params: accountParams,
         querystring: {
           type: 'object',
           properties: {

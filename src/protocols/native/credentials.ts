@@ -5,9 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import { tokenState } from '../../domain/model.js';
 import { makeScope } from '../../domain/scope.js';
-import type { ApiKeyType } from '../../domain/tokens.js';
 import type { Services } from '../../services/index.js';
-import { errorResponse, nativeCaller, pageQuerySchema, secured } from './context.js';
+import { accountParams, errorResponse, keyTokensFilter, keyTokensQuery, nativeCaller, pageAnswer, pageQuerySchema, pageSchema, secured } from './context.js';
 import type { ContractApp } from '../contract/index.js';
 
 const tokenSchema = {
@@ -49,22 +48,19 @@ export function credentialRoutes(app: ContractApp, services: Services): void {
         description:
           'Last use (time, address, user agent) is recorded without a database write on the verification path and written in batches; reads include uses not yet written.',
         security: secured,
-        params: { type: 'object', required: ['accountId'], properties: { accountId: { type: 'string', maxLength: 64 } } },
+        params: accountParams,
         querystring: {
           type: 'object',
           required: ['apiKeyType'],
           properties: {
             ...pageQuerySchema,
-            ...scopeQuery,
-            apiKeyType: { type: 'string', enum: ['USER', 'SERVICE_ACCOUNT'] },
-            parentIdentifier: { type: 'string', maxLength: 128 },
-            apiKeyIdentifier: { type: 'string', maxLength: 128 },
+            ...keyTokensQuery,
             search: { type: 'string', maxLength: 128 },
             tokenId: { type: 'string', pattern: '^[0-9a-f]{24}$', description: "One token by its id, the 24 hex digits after the account in `pat.<account>.<id>.<secret>`: what the console searches by, never the secret" },
           },
         },
         response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: tokenSchema }, total: { type: 'integer' }, pageIndex: { type: 'integer' }, pageSize: { type: 'integer' } } },
+          200: pageSchema(tokenSchema),
           400: errorResponse,
           401: errorResponse,
           403: errorResponse,
@@ -77,7 +73,7 @@ export function credentialRoutes(app: ContractApp, services: Services): void {
       const q = req.query;
       const page = await services.tokens.list(
         caller,
-        { owner: { scope: makeScope(accountId, q.orgIdentifier, q.projectIdentifier), type: q.apiKeyType, parentIdentifier: q.parentIdentifier }, apiKeyIdentifier: q.apiKeyIdentifier },
+        keyTokensFilter(accountId, q),
         q.tokenId !== undefined
           ? { offset: 0, limit: 100, search: q.tokenId, sort: [{ field: 'createdAt', desc: true }] }
           : { offset: q.pageIndex * q.pageSize, limit: q.pageSize, search: q.search, sort: [{ field: 'createdAt', desc: true }] },
@@ -109,7 +105,7 @@ export function credentialRoutes(app: ContractApp, services: Services): void {
           updatedAt: t.updatedAt,
         };
       });
-      return { items, total: page.total, pageIndex: q.pageIndex, pageSize: q.pageSize };
+      return pageAnswer({ items, total: page.total }, q);
     },
   );
 
