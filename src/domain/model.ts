@@ -50,30 +50,28 @@ export interface User {
   updatedAt: number;
 }
 
-export interface ServiceAccount {
+/** What the scoped entities share (service accounts, API keys, tokens, user groups): NG's entity fields and the times. */
+export interface ScopedEntity {
   id: string;
   scope: Scope;
   identifier: string;
   name: string;
-  email: string;
   description: string;
   tags: Tags;
-  active: boolean;
-  /** The name as ZenML knows it, unique per account; null for service accounts named elsewhere. */
-  uniqueName?: string | null;
   createdAt: number;
   updatedAt: number;
 }
 
+export interface ServiceAccount extends ScopedEntity {
+  email: string;
+  active: boolean;
+  /** The name as ZenML knows it, unique per account; null for service accounts named elsewhere. */
+  uniqueName?: string | null;
+}
+
 export type ApiKeyFlavor = TokenFormat;
 
-export interface ApiKey {
-  id: string;
-  scope: Scope;
-  identifier: string;
-  name: string;
-  description: string;
-  tags: Tags;
+export interface ApiKey extends ScopedEntity {
   type: ApiKeyType;
   parentIdentifier: string;
   /** The owning principal's internal id (user id or service-account id). */
@@ -87,18 +85,10 @@ export interface ApiKey {
   retainPeriodMinutes?: number;
   lastRotatedAt?: number | null;
   lastLoginAt?: number | null;
-  createdAt: number;
-  updatedAt: number;
 }
 
-export interface Token {
-  id: string;
+export interface Token extends ScopedEntity {
   apiKeyId: string;
-  scope: Scope;
-  identifier: string;
-  name: string;
-  description: string;
-  tags: Tags;
   apiKeyType: ApiKeyType;
   parentIdentifier: string;
   apiKeyIdentifier: string;
@@ -110,8 +100,6 @@ export interface Token {
   lastUsedAt: number | null;
   lastUsedIp: string | null;
   lastUsedUserAgent: string | null;
-  createdAt: number;
-  updatedAt: number;
 }
 
 /** What every new token starts with: never rotated, never used. */
@@ -181,17 +169,9 @@ export interface RoleAssignment {
   updatedAt: number;
 }
 
-export interface UserGroup {
-  id: string;
-  scope: Scope;
-  identifier: string;
-  name: string;
-  description: string;
-  tags: Tags;
+export interface UserGroup extends ScopedEntity {
   /** Harness CG's notification settings, SSO link and permissions (account-level groups; null when never set). */
   cg: CgGroupSettings;
-  createdAt: number;
-  updatedAt: number;
 }
 
 /**
