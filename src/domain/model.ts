@@ -13,9 +13,9 @@ export interface Account {
   updatedAt: number;
 }
 
-export interface Organization {
+/** The fields every Harness NG entity has (identifier, name, description, tags) and its times. */
+export interface NgEntity {
   id: string;
-  accountId: string;
   identifier: string;
   name: string;
   description: string;
@@ -24,18 +24,15 @@ export interface Organization {
   updatedAt: number;
 }
 
-export interface Project {
-  id: string;
+export interface Organization extends NgEntity {
+  accountId: string;
+}
+
+export interface Project extends NgEntity {
   accountId: string;
   orgId: string;
-  identifier: string;
-  name: string;
-  description: string;
   color: string;
-  tags: Tags;
   modules: string[];
-  createdAt: number;
-  updatedAt: number;
 }
 
 export interface User {
@@ -50,16 +47,9 @@ export interface User {
   updatedAt: number;
 }
 
-/** What the scoped entities share (service accounts, API keys, tokens, user groups): NG's entity fields and the times. */
-export interface ScopedEntity {
-  id: string;
+/** What the scoped entities share (service accounts, API keys, tokens, user groups): NG's entity fields in a scope. */
+export interface ScopedEntity extends NgEntity {
   scope: Scope;
-  identifier: string;
-  name: string;
-  description: string;
-  tags: Tags;
-  createdAt: number;
-  updatedAt: number;
 }
 
 export interface ServiceAccount extends ScopedEntity {

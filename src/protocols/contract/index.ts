@@ -83,6 +83,11 @@ export function documentedResponses(app: FastifyInstance): void {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 }
 
+/** One error shape answered with several statuses: the shape per status, with what each status means. */
+export function answers(schema: Record<string, unknown>, descriptions: Record<number, string>): DocumentedResponses {
+  return Object.fromEntries(Object.entries(descriptions).map(([status, description]) => [status, { ...schema, description }]));
+}
+
 // ---- schema pieces the protocols share ----------------------------------------------------------
 
 export const str = { type: 'string' } as const;

@@ -3,7 +3,7 @@
  * `{metaData,resource,responseMessages}` with ApiKeyEntry (restApiKeys.ts, errors.ts `restResponse`,
  * `restBody`), and the GraphQL endpoint's request and response as graphql-java shapes them (graphql.ts).
  */
-import { arrayOf, int, nullable, nullableStr, object, openObject, paramsOf, queryOf, str, wireBody, type DocumentedResponses } from '../contract/index.js';
+import { answers, arrayOf, int, nullable, nullableStr, object, openObject, paramsOf, queryOf, str, wireBody, type DocumentedResponses } from '../contract/index.js';
 
 const responseMessage = object({ code: str, level: str, message: str, exception: nullableStr, failureTypes: arrayOf(str) });
 const restError = object({ metaData: { type: 'null' }, resource: { type: 'null' }, responseMessages: arrayOf(responseMessage) }, ['responseMessages']);
@@ -22,14 +22,16 @@ const apiKeyEntry = object({
 function restResponses(resource: Record<string, unknown>): DocumentedResponses {
   return {
     200: object({ metaData: object({}), resource, responseMessages: arrayOf(responseMessage) }, ['metaData', 'resource', 'responseMessages']),
-    400: { ...restError, description: 'INVALID_REQUEST, INVALID_ARGUMENT' },
-    401: { ...restError, description: 'Invalid Api Key' },
-    403: { ...restError, description: 'Access denied' },
-    404: { ...restError, description: 'No such API key' },
-    413: { ...restError, description: 'Request entity too large' },
-    415: { ...restError, description: 'Unsupported media type' },
-    500: restError,
-    503: { ...restError, description: 'The database is unavailable (with Retry-After)' },
+    ...answers(restError, {
+      400: 'INVALID_REQUEST, INVALID_ARGUMENT',
+      401: 'Invalid Api Key',
+      403: 'Access denied',
+      404: 'No such API key',
+      413: 'Request entity too large',
+      415: 'Unsupported media type',
+      500: 'Internal server error',
+      503: 'The database is unavailable (with Retry-After)',
+    }),
   };
 }
 
@@ -71,12 +73,14 @@ export const cgGraphql = {
   }),
   response: {
     200: { ...object({ data: nullable(openObject('The query\'s result')), errors: arrayOf(gqlError) }), description: 'Executed, or refused by the parser or validator (errors only)' },
-    400: { ...gqlErrors, description: 'The body is not a GraphQL request' },
-    401: { ...gqlErrors, description: 'Invalid Api Key' },
-    403: gqlErrors,
-    413: { ...gqlErrors, description: 'Body or query too large' },
-    415: gqlErrors,
-    500: gqlErrors,
-    503: { ...gqlErrors, description: 'The database is unavailable (with Retry-After)' },
+    ...answers(gqlErrors, {
+      400: 'The body is not a GraphQL request',
+      401: 'Invalid Api Key',
+      403: 'Refused before execution',
+      413: 'Body or query too large',
+      415: 'Unsupported media type',
+      500: 'Internal server error',
+      503: 'The database is unavailable (with Retry-After)',
+    }),
   } satisfies DocumentedResponses,
 };

@@ -3,7 +3,7 @@
  * (wire.ts, organizations.ts, usergroups.ts, roleassignments.ts, serviceaccount.ts), the ResponseDTO
  * envelope `{status,data,metaData,correlationId}` and the error shapes of errors.ts, per status code.
  */
-import { arrayOf, bool, int, nullable, nullableInt, nullableStr, object, openObject, paramsOf, queryOf, str, stringMap, wireBody, type DocumentedResponses, type WireBody } from '../contract/index.js';
+import { answers, arrayOf, bool, int, nullable, nullableInt, nullableStr, object, openObject, paramsOf, queryOf, str, stringMap, wireBody, type DocumentedResponses, type WireBody } from '../contract/index.js';
 
 const scopeFields = { accountIdentifier: str, orgIdentifier: nullableStr, projectIdentifier: nullableStr };
 
@@ -128,13 +128,8 @@ const dropwizard = object({ code: int, message: str }, ['code', 'message']);
 
 const errorResponses = {
   400: { description: 'FAILURE (validation), ERROR, or Dropwizard\'s unreadable-JSON body', anyOf: [failure, error, dropwizard] },
-  401: { ...error, description: 'INVALID_TOKEN' },
-  403: { ...error, description: 'NG_ACCESS_DENIED with failedPermissionChecks' },
-  404: { ...error, description: 'ENTITY_NOT_FOUND' },
-  413: { ...dropwizard, description: 'Request entity too large' },
-  415: { ...dropwizard, description: 'Unsupported media type' },
-  500: { ...error, description: 'UNKNOWN_ERROR' },
-  503: { ...error, description: 'SERVICE_UNAVAILABLE (with Retry-After)' },
+  ...answers(error, { 401: 'INVALID_TOKEN', 403: 'NG_ACCESS_DENIED with failedPermissionChecks', 404: 'ENTITY_NOT_FOUND', 500: 'UNKNOWN_ERROR', 503: 'SERVICE_UNAVAILABLE (with Retry-After)' }),
+  ...answers(dropwizard, { 413: 'Request entity too large', 415: 'Unsupported media type' }),
 };
 
 /** ResponseDTO<data> and every error answer. */

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Account, User } from '../../domain/model.js';
 import type { Services } from '../../services/index.js';
 import { provisionAccount } from '../../services/provisioning.js';
-import { accountParams, errorResponse, nativeCaller, pageAnswer, pageQuerySchema, pageSchema, secured } from './context.js';
+import { accountParams, nativeCaller, nativeErrors, pageAnswer, pageQuerySchema, pageSchema, secured } from './context.js';
 import type { ContractApp } from '../contract/index.js';
 
 export const accountSchema = {
@@ -71,10 +71,7 @@ export function accountRoutes(app: ContractApp, services: Services): void {
             type: 'object',
             properties: { account: { $ref: 'KeywardAccount#' }, admin: { $ref: 'KeywardUser#' }, token: { type: 'string' }, tokenId: { type: 'string' } },
           },
-          400: errorResponse,
-          401: errorResponse,
-          403: errorResponse,
-          409: errorResponse,
+          ...nativeErrors(400, 401, 403, 409),
         },
       },
     },
@@ -103,8 +100,7 @@ export function accountRoutes(app: ContractApp, services: Services): void {
         querystring: { type: 'object', properties: pageQuerySchema },
         response: {
           200: pageSchema({ $ref: 'KeywardAccount#' }),
-          401: errorResponse,
-          403: errorResponse,
+          ...nativeErrors(401, 403),
         },
       },
     },
@@ -119,7 +115,7 @@ export function accountRoutes(app: ContractApp, services: Services): void {
   app.get(
     '/v1/accounts/:accountId',
     {
-      schema: { tags: ['accounts'], summary: 'Get an account', security: secured, params: accountParams, response: { 200: { $ref: 'KeywardAccount#' }, 401: errorResponse, 404: errorResponse } },
+      schema: { tags: ['accounts'], summary: 'Get an account', security: secured, params: accountParams, response: { 200: { $ref: 'KeywardAccount#' }, ...nativeErrors(401, 404) } },
     },
     async (req): Promise<Account> => {
       const { caller } = await nativeCaller(services, req);
@@ -148,7 +144,7 @@ export function accountRoutes(app: ContractApp, services: Services): void {
             isOperator: { type: 'boolean' },
           },
         },
-        response: { 201: { $ref: 'KeywardUser#' }, 400: errorResponse, 401: errorResponse, 403: errorResponse, 409: errorResponse },
+        response: { 201: { $ref: 'KeywardUser#' }, ...nativeErrors(400, 401, 403, 409) },
       },
     },
     async (req, reply) => {
@@ -170,8 +166,7 @@ export function accountRoutes(app: ContractApp, services: Services): void {
         querystring: { type: 'object', properties: { ...pageQuerySchema, search: { type: 'string', maxLength: 128 } } },
         response: {
           200: pageSchema({ $ref: 'KeywardUser#' }),
-          401: errorResponse,
-          403: errorResponse,
+          ...nativeErrors(401, 403),
         },
       },
     },
@@ -189,7 +184,7 @@ export function accountRoutes(app: ContractApp, services: Services): void {
 
   app.get(
     '/v1/accounts/:accountId/users/:userId',
-    { schema: { tags: ['users'], summary: 'Get a user', security: secured, params: userParams, response: { 200: { $ref: 'KeywardUser#' }, 401: errorResponse, 403: errorResponse, 404: errorResponse } } },
+    { schema: { tags: ['users'], summary: 'Get a user', security: secured, params: userParams, response: { 200: { $ref: 'KeywardUser#' }, ...nativeErrors(401, 403, 404) } } },
     async (req): Promise<User> => {
       const { caller } = await nativeCaller(services, req);
       const p = req.params;
@@ -207,7 +202,7 @@ export function accountRoutes(app: ContractApp, services: Services): void {
         security: secured,
         params: userParams,
         body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { name: { type: 'string', maxLength: 128 }, active: { type: 'boolean' } } },
-        response: { 200: { $ref: 'KeywardUser#' }, 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse },
+        response: { 200: { $ref: 'KeywardUser#' }, ...nativeErrors(400, 401, 403, 404) },
       },
     },
     async (req) => {
@@ -232,7 +227,7 @@ export function accountRoutes(app: ContractApp, services: Services): void {
           additionalProperties: false,
           properties: { password: { type: 'string', maxLength: 256 }, currentPassword: { type: 'string', maxLength: 256 } },
         },
-        response: { 204: { type: 'null' }, 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse },
+        response: { 204: { type: 'null' }, ...nativeErrors(400, 401, 403, 404) },
       },
     },
     async (req, reply) => {

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { InvalidArgumentError } from '../../domain/errors.js';
 import type { Services } from '../../services/index.js';
-import { accountParams, errorResponse, nativeCaller } from './context.js';
+import { accountParams, nativeCaller, nativeErrors } from './context.js';
 import type { ContractApp } from '../contract/index.js';
 
 const eventSchema = {
@@ -61,9 +61,7 @@ export function auditRoutes(app: ContractApp, services: Services): void {
         },
         response: {
           200: { type: 'object', properties: { items: { type: 'array', items: eventSchema }, nextCursor: { type: ['string', 'null'] } } },
-          400: errorResponse,
-          401: errorResponse,
-          403: errorResponse,
+          ...nativeErrors(400, 401, 403),
         },
       },
     },

@@ -36,6 +36,9 @@ export const errorResponse = {
   },
 } as const;
 
+/** The error answers of a native route: `{error, requestId}` (errors.ts) for each status it gives. */
+export const nativeErrors = <S extends number>(...statuses: S[]) => Object.fromEntries(statuses.map((s) => [s, errorResponse])) as Record<S, typeof errorResponse>;
+
 /** `/v1/accounts/:accountId/...`: the account in the path. */
 export const accountParams = { type: 'object', required: ['accountId'], properties: { accountId: { type: 'string', maxLength: 64 } } } as const;
 

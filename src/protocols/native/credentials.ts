@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { tokenState } from '../../domain/model.js';
 import { makeScope } from '../../domain/scope.js';
 import type { Services } from '../../services/index.js';
-import { accountParams, errorResponse, keyTokensFilter, keyTokensQuery, nativeCaller, pageAnswer, pageQuerySchema, pageSchema, secured } from './context.js';
+import { accountParams, keyTokensFilter, keyTokensQuery, nativeCaller, nativeErrors, pageAnswer, pageQuerySchema, pageSchema, secured } from './context.js';
 import type { ContractApp } from '../contract/index.js';
 
 const tokenSchema = {
@@ -61,9 +61,7 @@ export function credentialRoutes(app: ContractApp, services: Services): void {
         },
         response: {
           200: pageSchema(tokenSchema),
-          400: errorResponse,
-          401: errorResponse,
-          403: errorResponse,
+          ...nativeErrors(400, 401, 403),
         },
       },
     },
@@ -129,10 +127,7 @@ export function credentialRoutes(app: ContractApp, services: Services): void {
             type: 'object',
             properties: { identifier: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' }, active: { type: 'boolean' }, scope: { $ref: 'KeywardScope#' } },
           },
-          400: errorResponse,
-          401: errorResponse,
-          403: errorResponse,
-          404: errorResponse,
+          ...nativeErrors(400, 401, 403, 404),
         },
       },
     },

@@ -10,7 +10,7 @@ import { clientOf, CONSOLE_COOKIE, CONSOLE_HEADER, consoleSessionJwt, readCookie
 import type { Services } from '../../services/index.js';
 import type { ConsoleSignIn } from '../../services/sessions.js';
 import type { Verified } from '../../services/verification.js';
-import { errorResponse } from './context.js';
+import { nativeErrors } from './context.js';
 import type { ContractApp } from '../contract/index.js';
 
 export interface ConsoleSessionOptions {
@@ -72,7 +72,7 @@ export function sessionRoutes(app: ContractApp, services: Services, opts: Consol
             token: { type: 'string', maxLength: 4096 },
           },
         },
-        response: { 201: sessionSchema, 400: errorResponse, 401: errorResponse },
+        response: { 201: sessionSchema, ...nativeErrors(400, 401) },
       },
     },
     async (req, reply) => {
@@ -99,7 +99,7 @@ export function sessionRoutes(app: ContractApp, services: Services, opts: Consol
         tags,
         summary: 'The console session of this browser',
         description: 'Needs the session cookie and `X-Keyward-Console: 1`; 401 when there is no live session.',
-        response: { 200: sessionSchema, 401: errorResponse },
+        response: { 200: sessionSchema, ...nativeErrors(401) },
       },
     },
     async (req, reply) => {
@@ -119,7 +119,7 @@ export function sessionRoutes(app: ContractApp, services: Services, opts: Consol
         tags,
         summary: 'Sign out: ends the session on every node and clears the cookie',
         description: 'Needs `X-Keyward-Console: 1`. Answers 204 even when there was no live session.',
-        response: { 204: { type: 'null' }, 400: errorResponse },
+        response: { 204: { type: 'null' }, ...nativeErrors(400) },
       },
     },
     async (req: FastifyRequest, reply: FastifyReply) => {

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/index.js';
 import { HOUR_MS, USAGE_OUTCOMES } from '../../services/usage.js';
-import { accountParams, errorResponse, keyTokensFilter, keyTokensQuery, nativeCaller, secured } from './context.js';
+import { accountParams, keyTokensFilter, keyTokensQuery, nativeCaller, nativeErrors, secured } from './context.js';
 import type { ContractApp } from '../contract/index.js';
 
 const counts = Object.fromEntries(USAGE_OUTCOMES.map((o) => [o, { type: 'integer' }]));
@@ -42,9 +42,7 @@ export function usageRoutes(app: ContractApp, services: Services): void {
               totals: { type: 'object', properties: counts },
             },
           },
-          400: errorResponse,
-          401: errorResponse,
-          403: errorResponse,
+          ...nativeErrors(400, 401, 403),
         },
       },
     },

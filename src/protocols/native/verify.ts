@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/index.js';
 import { VERIFY_REASONS, type VerifyResult } from '../../services/verification.js';
-import { nativeCaller, errorResponse } from './context.js';
+import { nativeCaller, nativeErrors } from './context.js';
 import { clientOf } from '../auth/index.js';
 import type { ContractApp } from '../contract/index.js';
 
@@ -90,7 +90,7 @@ export function verifyRoutes(app: ContractApp, services: Services): void {
           required: ['token'],
           properties: { token: { type: 'string', minLength: 1, maxLength: 4096 } },
         },
-        response: { 200: verifiedSchema, 400: errorResponse, 503: errorResponse },
+        response: { 200: verifiedSchema, ...nativeErrors(400, 503) },
       },
     },
     async (req, reply) => {
@@ -108,7 +108,7 @@ export function verifyRoutes(app: ContractApp, services: Services): void {
         tags: ['verification'],
         summary: 'The principal behind the presented token',
         security: [{ apiKey: [] }, { bearer: [] }],
-        response: { 200: verifiedSchema, 401: errorResponse, 503: errorResponse },
+        response: { 200: verifiedSchema, ...nativeErrors(401, 503) },
       },
     },
     async (req, reply) => {

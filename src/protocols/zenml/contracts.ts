@@ -4,7 +4,7 @@
  * and its errors as errors.ts shapes them: `{"detail": [class, message]}` or `{"detail": message}`, and
  * FastAPI's request-validation answer, a bare `[class, message]` array (422).
  */
-import { arrayOf, bool, int, nullable, nullableInt, nullableStr, object, openObject, paramsOf, queryOf, str, wireBody, type DocumentedResponses } from '../contract/index.js';
+import { answers, arrayOf, bool, int, nullable, nullableInt, nullableStr, object, openObject, paramsOf, queryOf, str, wireBody, type DocumentedResponses } from '../contract/index.js';
 
 const time = { ...nullableStr, description: 'Naive UTC with microseconds: 2025-05-01T10:20:30.123000' };
 /** A ZenML response model with its body and metadata (metadata null unless hydrated). */
@@ -67,16 +67,18 @@ const validation = { type: 'array', items: str, minItems: 2, maxItems: 2, descri
 export function zenmlResponses(ok: Record<string, unknown>): DocumentedResponses {
   return {
     200: ok,
-    400: { ...detail, description: 'An unsupported grant or a missing credential (login)' },
-    401: { ...detail, description: 'CredentialsNotValid' },
-    403: { ...detail, description: 'IllegalOperationError' },
-    404: { ...detail, description: 'KeyError' },
-    409: { ...detail, description: 'EntityExistsError' },
-    413: detail,
-    415: detail,
+    ...answers(detail, {
+      400: 'An unsupported grant or a missing credential (login)',
+      401: 'CredentialsNotValid',
+      403: 'IllegalOperationError',
+      404: 'KeyError',
+      409: 'EntityExistsError',
+      413: 'Request entity too large',
+      415: 'Unsupported media type',
+      500: 'RuntimeError',
+      503: 'RuntimeError: the database is unavailable (with Retry-After)',
+    }),
     422: validation,
-    500: detail,
-    503: { ...detail, description: 'RuntimeError: the database is unavailable (with Retry-After)' },
   };
 }
 

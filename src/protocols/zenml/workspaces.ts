@@ -59,49 +59,33 @@ export function workspaceRoutes(app: ContractApp, services: Services): void {
     return { index: r.page.page, max_size: r.page.size, total_pages: r.totalPages, total: r.total, items: r.items.map((x) => render(x, r.page.hydrate)) };
   };
 
-  // ---- workspaces (ZenML up to 0.7x) ----
+  // ---- workspaces (ZenML up to 0.7x) and projects (ZenML 0.80 and later: workspaces renamed; the same entity and id) ----
 
-  app.get('/workspaces', { schema: { tags: tw, summary: 'List workspaces: the account\'s one default workspace', ...zenml.listWorkspaces } }, async (req) => {
-    const { accountId } = await zenmlCaller(services, req);
-    return page([await z.defaultWorkspace(accountId)], req.query, wsFields, workspaceModel);
-  });
-  app.get('/workspaces/:nameOrId', { schema: { tags: tw, summary: 'Get the default workspace by name or id', ...zenml.getWorkspace } }, async (req) =>
-    workspaceModel(await workspaceFor(req, 'workspace', req.params.nameOrId), hydrateParam(req.query)),
-  );
-  app.post('/workspaces', { schema: { tags: tw, summary: 'Refused: Keyward serves one default workspace per account', ...zenml.refuseCreate } }, async (req) => {
-    await zenmlCaller(services, req);
-    throw readOnly('Keyward serves one default workspace per account; workspaces cannot be created.');
-  });
-  app.put('/workspaces/:nameOrId', { schema: { tags: tw, summary: 'Refused: the default workspace is read-only', ...zenml.refuseUpdate('nameOrId') } }, async (req) => {
-    await workspaceFor(req, 'workspace', req.params.nameOrId);
-    throw readOnly('The default workspace cannot be modified.');
-  });
-  app.delete('/workspaces/:nameOrId', { schema: { tags: tw, summary: 'Refused: the default workspace cannot be deleted', ...zenml.refuseDelete('nameOrId') } }, async (req) => {
-    await workspaceFor(req, 'workspace', req.params.nameOrId);
-    throw readOnly('The default workspace cannot be deleted.');
-  });
-
-  // ---- projects (ZenML 0.80 and later: workspaces renamed; the same entity and id) ----
-
-  app.get('/projects', { schema: { tags: tw, summary: 'List projects: the account\'s one default project', ...zenml.listWorkspaces } }, async (req) => {
-    const { accountId } = await zenmlCaller(services, req);
-    return page([await z.defaultWorkspace(accountId)], req.query, projectFields, projectModel);
-  });
-  app.get('/projects/:nameOrId', { schema: { tags: tw, summary: 'Get the default project by name or id', ...zenml.getWorkspace } }, async (req) =>
-    projectModel(await workspaceFor(req, 'project', req.params.nameOrId), hydrateParam(req.query)),
-  );
-  app.post('/projects', { schema: { tags: tw, summary: 'Refused: Keyward serves one default project per account', ...zenml.refuseCreate } }, async (req) => {
-    await zenmlCaller(services, req);
-    throw readOnly('Keyward serves one default project per account; projects cannot be created.');
-  });
-  app.put('/projects/:nameOrId', { schema: { tags: tw, summary: 'Refused: the default project is read-only', ...zenml.refuseUpdate('nameOrId') } }, async (req) => {
-    await workspaceFor(req, 'project', req.params.nameOrId);
-    throw readOnly('The default project cannot be modified.');
-  });
-  app.delete('/projects/:nameOrId', { schema: { tags: tw, summary: 'Refused: the default project cannot be deleted', ...zenml.refuseDelete('nameOrId') } }, async (req) => {
-    await workspaceFor(req, 'project', req.params.nameOrId);
-    throw readOnly('The default project cannot be deleted.');
-  });
+  const kinds = [
+    { kind: 'workspace', path: '/workspaces', fields: wsFields, model: workspaceModel },
+    { kind: 'project', path: '/projects', fields: projectFields, model: projectModel },
+  ] as const;
+  for (const { kind, path, fields, model } of kinds) {
+    app.get(path, { schema: { tags: tw, summary: `List ${kind}s: the account's one default ${kind}`, ...zenml.listWorkspaces } }, async (req) => {
+      const { accountId } = await zenmlCaller(services, req);
+      return page([await z.defaultWorkspace(accountId)], req.query, fields, model);
+    });
+    app.get(`${path}/:nameOrId`, { schema: { tags: tw, summary: `Get the default ${kind} by name or id`, ...zenml.getWorkspace } }, async (req) =>
+      model(await workspaceFor(req, kind, req.params.nameOrId), hydrateParam(req.query)),
+    );
+    app.post(path, { schema: { tags: tw, summary: `Refused: Keyward serves one default ${kind} per account`, ...zenml.refuseCreate } }, async (req) => {
+      await zenmlCaller(services, req);
+      throw readOnly(`Keyward serves one default ${kind} per account; ${kind}s cannot be created.`);
+    });
+    app.put(`${path}/:nameOrId`, { schema: { tags: tw, summary: `Refused: the default ${kind} is read-only`, ...zenml.refuseUpdate('nameOrId') } }, async (req) => {
+      await workspaceFor(req, kind, req.params.nameOrId);
+      throw readOnly(`The default ${kind} cannot be modified.`);
+    });
+    app.delete(`${path}/:nameOrId`, { schema: { tags: tw, summary: `Refused: the default ${kind} cannot be deleted`, ...zenml.refuseDelete('nameOrId') } }, async (req) => {
+      await workspaceFor(req, kind, req.params.nameOrId);
+      throw readOnly(`The default ${kind} cannot be deleted.`);
+    });
+  }
 
   // ---- the default stack and its components ----
 
