@@ -31,8 +31,7 @@ function body(req: FastifyRequest): { name: string | null | undefined; userGroup
   return { name: o.name as string | null | undefined, userGroupIds: groups as Array<string | null> | null | undefined };
 }
 
-function intParam(req: FastifyRequest, name: string, fallback: number): number {
-  const v = (req.query as Record<string, unknown>)[name];
+function intParam(v: string | string[] | undefined, name: string, fallback: number): number {
   const s = Array.isArray(v) ? v[0] : v;
   if (s === undefined || s === '') return fallback;
   if (s === 'UNLIMITED') return MAX_LIMIT;
@@ -67,8 +66,8 @@ export function restApiKeyRoutes(app: ContractApp, services: Services): void {
 
   app.get('/api-keys', { schema: { tags: t, summary: 'List CG API keys, paged by offset and limit (no values)', ...cgRest.list } }, async (req) => {
     const ctx = await auth(services, req);
-    const offset = intParam(req, 'offset', 0);
-    const limit = Math.min(intParam(req, 'limit', 50), MAX_LIMIT);
+    const offset = intParam(req.query.offset, 'offset', 0);
+    const limit = Math.min(intParam(req.query.limit, 'limit', 50), MAX_LIMIT);
     const page = await services.cgApiKeys.list(ctx.caller, ctx.accountId, offset, limit);
     const response = [];
     for (const k of page.items) response.push(await entry(ctx, k, null));
