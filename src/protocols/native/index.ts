@@ -7,6 +7,7 @@ import { credentialRoutes } from './credentials.js';
 import { sessionRoutes, type ConsoleSessionOptions } from './sessions.js';
 import { installNativeErrors } from './errors.js';
 import { usageRoutes } from './usage.js';
+import { policyRoutes } from './policies.js';
 import { verifyRoutes } from './verify.js';
 import { forwardAuthRoutes } from './forwardAuth.js';
 import { typed } from '../contract/index.js';
@@ -19,5 +20,6 @@ export async function nativeProtocol(app: FastifyInstance, opts: { services: Ser
   auditRoutes(typed(app), opts.services);
   credentialRoutes(typed(app), opts.services);
   usageRoutes(typed(app), opts.services);
+  policyRoutes(typed(app), opts.services);
   sessionRoutes(typed(app), opts.services, opts.console ?? { sessionTtlMs: 12 * 60 * 60 * 1000 });
 }
