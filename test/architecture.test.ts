@@ -35,10 +35,10 @@ export function graphOf(files: string[]): Graph {
   return g;
 }
 
-/** A protocol file's protocol (`harness-ng`, ...), or null; `protocols/auth` is shared plumbing, not a protocol. */
+/** A protocol file's protocol (`harness-ng`, ...), or null; `protocols/auth` and `protocols/contract` are shared plumbing, not protocols. */
 function protocolOf(path: string): string | null {
   const m = /^protocols\/([^/]+)\//.exec(path);
-  return m && m[1] !== 'auth' ? m[1]! : null;
+  return m && m[1] !== 'auth' && m[1] !== 'contract' ? m[1]! : null;
 }
 
 /** The import rule: a message per forbidden import. */

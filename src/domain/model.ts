@@ -13,9 +13,9 @@ export interface Account {
   updatedAt: number;
 }
 
-export interface Organization {
+/** The fields every Harness NG entity has (identifier, name, description, tags) and its times. */
+export interface NgEntity {
   id: string;
-  accountId: string;
   identifier: string;
   name: string;
   description: string;
@@ -24,18 +24,15 @@ export interface Organization {
   updatedAt: number;
 }
 
-export interface Project {
-  id: string;
+export interface Organization extends NgEntity {
+  accountId: string;
+}
+
+export interface Project extends NgEntity {
   accountId: string;
   orgId: string;
-  identifier: string;
-  name: string;
-  description: string;
   color: string;
-  tags: Tags;
   modules: string[];
-  createdAt: number;
-  updatedAt: number;
 }
 
 export interface User {
@@ -50,30 +47,21 @@ export interface User {
   updatedAt: number;
 }
 
-export interface ServiceAccount {
-  id: string;
+/** What the scoped entities share (service accounts, API keys, tokens, user groups): NG's entity fields in a scope. */
+export interface ScopedEntity extends NgEntity {
   scope: Scope;
-  identifier: string;
-  name: string;
+}
+
+export interface ServiceAccount extends ScopedEntity {
   email: string;
-  description: string;
-  tags: Tags;
   active: boolean;
   /** The name as ZenML knows it, unique per account; null for service accounts named elsewhere. */
   uniqueName?: string | null;
-  createdAt: number;
-  updatedAt: number;
 }
 
 export type ApiKeyFlavor = TokenFormat;
 
-export interface ApiKey {
-  id: string;
-  scope: Scope;
-  identifier: string;
-  name: string;
-  description: string;
-  tags: Tags;
+export interface ApiKey extends ScopedEntity {
   type: ApiKeyType;
   parentIdentifier: string;
   /** The owning principal's internal id (user id or service-account id). */
@@ -87,18 +75,10 @@ export interface ApiKey {
   retainPeriodMinutes?: number;
   lastRotatedAt?: number | null;
   lastLoginAt?: number | null;
-  createdAt: number;
-  updatedAt: number;
 }
 
-export interface Token {
-  id: string;
+export interface Token extends ScopedEntity {
   apiKeyId: string;
-  scope: Scope;
-  identifier: string;
-  name: string;
-  description: string;
-  tags: Tags;
   apiKeyType: ApiKeyType;
   parentIdentifier: string;
   apiKeyIdentifier: string;
@@ -110,8 +90,6 @@ export interface Token {
   lastUsedAt: number | null;
   lastUsedIp: string | null;
   lastUsedUserAgent: string | null;
-  createdAt: number;
-  updatedAt: number;
 }
 
 /** What every new token starts with: never rotated, never used. */
@@ -181,17 +159,9 @@ export interface RoleAssignment {
   updatedAt: number;
 }
 
-export interface UserGroup {
-  id: string;
-  scope: Scope;
-  identifier: string;
-  name: string;
-  description: string;
-  tags: Tags;
+export interface UserGroup extends ScopedEntity {
   /** Harness CG's notification settings, SSO link and permissions (account-level groups; null when never set). */
   cg: CgGroupSettings;
-  createdAt: number;
-  updatedAt: number;
 }
 
 /**

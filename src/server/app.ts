@@ -129,12 +129,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true, response: { 200: { type: 'object', additionalProperties: true, description: 'This OpenAPI 3 document' } } } }, async () => app.swagger());
 
   installMetrics(app, requestMetrics, services.verification, services);
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+  const health = (status: string) => ({ type: 'object', required: ['status'], properties: { status: { type: 'string', enum: [status] }, reason: { type: 'string' } } });
+  app.get('/healthz', { schema: { hide: true, response: { 200: health('ok') } } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true, response: { 200: health('ready'), 503: health('unavailable') } } }, async (_req, reply) => {
     try {
       await Promise.race([
         services.ctx.store.ping(),

@@ -124,7 +124,7 @@ export function installMetrics(app: FastifyInstance, perRequest: RequestMetrics,
     return `${out.join('\n')}\n`;
   };
 
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/metrics', { schema: { hide: true, response: { 200: { type: 'string', description: 'Prometheus text exposition format' } } } }, async (_req, reply) => {
     reply.header('content-type', registry.contentType);
     const base = await registry.metrics();
     return `${base}${base.endsWith('\n') || base === '' ? '' : '\n'}${render()}`;

@@ -4,12 +4,17 @@
  */
 import Ajv from 'ajv';
 import type { FastifyInstance, FastifySchema, FastifySchemaCompiler } from 'fastify';
+import { WIRE_BODY } from '../protocols/contract/index.js';
 
 export function keywardValidatorCompiler(): FastifySchemaCompiler<unknown> {
   const common = { allErrors: false, useDefaults: true, removeAdditional: false, strict: false } as const;
   const coercing = new Ajv.default({ ...common, coerceTypes: 'array' });
   const strictBody = new Ajv.default({ ...common, coerceTypes: false });
+  const readByProtocol = () => true;
   return ({ schema, httpPart }) => {
+    // A wire protocol's body is read and checked by the protocol's own reader, after authentication and in
+    // the original server's words (protocols/contract/index.ts); its schema documents the DTO only.
+    if (httpPart === 'body' && (schema as Record<string, unknown>)[WIRE_BODY] === true) return readByProtocol;
     const ajv = httpPart === 'body' ? strictBody : coercing;
     return ajv.compile(boundNumbers(schema as object));
   };

@@ -3,7 +3,7 @@ import type { Db } from './database.js';
 import type { Role, RoleAssignment, UserGroup } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
 import type { RoleAssignmentRow, RoleRow, UserGroupRow } from './schema.js';
-import { bool, int, parseTags, rowScope, scopeColumns, type ListQuery, type ListResult, pagedList, SEARCH } from './rows.js';
+import { bool, int, rowScope, scopeColumns, type ListQuery, type ListResult, pagedList, SEARCH, entityOf } from './rows.js';
 
 function inScope<QB extends { where: (...args: any[]) => QB }>(q: QB, s: Scope): QB {
   const c = scopeColumns(s);
@@ -140,19 +140,12 @@ export async function deleteAssignmentsOfPrincipal(db: Db, type: string, id: str
 // ---- user groups --------------------------------------------------------------------------------
 
 const toUserGroup = (r: UserGroupRow): UserGroup => ({
-  id: r.id,
-  scope: rowScope(r),
-  identifier: r.identifier,
-  name: r.name,
-  description: r.description,
-  tags: parseTags(r.tags),
+  ...entityOf(r),
   cg: {
     notificationSettings: parseJson(r.cg_notification_settings),
     ssoSetting: parseJson(r.cg_sso_setting),
     permissions: parseJson(r.cg_permissions),
   },
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
 });
 
 function parseJson<T>(v: string | null): T | null {

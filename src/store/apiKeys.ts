@@ -5,15 +5,10 @@ import type { ApiKey, ApiKeyFlavor } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
 import type { ApiKeyType } from '../domain/tokens.js';
 import type { ApiKeyRow, Database } from './schema.js';
-import { bool, int, parseTags, rowScope, scopeColumns, type ListQuery, type ListResult, pagedList, SEARCH_WITH_TAGS, NEWEST_FIRST } from './rows.js';
+import { bool, int, scopeColumns, type ListQuery, type ListResult, pagedList, SEARCH_WITH_TAGS, NEWEST_FIRST, entityOf } from './rows.js';
 
 export const toApiKey = (r: ApiKeyRow): ApiKey => ({
-  id: r.id,
-  scope: rowScope(r),
-  identifier: r.identifier,
-  name: r.name,
-  description: r.description,
-  tags: parseTags(r.tags),
+  ...entityOf(r),
   type: r.api_key_type as ApiKeyType,
   parentIdentifier: r.parent_identifier,
   userId: r.user_id,
@@ -25,8 +20,6 @@ export const toApiKey = (r: ApiKeyRow): ApiKey => ({
   retainPeriodMinutes: r.retain_period_minutes,
   lastRotatedAt: r.last_rotated_at,
   lastLoginAt: r.last_login_at,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
 });
 
 export async function insertApiKey(db: Db, k: ApiKey): Promise<void> {

@@ -105,20 +105,15 @@ function openSqlite(file: string): Store {
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
   const health = new DependencyHealth('sqlite');
-  const db = new Kysely<Database>({ dialect: new TranslatingSqliteDialect({ database: withStatementCache(raw) }, health) });
+  const db = new Kysely<Database>({ dialect: translated(new SqliteDialect({ database: withStatementCache(raw) }), health) });
   return makeStore(db, 'sqlite', raw, null, null, health);
 }
 
-class TranslatingSqliteDialect extends SqliteDialect {
-  constructor(
-    config: ConstructorParameters<typeof SqliteDialect>[0],
-    private readonly health: DependencyHealth,
-  ) {
-    super(config);
-  }
-  override createDriver() {
-    return new TranslatingDriver(super.createDriver(), this.health);
-  }
+/** The dialect with its driver wrapped in a TranslatingDriver (store/availability.ts) that reports to `health`. */
+function translated<D extends SqliteDialect | PostgresDialect>(dialect: D, health: DependencyHealth): D {
+  const createDriver = dialect.createDriver.bind(dialect);
+  dialect.createDriver = () => new TranslatingDriver(createDriver(), health);
+  return dialect;
 }
 
 /**
@@ -166,7 +161,7 @@ async function openPostgres(databaseUrl: string, schema?: string, poolSize?: num
   // statement on it fails instead ("not queryable"), which the store reports as unavailable.
   pool.on('connect', (client) => client.on('error', () => undefined));
   const health = new DependencyHealth('postgresql');
-  const db = new Kysely<Database>({ dialect: new OneSchemaPostgresDialect({ pool }, health) });
+  const db = new Kysely<Database>({ dialect: translated(new OneSchemaPostgresDialect({ pool }), health) });
   return makeStore(db, 'postgres', null, pool, config, health);
 }
 
@@ -176,15 +171,6 @@ async function openPostgres(databaseUrl: string, schema?: string, poolSize?: num
  * needs the tables of the schema it runs in, read from pg_catalog without touching other schemas.
  */
 class OneSchemaPostgresDialect extends PostgresDialect {
-  constructor(
-    config: ConstructorParameters<typeof PostgresDialect>[0],
-    private readonly health: DependencyHealth,
-  ) {
-    super(config);
-  }
-  override createDriver() {
-    return new TranslatingDriver(super.createDriver(), this.health);
-  }
   override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
     const getTables = async (): Promise<TableMetadata[]> => {
       const { rows } = await sql<{ name: string; schema: string; kind: string }>`

@@ -1,7 +1,7 @@
 /** Row <-> entity mapping shared by the store modules. */
 import { sql, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Scope } from '../domain/scope.js';
-import type { Tags } from '../domain/model.js';
+import type { ScopedEntity, Tags } from '../domain/model.js';
 import type { Database } from './schema.js';
 import type { ListQuery, ListResult, SortField, SortOrder } from '../domain/paging.js';
 
@@ -23,6 +23,12 @@ export function parseTags(s: string): Tags {
     return {};
   }
 }
+
+/** The columns every scoped entity has, as its fields (domain/model.ts `ScopedEntity`). */
+export function entityOf(r: EntityRow): ScopedEntity {
+  return { id: r.id, scope: rowScope(r), identifier: r.identifier, name: r.name, description: r.description, tags: parseTags(r.tags), createdAt: r.created_at, updatedAt: r.updated_at };
+}
+type EntityRow = { id: string; account_id: string; org_id: string; project_id: string; identifier: string; name: string; description: string; tags: string; created_at: number; updated_at: number };
 
 export const bool = (n: number): boolean => n === 1;
 export const int = (b: boolean): number => (b ? 1 : 0);

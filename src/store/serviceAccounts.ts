@@ -2,20 +2,13 @@ import { forUpdate, type Db } from './database.js';
 import type { ServiceAccount } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
 import type { ServiceAccountRow } from './schema.js';
-import { bool, int, parseTags, rowScope, scopeColumns, type ListQuery, type ListResult, pagedList, SEARCH_WITH_TAGS, NEWEST_FIRST } from './rows.js';
+import { bool, int, scopeColumns, type ListQuery, type ListResult, pagedList, SEARCH_WITH_TAGS, NEWEST_FIRST, entityOf } from './rows.js';
 
 export const toServiceAccount = (r: ServiceAccountRow): ServiceAccount => ({
-  id: r.id,
-  scope: rowScope(r),
-  identifier: r.identifier,
-  name: r.name,
+  ...entityOf(r),
   email: r.email,
-  description: r.description,
-  tags: parseTags(r.tags),
   active: bool(r.active),
   uniqueName: r.unique_name,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
 });
 
 export async function insertServiceAccount(db: Db, sa: ServiceAccount): Promise<void> {

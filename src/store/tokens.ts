@@ -3,16 +3,11 @@ import type { Token } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
 import type { ApiKeyType, TokenFormat } from '../domain/tokens.js';
 import type { TokenRow } from './schema.js';
-import { parseTags, rowScope, scopeColumns, type ListQuery, type ListResult, pagedList, SEARCH, NEWEST_FIRST } from './rows.js';
+import { scopeColumns, type ListQuery, type ListResult, pagedList, SEARCH, NEWEST_FIRST, entityOf, rowScope } from './rows.js';
 
 export const toToken = (r: TokenRow): Token => ({
-  id: r.id,
+  ...entityOf(r),
   apiKeyId: r.api_key_id,
-  scope: rowScope(r),
-  identifier: r.identifier,
-  name: r.name,
-  description: r.description,
-  tags: parseTags(r.tags),
   apiKeyType: r.api_key_type as ApiKeyType,
   parentIdentifier: r.parent_identifier,
   apiKeyIdentifier: r.api_key_identifier,
@@ -24,8 +19,6 @@ export const toToken = (r: TokenRow): Token => ({
   lastUsedAt: r.last_used_at,
   lastUsedIp: r.last_used_ip,
   lastUsedUserAgent: r.last_used_user_agent,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
 });
 
 export async function insertToken(db: Db, t: Token, secretDigest: string, encryptedValue: string | null = null): Promise<void> {

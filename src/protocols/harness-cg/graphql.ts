@@ -28,6 +28,8 @@ import { CgGraphQLHttpError, formatGqlError, gqlRefusal, gqlRequestError, gqlUna
 import { MAX_PAGE } from './render.js';
 import { userGroupResolvers, userGroupSchema } from './userGroups.js';
 import { userResolvers, userSchema } from './users.js';
+import { cgGraphql } from './contracts.js';
+import { documentedResponses } from '../contract/index.js';
 
 export const GRAPHQL_LIMITS = {
   /** Bytes of request body. */
@@ -184,6 +186,7 @@ export async function graphqlRoutes(app: FastifyInstance, opts: { services: Serv
     errorFormatter: (execution) => ({ statusCode: 200, response: execution }),
   });
 
+  documentedResponses(app);
   app.addContentTypeParser('application/graphql', { parseAs: 'string', bodyLimit: GRAPHQL_LIMITS.bodyBytes }, (_req, body, done) => done(null, String(body)));
 
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -248,7 +251,7 @@ export async function graphqlRoutes(app: FastifyInstance, opts: { services: Serv
   });
 
   for (const path of ['/api/graphql', '/gateway/api/graphql']) {
-    app.post(path, { bodyLimit: GRAPHQL_LIMITS.bodyBytes, schema: { hide: true } }, handler);
+    app.post(path, { bodyLimit: GRAPHQL_LIMITS.bodyBytes, schema: { tags: ['harness-cg: graphql'], summary: 'Run a GraphQL query or mutation (CG API keys, user groups, users)', ...cgGraphql } }, handler);
   }
 }
 

@@ -8,6 +8,8 @@ import type { CgApiKey } from '../../domain/model.js';
 import type { Services } from '../../services/index.js';
 import { cgAuth, type CgContext } from './context.js';
 import { CgRestError, restResponse, sendCgRest } from './errors.js';
+import { cgRest } from './contracts.js';
+import { documentedResponses, typed, type ContractApp } from '../contract/index.js';
 
 const MAX_LIMIT = 1000;
 
@@ -29,8 +31,7 @@ function body(req: FastifyRequest): { name: string | null | undefined; userGroup
   return { name: o.name as string | null | undefined, userGroupIds: groups as Array<string | null> | null | undefined };
 }
 
-function intParam(req: FastifyRequest, name: string, fallback: number): number {
-  const v = (req.query as Record<string, unknown>)[name];
+function intParam(v: string | string[] | undefined, name: string, fallback: number): number {
   const s = Array.isArray(v) ? v[0] : v;
   if (s === undefined || s === '') return fallback;
   if (s === 'UNLIMITED') return MAX_LIMIT;
@@ -38,7 +39,7 @@ function intParam(req: FastifyRequest, name: string, fallback: number): number {
   return Number(s);
 }
 
-export function restApiKeyRoutes(app: FastifyInstance, services: Services): void {
+export function restApiKeyRoutes(app: ContractApp, services: Services): void {
   const t = ['harness-cg: api keys'];
 
   /** ApiKeyEntry as Harness serializes it (the hash fields are in its Internal view, never sent). */
@@ -51,43 +52,41 @@ export function restApiKeyRoutes(app: FastifyInstance, services: Services): void
     return { uuid: k.id, accountId: k.accountId, name: k.name, userGroupIds: k.userGroupIds, userGroups, createdAt: k.createdAt, decryptedKey, encryptedDataId: null };
   }
 
-  const id = (req: FastifyRequest) => (req.params as { apiKeyId: string }).apiKeyId;
-
-  app.post('/api-keys', { schema: { tags: t, summary: 'Create a CG API key; the response carries its value' } }, async (req) => {
+  app.post('/api-keys', { schema: { tags: t, summary: 'Create a CG API key; the response carries its value', ...cgRest.create } }, async (req) => {
     const ctx = await auth(services, req);
     const { key, value } = await services.cgApiKeys.create(ctx.caller, ctx.accountId, body(req));
     return restResponse(await entry(ctx, key, value));
   });
 
-  app.put('/api-keys/:apiKeyId', { schema: { tags: t, summary: 'Update a CG API key: name and user groups' } }, async (req) => {
+  app.put('/api-keys/:apiKeyId', { schema: { tags: t, summary: 'Update a CG API key: name and user groups', ...cgRest.update } }, async (req) => {
     const ctx = await auth(services, req);
-    const key = await services.cgApiKeys.update(ctx.caller, ctx.accountId, id(req), body(req));
+    const key = await services.cgApiKeys.update(ctx.caller, ctx.accountId, req.params.apiKeyId, body(req));
     return restResponse(await entry(ctx, key, null));
   });
 
-  app.get('/api-keys', { schema: { tags: t, summary: 'List CG API keys, paged by offset and limit (no values)' } }, async (req) => {
+  app.get('/api-keys', { schema: { tags: t, summary: 'List CG API keys, paged by offset and limit (no values)', ...cgRest.list } }, async (req) => {
     const ctx = await auth(services, req);
-    const offset = intParam(req, 'offset', 0);
-    const limit = Math.min(intParam(req, 'limit', 50), MAX_LIMIT);
+    const offset = intParam(req.query.offset, 'offset', 0);
+    const limit = Math.min(intParam(req.query.limit, 'limit', 50), MAX_LIMIT);
     const page = await services.cgApiKeys.list(ctx.caller, ctx.accountId, offset, limit);
     const response = [];
     for (const k of page.items) response.push(await entry(ctx, k, null));
     return restResponse({ response, total: page.total, offset: String(offset), limit: String(limit), start: offset, pageSize: limit, empty: response.length === 0 });
   });
 
-  app.get('/api-keys/:apiKeyId', { schema: { tags: t, summary: 'One CG API key, with its value (decryptedKey)' } }, async (req) => {
+  app.get('/api-keys/:apiKeyId', { schema: { tags: t, summary: 'One CG API key, with its value (decryptedKey)', ...cgRest.get } }, async (req) => {
     const ctx = await auth(services, req);
-    const { key, value } = await services.cgApiKeys.get(ctx.caller, ctx.accountId, id(req), true);
+    const { key, value } = await services.cgApiKeys.get(ctx.caller, ctx.accountId, req.params.apiKeyId, true);
     return restResponse(await entry(ctx, key, value));
   });
 
-  app.delete('/api-keys/:apiKeyId', { schema: { tags: t, summary: 'Delete a CG API key' } }, async (req) => {
+  app.delete('/api-keys/:apiKeyId', { schema: { tags: t, summary: 'Delete a CG API key', ...cgRest.delete } }, async (req) => {
     const ctx = await auth(services, req);
-    await services.cgApiKeys.delete(ctx.caller, ctx.accountId, id(req));
+    await services.cgApiKeys.delete(ctx.caller, ctx.accountId, req.params.apiKeyId);
     return restResponse(null);
   });
 
-  app.delete('/api-keys', { schema: { tags: t, summary: 'Delete every CG API key of the account' } }, async (req) => {
+  app.delete('/api-keys', { schema: { tags: t, summary: 'Delete every CG API key of the account', ...cgRest.deleteAll } }, async (req) => {
     const ctx = await auth(services, req);
     await services.cgApiKeys.deleteAll(ctx.caller, ctx.accountId);
     return restResponse(null);
@@ -96,5 +95,6 @@ export function restApiKeyRoutes(app: FastifyInstance, services: Services): void
 
 export async function cgRestApi(app: FastifyInstance, opts: { services: Services }): Promise<void> {
   app.setErrorHandler((err, req, reply) => sendCgRest(err, req, reply));
-  restApiKeyRoutes(app, opts.services);
+  documentedResponses(app);
+  restApiKeyRoutes(typed(app), opts.services);
 }

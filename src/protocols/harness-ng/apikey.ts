@@ -9,6 +9,8 @@ import { API_KEY_TYPES, checkTtl, type ApiKeyInput, type KeyOwner } from '../../
 import { blank, bodyObject, checkEntity, enumParam, long, many, ngAuth, pageResponse, paging, required, scopeFrom, str, tags, violations } from './context.js';
 import { NgError, failureBody, ngFailure, ngInvalidArgument, ngInvalidToken, success } from './errors.js';
 import { apiKeyAggregateDto, apiKeyDto } from './wire.js';
+import { apiKeyAggregateSchema, apiKeySchema, bodies, ngParams, ngQuery, ngResponses, pageOf } from './contracts.js';
+import { arrayOf, bool, type ContractApp } from '../contract/index.js';
 
 /** A missing service account behind a key is JAX-RS NotFound in Harness: 400 RESOURCE_NOT_FOUND_EXCEPTION. */
 export function serviceAccountNotFoundAs400(req: FastifyRequest, e: unknown): never {
@@ -53,10 +55,10 @@ function ownerFromQuery(req: FastifyRequest, accountId: string): KeyOwner {
   return { scope: scopeFrom(req, accountId), type: type!, parentIdentifier: r.parentIdentifier! };
 }
 
-export function apiKeyRoutes(app: FastifyInstance, services: Services): void {
+export function apiKeyRoutes(app: ContractApp, services: Services): void {
   const tags_ = ['harness-ng: api keys'];
 
-  app.post('/apikey', { schema: { tags: tags_, summary: 'Create an API key' } }, async (req) => {
+  app.post('/apikey', { schema: { tags: tags_, summary: 'Create an API key', body: bodies.apiKey!, querystring: ngQuery.scope, response: ngResponses(apiKeySchema) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     const body = readApiKeyBody(req);
     // The query's accountIdentifier overwrites the body's.
@@ -66,7 +68,7 @@ export function apiKeyRoutes(app: FastifyInstance, services: Services): void {
   });
 
   // The path identifier is ignored: Harness uses the body's identifier and scope (Terraform sends the account id here).
-  app.put('/apikey/:identifier', { schema: { tags: tags_, summary: 'Update an API key (the path segment is ignored)' } }, async (req) => {
+  app.put('/apikey/:identifier', { schema: { tags: tags_, summary: 'Update an API key (the path segment is ignored)', params: ngParams.identifier, body: bodies.apiKey!, querystring: ngQuery.scope, response: ngResponses(apiKeySchema) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     const body = readApiKeyBody(req);
     if (body.accountIdentifier !== ctx.accountId) throw ngInvalidToken(req);
@@ -75,14 +77,14 @@ export function apiKeyRoutes(app: FastifyInstance, services: Services): void {
     return success(req, apiKeyDto(key));
   });
 
-  app.delete('/apikey/:identifier', { schema: { tags: tags_, summary: 'Delete an API key and its tokens' } }, async (req) => {
+  app.delete('/apikey/:identifier', { schema: { tags: tags_, summary: 'Delete an API key and its tokens', params: ngParams.identifier, querystring: ngQuery.keyOwner, response: ngResponses(bool) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     const owner = ownerFromQuery(req, ctx.accountId);
-    await services.apiKeys.delete(ctx.caller, owner, (req.params as { identifier: string }).identifier).catch((e: unknown) => serviceAccountNotFoundAs400(req, e));
+    await services.apiKeys.delete(ctx.caller, owner, req.params.identifier).catch((e: unknown) => serviceAccountNotFoundAs400(req, e));
     return success(req, true);
   });
 
-  app.get('/apikey', { schema: { tags: tags_, summary: 'List API keys (no paging)' } }, async (req) => {
+  app.get('/apikey', { schema: { tags: tags_, summary: 'List API keys (no paging)', querystring: ngQuery.keyOwner, response: ngResponses(arrayOf(apiKeySchema)) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     const owner = ownerFromQuery(req, ctx.accountId);
     const identifiers = many(req, 'identifiers');
@@ -92,7 +94,7 @@ export function apiKeyRoutes(app: FastifyInstance, services: Services): void {
     return success(req, page.items.map(apiKeyDto));
   });
 
-  app.get('/apikey/aggregate', { schema: { tags: tags_, summary: 'List API keys with token counts, paged' } }, async (req) => {
+  app.get('/apikey/aggregate', { schema: { tags: tags_, summary: 'List API keys with token counts, paged', querystring: ngQuery.keyOwnerPaged, response: ngResponses(pageOf(apiKeyAggregateSchema)) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     const owner = ownerFromQuery(req, ctx.accountId);
     const p = paging(req);
@@ -102,10 +104,10 @@ export function apiKeyRoutes(app: FastifyInstance, services: Services): void {
     return success(req, pageResponse(page.items.map(apiKeyAggregateDto), page.total, p));
   });
 
-  app.get('/apikey/aggregate/:identifier', { schema: { tags: tags_, summary: 'Get an API key with its token count' } }, async (req) => {
+  app.get('/apikey/aggregate/:identifier', { schema: { tags: tags_, summary: 'Get an API key with its token count', params: ngParams.identifier, querystring: ngQuery.keyOwner, response: ngResponses(apiKeyAggregateSchema) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     const owner = ownerFromQuery(req, ctx.accountId);
-    const identifier = (req.params as { identifier: string }).identifier;
+    const identifier = req.params.identifier;
     try {
       return success(req, apiKeyAggregateDto(await services.apiKeys.get(ctx.caller, owner, identifier)));
     } catch (e) {

@@ -11,22 +11,25 @@ import { tokenRoutes } from './token.js';
 import { organizationRoutes } from './organizations.js';
 import { roleAssignmentRoutes } from './roleassignments.js';
 import { userGroupRoutes } from './usergroups.js';
+import { documentedResponses, typed } from '../contract/index.js';
 
 async function ngApi(app: FastifyInstance, opts: { services: Services }): Promise<void> {
   app.setErrorHandler((err, req, reply) => sendNg(err, req, reply));
   // JAX-RS answers an unknown route with NotFound, which Harness maps to 400.
   app.setNotFoundHandler((req, reply) => sendNg(ngResourceNotFound(req), req, reply));
-  apiKeyRoutes(app, opts.services);
-  tokenRoutes(app, opts.services);
-  serviceAccountRoutes(app, opts.services);
-  organizationRoutes(app, opts.services);
-  userGroupRoutes(app, opts.services);
+  documentedResponses(app);
+  apiKeyRoutes(typed(app), opts.services);
+  tokenRoutes(typed(app), opts.services);
+  serviceAccountRoutes(typed(app), opts.services);
+  organizationRoutes(typed(app), opts.services);
+  userGroupRoutes(typed(app), opts.services);
 }
 
 async function authzApi(app: FastifyInstance, opts: { services: Services }): Promise<void> {
   app.setErrorHandler((err, req, reply) => sendNg(err, req, reply));
   app.setNotFoundHandler((req, reply) => sendNg(ngResourceNotFound(req), req, reply));
-  roleAssignmentRoutes(app, opts.services);
+  documentedResponses(app);
+  roleAssignmentRoutes(typed(app), opts.services);
 }
 
 export async function harnessNgProtocol(app: FastifyInstance, opts: { services: Services }): Promise<void> {

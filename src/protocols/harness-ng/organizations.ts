@@ -9,6 +9,8 @@ import type { Services } from '../../services/index.js';
 import type { ProjectInput } from '../../services/scopes.js';
 import { bodyObject, checkEntity, many, ngAuth, opt, pageResponse, paging, required, str, tags, violations } from './context.js';
 import { NgError, failureBody, ngFailure, ngInvalidRequest, success } from './errors.js';
+import { bodies, ngParams, ngQuery, ngResponses, organizationSchema, pageOf, projectSchema } from './contracts.js';
+import { bool, type ContractApp } from '../contract/index.js';
 
 /** Terraform removes a resource from its state on a read that answers 400 RESOURCE_NOT_FOUND_EXCEPTION. */
 const readMiss = (req: FastifyRequest, message: string) => new NgError(400, failureBody(req, 'RESOURCE_NOT_FOUND_EXCEPTION', message, null));
@@ -70,46 +72,45 @@ const projectResponse = (p: Project) => ({
 /** Harness defaults a missing orgIdentifier to the account's `default` organization. */
 const orgParam = (req: FastifyRequest) => opt(req, 'orgIdentifier') ?? 'default';
 
-export function organizationRoutes(app: FastifyInstance, services: Services): void {
+export function organizationRoutes(app: ContractApp, services: Services): void {
   const to = ['harness-ng: organizations'];
   const tp = ['harness-ng: projects'];
-  const param = (req: FastifyRequest) => (req.params as { identifier: string }).identifier;
 
-  app.post('/organizations', { schema: { tags: to, summary: 'Create an organization' } }, async (req) => {
+  app.post('/organizations', { schema: { tags: to, summary: 'Create an organization', body: bodies.organization!, querystring: ngQuery.scope, response: ngResponses(organizationSchema) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     required(req, ['accountIdentifier']);
     return success(req, orgResponse(await services.scopes.createOrganization(ctx.caller, ctx.accountId, readOrg(req))));
   });
 
-  app.get('/organizations/:identifier', { schema: { tags: to, summary: 'Get an organization' } }, async (req) => {
+  app.get('/organizations/:identifier', { schema: { tags: to, summary: 'Get an organization', params: ngParams.identifier, querystring: ngQuery.scope, response: ngResponses(organizationSchema) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     try {
-      return success(req, orgResponse(await services.scopes.getOrganization(ctx.caller, ctx.accountId, param(req))));
+      return success(req, orgResponse(await services.scopes.getOrganization(ctx.caller, ctx.accountId, req.params.identifier)));
     } catch (e) {
-      if (e instanceof NotFoundError) throw readMiss(req, `Organization with identifier [${param(req)}] not found`);
+      if (e instanceof NotFoundError) throw readMiss(req, `Organization with identifier [${req.params.identifier}] not found`);
       throw e;
     }
   });
 
-  app.put('/organizations/:identifier', { schema: { tags: to, summary: 'Update an organization' } }, async (req) => {
+  app.put('/organizations/:identifier', { schema: { tags: to, summary: 'Update an organization', params: ngParams.identifier, body: bodies.organization!, querystring: ngQuery.scope, response: ngResponses(organizationSchema) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     const input = readOrg(req);
-    if (input.identifier !== param(req)) throw ngInvalidRequest(req, `Organization identifier in the body [${input.identifier}] does not match the path [${param(req)}]`);
+    if (input.identifier !== req.params.identifier) throw ngInvalidRequest(req, `Organization identifier in the body [${input.identifier}] does not match the path [${req.params.identifier}]`);
     try {
-      return success(req, orgResponse(await services.scopes.updateOrganization(ctx.caller, ctx.accountId, param(req), input)));
+      return success(req, orgResponse(await services.scopes.updateOrganization(ctx.caller, ctx.accountId, req.params.identifier, input)));
     } catch (e) {
-      if (e instanceof NotFoundError) throw ngInvalidRequest(req, `Organization with identifier [${param(req)}] not found`);
+      if (e instanceof NotFoundError) throw ngInvalidRequest(req, `Organization with identifier [${req.params.identifier}] not found`);
       throw e;
     }
   });
 
-  app.delete('/organizations/:identifier', { schema: { tags: to, summary: 'Delete an organization and everything in it' } }, async (req) => {
+  app.delete('/organizations/:identifier', { schema: { tags: to, summary: 'Delete an organization and everything in it', params: ngParams.identifier, querystring: ngQuery.scope, response: ngResponses(bool) } }, async (req) => {
     const ctx = await ngAuth(services, req);
-    await services.scopes.deleteOrganization(ctx.caller, ctx.accountId, param(req));
+    await services.scopes.deleteOrganization(ctx.caller, ctx.accountId, req.params.identifier);
     return success(req, true);
   });
 
-  app.get('/organizations', { schema: { tags: to, summary: 'List organizations, paged' } }, async (req) => {
+  app.get('/organizations', { schema: { tags: to, summary: 'List organizations, paged', querystring: ngQuery.paged, response: ngResponses(pageOf(organizationSchema)) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     const p = paging(req);
     const sortGiven = many(req, 'sortOrders').length > 0;
@@ -123,38 +124,38 @@ export function organizationRoutes(app: FastifyInstance, services: Services): vo
     return success(req, pageResponse(page.items.map(orgResponse), page.total, p));
   });
 
-  app.post('/projects', { schema: { tags: tp, summary: 'Create a project' } }, async (req) => {
+  app.post('/projects', { schema: { tags: tp, summary: 'Create a project', body: bodies.project!, querystring: ngQuery.scope, response: ngResponses(projectSchema) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     const org = orgParam(req);
     return success(req, projectResponse(await services.scopes.createProject(ctx.caller, ctx.accountId, org, readProject(req, org))));
   });
 
-  app.get('/projects/:identifier', { schema: { tags: tp, summary: 'Get a project' } }, async (req) => {
+  app.get('/projects/:identifier', { schema: { tags: tp, summary: 'Get a project', params: ngParams.identifier, querystring: ngQuery.scope, response: ngResponses(projectSchema) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     try {
-      return success(req, projectResponse(await services.scopes.getProject(ctx.caller, ctx.accountId, orgParam(req), param(req))));
+      return success(req, projectResponse(await services.scopes.getProject(ctx.caller, ctx.accountId, orgParam(req), req.params.identifier)));
     } catch (e) {
-      if (e instanceof NotFoundError) throw readMiss(req, `Project with identifier [${param(req)}] and orgIdentifier [${orgParam(req)}] not found`);
+      if (e instanceof NotFoundError) throw readMiss(req, `Project with identifier [${req.params.identifier}] and orgIdentifier [${orgParam(req)}] not found`);
       throw e;
     }
   });
 
-  app.put('/projects/:identifier', { schema: { tags: tp, summary: 'Update a project' } }, async (req) => {
+  app.put('/projects/:identifier', { schema: { tags: tp, summary: 'Update a project', params: ngParams.identifier, body: bodies.project!, querystring: ngQuery.scope, response: ngResponses(projectSchema) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     const org = orgParam(req);
     const input = readProject(req, org);
-    if (input.identifier !== param(req)) throw ngInvalidRequest(req, `Project identifier in the body [${input.identifier}] does not match the path [${param(req)}]`);
+    if (input.identifier !== req.params.identifier) throw ngInvalidRequest(req, `Project identifier in the body [${input.identifier}] does not match the path [${req.params.identifier}]`);
     try {
-      return success(req, projectResponse(await services.scopes.updateProject(ctx.caller, ctx.accountId, org, param(req), input)));
+      return success(req, projectResponse(await services.scopes.updateProject(ctx.caller, ctx.accountId, org, req.params.identifier, input)));
     } catch (e) {
-      if (e instanceof NotFoundError) throw ngInvalidRequest(req, `Project with identifier [${param(req)}] and orgIdentifier [${org}] not found`);
+      if (e instanceof NotFoundError) throw ngInvalidRequest(req, `Project with identifier [${req.params.identifier}] and orgIdentifier [${org}] not found`);
       throw e;
     }
   });
 
-  app.delete('/projects/:identifier', { schema: { tags: tp, summary: 'Delete a project and everything in it' } }, async (req) => {
+  app.delete('/projects/:identifier', { schema: { tags: tp, summary: 'Delete a project and everything in it', params: ngParams.identifier, querystring: ngQuery.scope, response: ngResponses(bool) } }, async (req) => {
     const ctx = await ngAuth(services, req);
-    await services.scopes.deleteProject(ctx.caller, ctx.accountId, orgParam(req), param(req));
+    await services.scopes.deleteProject(ctx.caller, ctx.accountId, orgParam(req), req.params.identifier);
     return success(req, true);
   });
 
@@ -165,6 +166,6 @@ export function organizationRoutes(app: FastifyInstance, services: Services): vo
     const page = await services.scopes.listProjects(ctx.caller, ctx.accountId, orgs, { offset: p.offset, limit: p.limit, identifiers: p.identifiers, search: p.search, sort: p.sort });
     return success(req, pageResponse(page.items.map(projectResponse), page.total, p));
   };
-  app.get('/projects', { schema: { tags: tp, summary: 'List projects, paged' } }, listProjects);
-  app.get('/projects/list', { schema: { tags: tp, summary: 'List projects of several organizations, paged' } }, listProjects);
+  app.get('/projects', { schema: { tags: tp, summary: 'List projects, paged', querystring: ngQuery.projects, response: ngResponses(pageOf(projectSchema)) } }, listProjects);
+  app.get('/projects/list', { schema: { tags: tp, summary: 'List projects of several organizations, paged', querystring: ngQuery.projects, response: ngResponses(pageOf(projectSchema)) } }, listProjects);
 }

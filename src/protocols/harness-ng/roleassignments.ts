@@ -11,6 +11,8 @@ import { checkIdentifier } from '../../domain/validation.js';
 import type { Services } from '../../services/index.js';
 import { bodyObject, bool, ngAuth, pageResponse, paging, required, scopeFrom, str } from './context.js';
 import { NgError, failureBody, ngFailure, ngInvalidRequest, success } from './errors.js';
+import { bodies, ngParams, ngQuery, ngResponses, pageOf, roleAssignmentSchema } from './contracts.js';
+import type { ContractApp } from '../contract/index.js';
 
 const LEVELS: readonly ScopeLevel[] = ['account', 'organization', 'project'];
 const TYPES = ['USER', 'USER_GROUP', 'SERVICE_ACCOUNT'] as const;
@@ -29,7 +31,7 @@ function obj(b: Record<string, unknown>, name: string): Record<string, unknown> 
   return v as Record<string, unknown>;
 }
 
-export function roleAssignmentRoutes(app: FastifyInstance, services: Services): void {
+export function roleAssignmentRoutes(app: ContractApp, services: Services): void {
   const t = ['harness-ng: role assignments'];
 
   async function render(a: RoleAssignment) {
@@ -51,7 +53,7 @@ export function roleAssignmentRoutes(app: FastifyInstance, services: Services): 
     };
   }
 
-  app.post('/roleassignments', { schema: { tags: t, summary: 'Create a role assignment' } }, async (req) => {
+  app.post('/roleassignments', { schema: { tags: t, summary: 'Create a role assignment', body: bodies.roleAssignment!, querystring: ngQuery.scope, response: ngResponses(roleAssignmentSchema) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     required(req, ['accountIdentifier']);
     const scope = scopeFrom(req, ctx.accountId);
@@ -98,9 +100,9 @@ export function roleAssignmentRoutes(app: FastifyInstance, services: Services): 
     return success(req, await render(a));
   });
 
-  app.get('/roleassignments/:identifier', { schema: { tags: t, summary: 'Get a role assignment' } }, async (req) => {
+  app.get('/roleassignments/:identifier', { schema: { tags: t, summary: 'Get a role assignment', params: ngParams.identifier, querystring: ngQuery.scope, response: ngResponses(roleAssignmentSchema) } }, async (req) => {
     const ctx = await ngAuth(services, req);
-    const identifier = (req.params as { identifier: string }).identifier;
+    const identifier = req.params.identifier;
     try {
       return success(req, await render(await services.access.getAssignment(ctx.caller, scopeFrom(req, ctx.accountId), identifier)));
     } catch (e) {
@@ -109,9 +111,9 @@ export function roleAssignmentRoutes(app: FastifyInstance, services: Services): 
     }
   });
 
-  app.delete('/roleassignments/:identifier', { schema: { tags: t, summary: 'Delete a role assignment; data is the deleted assignment' } }, async (req) => {
+  app.delete('/roleassignments/:identifier', { schema: { tags: t, summary: 'Delete a role assignment; data is the deleted assignment', params: ngParams.identifier, querystring: ngQuery.scope, response: ngResponses(roleAssignmentSchema) } }, async (req) => {
     const ctx = await ngAuth(services, req);
-    const identifier = (req.params as { identifier: string }).identifier;
+    const identifier = req.params.identifier;
     try {
       return success(req, await render(await services.access.deleteAssignment(ctx.caller, scopeFrom(req, ctx.accountId), identifier)));
     } catch (e) {
@@ -129,9 +131,9 @@ export function roleAssignmentRoutes(app: FastifyInstance, services: Services): 
     return success(req, pageResponse(content, page.total, p));
   };
 
-  app.get('/roleassignments', { schema: { tags: t, summary: 'List role assignments, paged' } }, (req) => list(req, {}));
+  app.get('/roleassignments', { schema: { tags: t, summary: 'List role assignments, paged', querystring: ngQuery.roleAssignments, response: ngResponses(pageOf(roleAssignmentSchema)) } }, (req) => list(req, {}));
 
-  app.post('/roleassignments/filter', { schema: { tags: t, summary: 'List role assignments matching a filter, paged' } }, async (req) => {
+  app.post('/roleassignments/filter', { schema: { tags: t, summary: 'List role assignments matching a filter, paged', body: bodies.roleAssignmentFilter!, querystring: ngQuery.roleAssignments, response: ngResponses(pageOf(roleAssignmentSchema)) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     const b = bodyObject(req);
     const roles = Array.isArray(b.roleFilter) ? (b.roleFilter as unknown[]).filter((r): r is string => typeof r === 'string') : [];

@@ -12,6 +12,8 @@ import type { ServiceAccountInput } from '../../services/serviceAccounts.js';
 import { blank, bodyObject, checkEntity, ngAuth, pageResponse, paging, required, scopeFrom, str, tags, violations } from './context.js';
 import { ngFailure, ngInvalidArgument, ngInvalidRequest, success } from './errors.js';
 import { serviceAccountDto } from './wire.js';
+import { bodies, ngParams, ngQuery, ngResponses, pageOf, serviceAccountAggregateSchema, serviceAccountSchema } from './contracts.js';
+import { arrayOf, bool, type ContractApp } from '../contract/index.js';
 
 function readBody(req: FastifyRequest, scope: Scope): ServiceAccountInput {
   const b = bodyObject(req);
@@ -87,10 +89,10 @@ async function mayView(services: Services, caller: Caller, scope: Scope): Promis
   return caller.actor.type === 'SYSTEM' || (p !== null && (await services.access.can(p, P.serviceAccountView, scope)));
 }
 
-export function serviceAccountRoutes(app: FastifyInstance, services: Services): void {
+export function serviceAccountRoutes(app: ContractApp, services: Services): void {
   const t = ['harness-ng: service accounts'];
 
-  app.post('/serviceaccount', { schema: { tags: t, summary: 'Create a service account' } }, async (req) => {
+  app.post('/serviceaccount', { schema: { tags: t, summary: 'Create a service account', body: bodies.serviceAccount!, querystring: ngQuery.scope, response: ngResponses(serviceAccountSchema) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     required(req, ['accountIdentifier']);
     const scope = scopeFrom(req, ctx.accountId);
@@ -98,26 +100,26 @@ export function serviceAccountRoutes(app: FastifyInstance, services: Services): 
     return success(req, serviceAccountDto(sa));
   });
 
-  app.put('/serviceaccount/:identifier', { schema: { tags: t, summary: 'Update a service account (email cannot change)' } }, async (req) => {
+  app.put('/serviceaccount/:identifier', { schema: { tags: t, summary: 'Update a service account (email cannot change)', params: ngParams.identifier, body: bodies.serviceAccount!, querystring: ngQuery.scope, response: ngResponses(serviceAccountSchema) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     required(req, ['accountIdentifier']);
     const scope = scopeFrom(req, ctx.accountId);
-    const identifier = (req.params as { identifier: string }).identifier;
+    const identifier = req.params.identifier;
     const input = readBody(req, scope);
     if (input.identifier !== identifier) throw ngInvalidRequest(req, `Value mismatch, previous: ${identifier} current: ${input.identifier}`);
     const sa = await services.serviceAccounts.update(ctx.caller, scope, identifier, input).catch((e: unknown) => missingAs400(req, identifier, e));
     return success(req, serviceAccountDto(sa));
   });
 
-  app.delete('/serviceaccount/:identifier', { schema: { tags: t, summary: 'Delete a service account, its API keys and tokens' } }, async (req) => {
+  app.delete('/serviceaccount/:identifier', { schema: { tags: t, summary: 'Delete a service account, its API keys and tokens', params: ngParams.identifier, querystring: ngQuery.scope, response: ngResponses(bool) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     required(req, ['accountIdentifier']);
-    const identifier = (req.params as { identifier: string }).identifier;
+    const identifier = req.params.identifier;
     await services.serviceAccounts.delete(ctx.caller, scopeFrom(req, ctx.accountId), identifier).catch((e: unknown) => missingAs400(req, identifier, e));
     return success(req, true);
   });
 
-  app.get('/serviceaccount', { schema: { tags: t, summary: 'List service accounts' } }, async (req) => {
+  app.get('/serviceaccount', { schema: { tags: t, summary: 'List service accounts', querystring: ngQuery.paged, response: ngResponses(arrayOf(serviceAccountSchema)) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     required(req, ['accountIdentifier']);
     const scope = scopeFrom(req, ctx.accountId);
@@ -127,7 +129,7 @@ export function serviceAccountRoutes(app: FastifyInstance, services: Services): 
     return success(req, page.items.map(serviceAccountDto));
   });
 
-  app.get('/serviceaccount/aggregate', { schema: { tags: t, summary: 'List service accounts with key counts and role assignments, paged' } }, async (req) => {
+  app.get('/serviceaccount/aggregate', { schema: { tags: t, summary: 'List service accounts with key counts and role assignments, paged', querystring: ngQuery.paged, response: ngResponses(pageOf(serviceAccountAggregateSchema)) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     required(req, ['accountIdentifier']);
     const scope = scopeFrom(req, ctx.accountId);
@@ -139,10 +141,10 @@ export function serviceAccountRoutes(app: FastifyInstance, services: Services): 
     return success(req, pageResponse(content, page.total, p));
   });
 
-  app.get('/serviceaccount/aggregate/:identifier', { schema: { tags: t, summary: 'Get a service account with key count and role assignments' } }, async (req) => {
+  app.get('/serviceaccount/aggregate/:identifier', { schema: { tags: t, summary: 'Get a service account with key count and role assignments', params: ngParams.identifier, querystring: ngQuery.scope, response: ngResponses(serviceAccountAggregateSchema) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     required(req, ['accountIdentifier']);
-    const identifier = (req.params as { identifier: string }).identifier;
+    const identifier = req.params.identifier;
     try {
       const sa = await services.serviceAccounts.get(ctx.caller, scopeFrom(req, ctx.accountId), identifier);
       return success(req, await aggregate(services, ctx.caller, sa));

@@ -14,6 +14,8 @@ import { boolParam, bodyObject, enumParam, long, longParam, ngAuth, opt, pageRes
 import { NgError, ngFailure, ngInvalidArgument, ngInvalidRequest, success } from './errors.js';
 import { tokenAggregateDto, tokenDto } from './wire.js';
 import { clientOf } from '../auth/index.js';
+import { bodies, ngParams, ngQuery, ngResponses, pageOf, tokenAggregateSchema, tokenSchema } from './contracts.js';
+import { bool, str as stringSchema, type ContractApp } from '../contract/index.js';
 
 const blank = (v: string | null) => v === null || v.trim() === '';
 
@@ -79,11 +81,11 @@ function validationMessage(reason: VerifyFailureReason, raw: string): string {
   }
 }
 
-export function tokenRoutes(app: FastifyInstance, services: Services): void {
+export function tokenRoutes(app: ContractApp, services: Services): void {
   const t = ['harness-ng: tokens'];
   const now = () => services.ctx.clock.now();
 
-  app.post('/token', { schema: { tags: t, summary: 'Create a token; data is the token, shown only once' } }, async (req, reply) => {
+  app.post('/token', { schema: { tags: t, summary: 'Create a token; data is the token, shown only once', body: bodies.token!, querystring: ngQuery.scope, response: ngResponses({ ...stringSchema, description: 'The token, shown only once' }) } }, async (req, reply) => {
     const ctx = await ngAuth(services, req);
     const { owner, input } = readTokenBody(req, ctx.accountId);
     const issued = await services.tokens.create(ctx.caller, owner, input, { autoCreateKey: true }).catch((e: unknown) => serviceAccountNotFoundAs400(req, e));
@@ -92,33 +94,33 @@ export function tokenRoutes(app: FastifyInstance, services: Services): void {
   });
 
   // The path identifier is ignored; the body names the token.
-  app.put('/token/:identifier', { schema: { tags: t, summary: 'Update a token (name, description, tags, validity)' } }, async (req) => {
+  app.put('/token/:identifier', { schema: { tags: t, summary: 'Update a token (name, description, tags, validity)', params: ngParams.identifier, body: bodies.token!, querystring: ngQuery.scope, response: ngResponses(tokenSchema) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     const { owner, input, scheduledExpireTime } = readTokenBody(req, ctx.accountId);
     const token = await services.tokens.update(ctx.caller, owner, { ...input, scheduledExpireTime }).catch((e: unknown) => serviceAccountNotFoundAs400(req, e));
     return success(req, tokenDto(token, now()));
   });
 
-  app.delete('/token/:identifier', { schema: { tags: t, summary: 'Delete a token' } }, async (req) => {
+  app.delete('/token/:identifier', { schema: { tags: t, summary: 'Delete a token', params: ngParams.identifier, querystring: ngQuery.token, response: ngResponses(bool) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     const ref = tokenRefFromQuery(req, ctx.accountId);
-    await services.tokens.delete(ctx.caller, ref.owner, ref.apiKeyIdentifier, (req.params as { identifier: string }).identifier).catch((e: unknown) => serviceAccountNotFoundAs400(req, e));
+    await services.tokens.delete(ctx.caller, ref.owner, ref.apiKeyIdentifier, req.params.identifier).catch((e: unknown) => serviceAccountNotFoundAs400(req, e));
     return success(req, true);
   });
 
-  app.post('/token/rotate/:identifier', { schema: { tags: t, summary: 'Rotate a token; data is the new token, shown only once' } }, async (req, reply) => {
+  app.post('/token/rotate/:identifier', { schema: { tags: t, summary: 'Rotate a token; data is the new token, shown only once', params: ngParams.identifier, querystring: ngQuery.rotate, response: ngResponses({ ...stringSchema, description: 'The new token, shown only once' }) } }, async (req, reply) => {
     const ctx = await ngAuth(services, req);
     const ref = tokenRefFromQuery(req, ctx.accountId);
     // Harness answers 500 when rotateTimestamp is absent; Keyward ends the old token now.
     const rotateTimestamp = longParam(req, 'rotateTimestamp');
     const issued = await services.tokens
-      .rotate(ctx.caller, ref.owner, ref.apiKeyIdentifier, (req.params as { identifier: string }).identifier, rotateTimestamp ?? null)
+      .rotate(ctx.caller, ref.owner, ref.apiKeyIdentifier, req.params.identifier, rotateTimestamp ?? null)
       .catch((e: unknown) => serviceAccountNotFoundAs400(req, e));
     reply.header('cache-control', 'no-store');
     return success(req, issued.secret);
   });
 
-  app.get('/token/aggregate', { schema: { tags: t, summary: 'List tokens, paged' } }, async (req) => {
+  app.get('/token/aggregate', { schema: { tags: t, summary: 'List tokens, paged', querystring: ngQuery.tokenPaged, response: ngResponses(pageOf(tokenAggregateSchema)) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     const type = enumParam(req, 'apiKeyType', API_KEY_TYPES);
     required(req, ['accountIdentifier', ...(type ? [] : ['apiKeyType'])]);
@@ -144,7 +146,7 @@ export function tokenRoutes(app: FastifyInstance, services: Services): void {
   });
 
   // The token is the credential here: Harness's auth filter posts it as text/plain.
-  app.post('/token/validate', { schema: { tags: t, summary: 'Validate a token; data is the token with its owner\'s email and name' } }, async (req) => {
+  app.post('/token/validate', { schema: { tags: t, summary: 'Validate a token; data is the token with its owner\'s email and name', body: bodies.tokenValidate!, querystring: ngQuery.validate, response: ngResponses(tokenSchema) } }, async (req) => {
     const raw = typeof req.body === 'string' ? req.body.trim() : '';
     const v = await services.verification.verify(raw, clientOf(req));
     if (!v.valid) throw ngInvalidRequest(req, validationMessage(v.reason, raw));

@@ -11,6 +11,8 @@ import type { GroupView } from '../../services/userGroups.js';
 import type { Services } from '../../services/index.js';
 import { bodyObject, ngAuth, opt, pageResponse, paging, required, scopeFrom, str, tags } from './context.js';
 import { NgError, ngFailure, ngInvalidRequest, success } from './errors.js';
+import { bodies, ngParams, ngQuery, ngResponses, pageOf, userGroupSchema } from './contracts.js';
+import { bool, type ContractApp } from '../contract/index.js';
 
 /** UserGroupDTO, fields in declaration order; null fields left out (@JsonInclude(NON_NULL)). */
 export function userGroupDto(v: GroupView) {
@@ -55,11 +57,10 @@ function checkBodyScope(req: FastifyRequest, b: Record<string, unknown>, scope: 
   }
 }
 
-export function userGroupRoutes(app: FastifyInstance, services: Services): void {
+export function userGroupRoutes(app: ContractApp, services: Services): void {
   const t = ['harness-ng: user groups'];
-  const ident = (req: FastifyRequest) => (req.params as { identifier: string }).identifier;
 
-  app.post('/user-groups', { schema: { tags: t, summary: 'Create a user group' } }, async (req) => {
+  app.post('/user-groups', { schema: { tags: t, summary: 'Create a user group', body: bodies.userGroup!, querystring: ngQuery.scope, response: ngResponses(userGroupSchema) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     required(req, ['accountIdentifier']);
     const scope = scopeFrom(req, ctx.accountId);
@@ -75,7 +76,7 @@ export function userGroupRoutes(app: FastifyInstance, services: Services): void 
     return success(req, userGroupDto(view));
   });
 
-  app.put('/user-groups', { schema: { tags: t, summary: 'Update a user group (the identifier is in the body)' } }, async (req) => {
+  app.put('/user-groups', { schema: { tags: t, summary: 'Update a user group (the identifier is in the body)', body: bodies.userGroup!, querystring: ngQuery.scope, response: ngResponses(userGroupSchema) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     required(req, ['accountIdentifier']);
     const scope = scopeFrom(req, ctx.accountId);
@@ -94,12 +95,12 @@ export function userGroupRoutes(app: FastifyInstance, services: Services): void 
     return success(req, userGroupDto(await services.userGroups.update(ctx.caller, { scope, identifier }, patch)));
   });
 
-  app.get('/user-groups/:identifier', { schema: { tags: t, summary: 'Get a user group' } }, async (req) => {
+  app.get('/user-groups/:identifier', { schema: { tags: t, summary: 'Get a user group', params: ngParams.identifier, querystring: ngQuery.scope, response: ngResponses(userGroupSchema) } }, async (req) => {
     const ctx = await ngAuth(services, req);
-    return success(req, userGroupDto(await services.userGroups.get(ctx.caller, { scope: scopeFrom(req, ctx.accountId), identifier: ident(req) })));
+    return success(req, userGroupDto(await services.userGroups.get(ctx.caller, { scope: scopeFrom(req, ctx.accountId), identifier: req.params.identifier })));
   });
 
-  app.get('/user-groups', { schema: { tags: t, summary: 'List user groups, paged' } }, async (req) => {
+  app.get('/user-groups', { schema: { tags: t, summary: 'List user groups, paged', querystring: ngQuery.paged, response: ngResponses(pageOf(userGroupSchema)) } }, async (req) => {
     const ctx = await ngAuth(services, req);
     required(req, ['accountIdentifier']);
     const p = paging(req);
@@ -112,28 +113,26 @@ export function userGroupRoutes(app: FastifyInstance, services: Services): void 
     if (!identifier) throw ngFailure(req, [{ field: 'identifier', message: 'must not be empty' }]);
     return success(req, userGroupDto(await services.userGroups.delete(ctx.caller, { scope: scopeFrom(req, ctx.accountId), identifier })));
   };
-  app.delete('/user-groups/:identifier', { schema: { tags: t, summary: 'Delete a user group; data is the deleted group' } }, (req) => remove(req, ident(req)));
+  app.delete('/user-groups/:identifier', { schema: { tags: t, summary: 'Delete a user group; data is the deleted group', params: ngParams.identifier, querystring: ngQuery.scope, response: ngResponses(userGroupSchema) } }, (req) => remove(req, req.params.identifier));
   // The older resource took the identifier as a query parameter.
-  app.delete('/user-groups', { schema: { tags: t, summary: 'Delete a user group named by ?identifier=' } }, (req) => remove(req, opt(req, 'identifier')));
+  app.delete('/user-groups', { schema: { tags: t, summary: 'Delete a user group named by ?identifier=', querystring: ngQuery.userGroupDelete, response: ngResponses(userGroupSchema) } }, (req) => remove(req, opt(req, 'identifier')));
 
-  const member = (req: FastifyRequest) => (req.params as { userIdentifier: string }).userIdentifier;
-
-  app.get('/user-groups/:identifier/member/:userIdentifier', { schema: { tags: t, summary: 'Whether the user is a member' } }, async (req) => {
+  app.get('/user-groups/:identifier/member/:userIdentifier', { schema: { tags: t, summary: 'Whether the user is a member', params: ngParams.member, querystring: ngQuery.scope, response: ngResponses(bool) } }, async (req) => {
     const ctx = await ngAuth(services, req);
-    const view = await services.userGroups.get(ctx.caller, { scope: scopeFrom(req, ctx.accountId), identifier: ident(req) });
-    return success(req, view.members.includes(member(req)));
+    const view = await services.userGroups.get(ctx.caller, { scope: scopeFrom(req, ctx.accountId), identifier: req.params.identifier });
+    return success(req, view.members.includes(req.params.userIdentifier));
   });
 
   for (const [method, add] of [['PUT', true], ['DELETE', false]] as const) {
     app.route({
       method,
       url: '/user-groups/:identifier/member/:userIdentifier',
-      schema: { tags: t, summary: add ? 'Add a user to the group' : 'Remove a user from the group' },
+      schema: { tags: t, summary: add ? 'Add a user to the group' : 'Remove a user from the group', params: ngParams.member, querystring: ngQuery.scope, response: ngResponses(userGroupSchema) },
       handler: async (req) => {
         const ctx = await ngAuth(services, req);
-        const userId = member(req);
+        const userId = req.params.userIdentifier;
         if (userId.trim() === '') throw InvalidArgumentError.field('userIdentifier', 'cannot be empty');
-        return success(req, userGroupDto(await services.userGroups.setMembership(ctx.caller, { scope: scopeFrom(req, ctx.accountId), identifier: ident(req) }, userId, add)));
+        return success(req, userGroupDto(await services.userGroups.setMembership(ctx.caller, { scope: scopeFrom(req, ctx.accountId), identifier: req.params.identifier }, userId, add)));
       },
     });
   }

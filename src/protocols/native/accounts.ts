@@ -3,15 +3,16 @@ import type { FastifyInstance } from 'fastify';
 import type { Account, User } from '../../domain/model.js';
 import type { Services } from '../../services/index.js';
 import { provisionAccount } from '../../services/provisioning.js';
-import { errorResponse, nativeCaller, pageQuerySchema, secured } from './context.js';
+import { accountParams, nativeCaller, nativeErrors, pageAnswer, pageQuerySchema, pageSchema, secured } from './context.js';
+import type { ContractApp } from '../contract/index.js';
 
-const accountSchema = {
+export const accountSchema = {
   $id: 'KeywardAccount',
   type: 'object',
   properties: { id: { type: 'string' }, name: { type: 'string' }, createdAt: { type: 'integer' }, updatedAt: { type: 'integer' } },
 } as const;
 
-const userSchema = {
+export const userSchema = {
   $id: 'KeywardUser',
   type: 'object',
   properties: {
@@ -27,7 +28,6 @@ const userSchema = {
   },
 } as const;
 
-const accountParams = { type: 'object', required: ['accountId'], properties: { accountId: { type: 'string', maxLength: 64 } } } as const;
 const userParams = {
   type: 'object',
   required: ['accountId', 'userId'],
@@ -35,7 +35,7 @@ const userParams = {
 } as const;
 
 
-export function accountRoutes(app: FastifyInstance, services: Services): void {
+export function accountRoutes(app: ContractApp, services: Services): void {
   app.addSchema(accountSchema);
   app.addSchema(userSchema);
 
@@ -71,16 +71,13 @@ export function accountRoutes(app: FastifyInstance, services: Services): void {
             type: 'object',
             properties: { account: { $ref: 'KeywardAccount#' }, admin: { $ref: 'KeywardUser#' }, token: { type: 'string' }, tokenId: { type: 'string' } },
           },
-          400: errorResponse,
-          401: errorResponse,
-          403: errorResponse,
-          409: errorResponse,
+          ...nativeErrors(400, 401, 403, 409),
         },
       },
     },
     async (req, reply) => {
       const { caller } = await nativeCaller(services, req);
-      const body = req.body as { id?: string; name: string; admin: { email: string; name?: string; password?: string } };
+      const body = req.body;
       const p = await provisionAccount(services.ctx, caller, {
         accountId: body.id ?? null,
         accountName: body.name,
@@ -102,28 +99,27 @@ export function accountRoutes(app: FastifyInstance, services: Services): void {
         security: secured,
         querystring: { type: 'object', properties: pageQuerySchema },
         response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: { $ref: 'KeywardAccount#' } }, total: { type: 'integer' }, pageIndex: { type: 'integer' }, pageSize: { type: 'integer' } } },
-          401: errorResponse,
-          403: errorResponse,
+          200: pageSchema({ $ref: 'KeywardAccount#' }),
+          ...nativeErrors(401, 403),
         },
       },
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      const q = req.query as { pageIndex: number; pageSize: number };
+      const q = req.query;
       const page = await services.scopes.listAccounts(caller, q.pageIndex * q.pageSize, q.pageSize);
-      return { items: page.items, total: page.total, pageIndex: q.pageIndex, pageSize: q.pageSize };
+      return pageAnswer(page, q);
     },
   );
 
   app.get(
     '/v1/accounts/:accountId',
     {
-      schema: { tags: ['accounts'], summary: 'Get an account', security: secured, params: accountParams, response: { 200: { $ref: 'KeywardAccount#' }, 401: errorResponse, 404: errorResponse } },
+      schema: { tags: ['accounts'], summary: 'Get an account', security: secured, params: accountParams, response: { 200: { $ref: 'KeywardAccount#' }, ...nativeErrors(401, 404) } },
     },
     async (req): Promise<Account> => {
       const { caller } = await nativeCaller(services, req);
-      return services.scopes.getAccount(caller, (req.params as { accountId: string }).accountId);
+      return services.scopes.getAccount(caller, req.params.accountId);
     },
   );
 
@@ -148,13 +144,13 @@ export function accountRoutes(app: FastifyInstance, services: Services): void {
             isOperator: { type: 'boolean' },
           },
         },
-        response: { 201: { $ref: 'KeywardUser#' }, 400: errorResponse, 401: errorResponse, 403: errorResponse, 409: errorResponse },
+        response: { 201: { $ref: 'KeywardUser#' }, ...nativeErrors(400, 401, 403, 409) },
       },
     },
     async (req, reply) => {
       const { caller } = await nativeCaller(services, req);
-      const body = req.body as { email: string; name?: string; password?: string; isOperator?: boolean };
-      const user = await services.users.create(caller, (req.params as { accountId: string }).accountId, body);
+      const body = req.body;
+      const user = await services.users.create(caller, req.params.accountId, body);
       return reply.status(201).send(user);
     },
   );
@@ -169,30 +165,29 @@ export function accountRoutes(app: FastifyInstance, services: Services): void {
         params: accountParams,
         querystring: { type: 'object', properties: { ...pageQuerySchema, search: { type: 'string', maxLength: 128 } } },
         response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: { $ref: 'KeywardUser#' } }, total: { type: 'integer' }, pageIndex: { type: 'integer' }, pageSize: { type: 'integer' } } },
-          401: errorResponse,
-          403: errorResponse,
+          200: pageSchema({ $ref: 'KeywardUser#' }),
+          ...nativeErrors(401, 403),
         },
       },
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      const q = req.query as { pageIndex: number; pageSize: number; search?: string };
-      const page = await services.users.list(caller, (req.params as { accountId: string }).accountId, {
+      const q = req.query;
+      const page = await services.users.list(caller, req.params.accountId, {
         offset: q.pageIndex * q.pageSize,
         limit: q.pageSize,
         ...(q.search ? { search: q.search } : {}),
       });
-      return { items: page.items, total: page.total, pageIndex: q.pageIndex, pageSize: q.pageSize };
+      return pageAnswer(page, q);
     },
   );
 
   app.get(
     '/v1/accounts/:accountId/users/:userId',
-    { schema: { tags: ['users'], summary: 'Get a user', security: secured, params: userParams, response: { 200: { $ref: 'KeywardUser#' }, 401: errorResponse, 403: errorResponse, 404: errorResponse } } },
+    { schema: { tags: ['users'], summary: 'Get a user', security: secured, params: userParams, response: { 200: { $ref: 'KeywardUser#' }, ...nativeErrors(401, 403, 404) } } },
     async (req): Promise<User> => {
       const { caller } = await nativeCaller(services, req);
-      const p = req.params as { accountId: string; userId: string };
+      const p = req.params;
       return services.users.get(caller, p.accountId, p.userId);
     },
   );
@@ -207,13 +202,13 @@ export function accountRoutes(app: FastifyInstance, services: Services): void {
         security: secured,
         params: userParams,
         body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { name: { type: 'string', maxLength: 128 }, active: { type: 'boolean' } } },
-        response: { 200: { $ref: 'KeywardUser#' }, 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse },
+        response: { 200: { $ref: 'KeywardUser#' }, ...nativeErrors(400, 401, 403, 404) },
       },
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      const p = req.params as { accountId: string; userId: string };
-      return services.users.update(caller, p.accountId, p.userId, req.body as { name?: string; active?: boolean });
+      const p = req.params;
+      return services.users.update(caller, p.accountId, p.userId, req.body);
     },
   );
 
@@ -232,13 +227,13 @@ export function accountRoutes(app: FastifyInstance, services: Services): void {
           additionalProperties: false,
           properties: { password: { type: 'string', maxLength: 256 }, currentPassword: { type: 'string', maxLength: 256 } },
         },
-        response: { 204: { type: 'null' }, 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse },
+        response: { 204: { type: 'null' }, ...nativeErrors(400, 401, 403, 404) },
       },
     },
     async (req, reply) => {
       const { caller } = await nativeCaller(services, req);
-      const p = req.params as { accountId: string; userId: string };
-      await services.users.setPassword(caller, p.accountId, p.userId, req.body as { password: string; currentPassword?: string });
+      const p = req.params;
+      await services.users.setPassword(caller, p.accountId, p.userId, req.body);
       return reply.status(204).send();
     },
   );

@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import { InvalidArgumentError } from '../../domain/errors.js';
 import type { Services } from '../../services/index.js';
-import { errorResponse, nativeCaller } from './context.js';
+import { accountParams, nativeCaller, nativeErrors } from './context.js';
+import type { ContractApp } from '../contract/index.js';
 
 const eventSchema = {
   type: 'object',
@@ -35,7 +36,7 @@ function decodeCursor(s: string): { at: number; id: string } {
   return { at, id: text.slice(i + 1) };
 }
 
-export function auditRoutes(app: FastifyInstance, services: Services): void {
+export function auditRoutes(app: ContractApp, services: Services): void {
   app.get(
     '/v1/accounts/:accountId/audit',
     {
@@ -44,7 +45,7 @@ export function auditRoutes(app: FastifyInstance, services: Services): void {
         summary: 'Read the audit log (needs core_audit_view)',
         description: 'Newest first. Pass `nextCursor` back as `cursor` for the next page. `from` and `to` are epoch milliseconds, inclusive.',
         security: [{ apiKey: [] }, { bearer: [] }],
-        params: { type: 'object', required: ['accountId'], properties: { accountId: { type: 'string', maxLength: 64 } } },
+        params: accountParams,
         querystring: {
           type: 'object',
           properties: {
@@ -60,17 +61,15 @@ export function auditRoutes(app: FastifyInstance, services: Services): void {
         },
         response: {
           200: { type: 'object', properties: { items: { type: 'array', items: eventSchema }, nextCursor: { type: ['string', 'null'] } } },
-          400: errorResponse,
-          401: errorResponse,
-          403: errorResponse,
+          ...nativeErrors(400, 401, 403),
         },
       },
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      const q = req.query as { actor?: string; action?: string; resourceType?: string; resourceId?: string; from?: number; to?: number; limit: number; cursor?: string };
+      const q = req.query;
       const page = await services.audit.list(caller, {
-        accountId: (req.params as { accountId: string }).accountId,
+        accountId: req.params.accountId,
         actorId: q.actor,
         action: q.action,
         resourceType: q.resourceType,

@@ -5,9 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import { tokenState } from '../../domain/model.js';
 import { makeScope } from '../../domain/scope.js';
-import type { ApiKeyType } from '../../domain/tokens.js';
 import type { Services } from '../../services/index.js';
-import { errorResponse, nativeCaller, pageQuerySchema, secured } from './context.js';
+import { accountParams, keyTokensFilter, keyTokensQuery, nativeCaller, nativeErrors, pageAnswer, pageQuerySchema, pageSchema, secured } from './context.js';
+import type { ContractApp } from '../contract/index.js';
 
 const tokenSchema = {
   type: 'object',
@@ -38,7 +38,7 @@ const scopeQuery = {
   projectIdentifier: { type: 'string', maxLength: 128 },
 } as const;
 
-export function credentialRoutes(app: FastifyInstance, services: Services): void {
+export function credentialRoutes(app: ContractApp, services: Services): void {
   app.get(
     '/v1/accounts/:accountId/tokens',
     {
@@ -48,45 +48,30 @@ export function credentialRoutes(app: FastifyInstance, services: Services): void
         description:
           'Last use (time, address, user agent) is recorded without a database write on the verification path and written in batches; reads include uses not yet written.',
         security: secured,
-        params: { type: 'object', required: ['accountId'], properties: { accountId: { type: 'string', maxLength: 64 } } },
+        params: accountParams,
         querystring: {
           type: 'object',
           required: ['apiKeyType'],
           properties: {
             ...pageQuerySchema,
-            ...scopeQuery,
-            apiKeyType: { type: 'string', enum: ['USER', 'SERVICE_ACCOUNT'] },
-            parentIdentifier: { type: 'string', maxLength: 128 },
-            apiKeyIdentifier: { type: 'string', maxLength: 128 },
+            ...keyTokensQuery,
             search: { type: 'string', maxLength: 128 },
             tokenId: { type: 'string', pattern: '^[0-9a-f]{24}$', description: "One token by its id, the 24 hex digits after the account in `pat.<account>.<id>.<secret>`: what the console searches by, never the secret" },
           },
         },
         response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: tokenSchema }, total: { type: 'integer' }, pageIndex: { type: 'integer' }, pageSize: { type: 'integer' } } },
-          400: errorResponse,
-          401: errorResponse,
-          403: errorResponse,
+          200: pageSchema(tokenSchema),
+          ...nativeErrors(400, 401, 403),
         },
       },
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      const accountId = (req.params as { accountId: string }).accountId;
-      const q = req.query as {
-        pageIndex: number;
-        pageSize: number;
-        orgIdentifier?: string;
-        projectIdentifier?: string;
-        apiKeyType: ApiKeyType;
-        parentIdentifier?: string;
-        apiKeyIdentifier?: string;
-        search?: string;
-        tokenId?: string;
-      };
+      const accountId = req.params.accountId;
+      const q = req.query;
       const page = await services.tokens.list(
         caller,
-        { owner: { scope: makeScope(accountId, q.orgIdentifier, q.projectIdentifier), type: q.apiKeyType, parentIdentifier: q.parentIdentifier }, apiKeyIdentifier: q.apiKeyIdentifier },
+        keyTokensFilter(accountId, q),
         q.tokenId !== undefined
           ? { offset: 0, limit: 100, search: q.tokenId, sort: [{ field: 'createdAt', desc: true }] }
           : { offset: q.pageIndex * q.pageSize, limit: q.pageSize, search: q.search, sort: [{ field: 'createdAt', desc: true }] },
@@ -118,7 +103,7 @@ export function credentialRoutes(app: FastifyInstance, services: Services): void
           updatedAt: t.updatedAt,
         };
       });
-      return { items, total: page.total, pageIndex: q.pageIndex, pageSize: q.pageSize };
+      return pageAnswer({ items, total: page.total }, q);
     },
   );
 
@@ -142,18 +127,15 @@ export function credentialRoutes(app: FastifyInstance, services: Services): void
             type: 'object',
             properties: { identifier: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' }, active: { type: 'boolean' }, scope: { $ref: 'KeywardScope#' } },
           },
-          400: errorResponse,
-          401: errorResponse,
-          403: errorResponse,
-          404: errorResponse,
+          ...nativeErrors(400, 401, 403, 404),
         },
       },
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      const p = req.params as { accountId: string; identifier: string };
-      const q = req.query as { orgIdentifier?: string; projectIdentifier?: string };
-      const sa = await services.serviceAccounts.setActive(caller, makeScope(p.accountId, q.orgIdentifier, q.projectIdentifier), p.identifier, (req.body as { active: boolean }).active);
+      const p = req.params;
+      const q = req.query;
+      const sa = await services.serviceAccounts.setActive(caller, makeScope(p.accountId, q.orgIdentifier, q.projectIdentifier), p.identifier, req.body.active);
       return { identifier: sa.identifier, name: sa.name, email: sa.email, active: sa.active, scope: sa.scope };
     },
   );

@@ -17,6 +17,7 @@ import { VERIFY_REASONS, type Verified, type VerifyResult } from '../../services
 import { clientOf, presentedToken } from '../auth/index.js';
 import { errorResponse, secured } from './context.js';
 import { STALE_HEADER } from './verify.js';
+import type { ContractApp } from '../contract/index.js';
 
 /** The reason given when the request carries no token at all. */
 const NO_TOKEN = 'no_token';
@@ -218,7 +219,7 @@ declare module 'fastify' {
 
 const ENVOY_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
-export function forwardAuthRoutes(app: FastifyInstance, services: Services): void {
+export function forwardAuthRoutes(app: ContractApp, services: Services): void {
   /** `useQuery`: false under /v1/verify/*, where the query is the client's own (Envoy appends its path). */
   const handler = (useQuery: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
     const token = presentedToken(req);

@@ -12,17 +12,18 @@ import { verifyRoutes } from './verify.js';
 import { forwardAuthRoutes } from './forwardAuth.js';
 import { leakRoutes } from './leaks.js';
 import { webhookRoutes } from './webhooks.js';
+import { typed } from '../contract/index.js';
 
 export async function nativeProtocol(app: FastifyInstance, opts: { services: Services; console?: ConsoleSessionOptions }): Promise<void> {
   installNativeErrors(app);
-  verifyRoutes(app, opts.services);
-  forwardAuthRoutes(app, opts.services);
-  accountRoutes(app, opts.services);
-  auditRoutes(app, opts.services);
-  credentialRoutes(app, opts.services);
-  usageRoutes(app, opts.services);
-  policyRoutes(app, opts.services);
-  webhookRoutes(app, opts.services);
-  leakRoutes(app, opts.services);
-  sessionRoutes(app, opts.services, opts.console ?? { sessionTtlMs: 12 * 60 * 60 * 1000 });
+  verifyRoutes(typed(app), opts.services);
+  forwardAuthRoutes(typed(app), opts.services);
+  accountRoutes(typed(app), opts.services);
+  auditRoutes(typed(app), opts.services);
+  credentialRoutes(typed(app), opts.services);
+  usageRoutes(typed(app), opts.services);
+  policyRoutes(typed(app), opts.services);
+  webhookRoutes(typed(app), opts.services);
+  leakRoutes(typed(app), opts.services);
+  sessionRoutes(typed(app), opts.services, opts.console ?? { sessionTtlMs: 12 * 60 * 60 * 1000 });
 }

@@ -4,11 +4,10 @@
  * for every scope that sets one, and `GET /v1/accounts/{id}/policy/violations` for the credentials
  * that break them. Reads need core_account_view, changes core_account_edit (src/services/policies.ts).
  */
-import type { FastifyInstance } from 'fastify';
-import type { Policy } from '../../domain/policy.js';
 import { makeScope } from '../../domain/scope.js';
 import type { Services } from '../../services/index.js';
-import { errorResponse, nativeCaller, secured } from './context.js';
+import { accountParams, errorResponse, nativeCaller, secured } from './context.js';
+import type { ContractApp } from '../contract/index.js';
 
 const limit = {
   anyOf: [
@@ -94,16 +93,13 @@ const violationSchema = {
   },
 } as const;
 
-const accountParams = { type: 'object', required: ['accountId'], properties: { accountId: { type: 'string', maxLength: 64 } } } as const;
 const scopeQuery = {
   type: 'object',
   properties: { orgIdentifier: { type: 'string', maxLength: 128 }, projectIdentifier: { type: 'string', maxLength: 128 } },
 } as const;
 
-type ScopeQuery = { orgIdentifier?: string; projectIdentifier?: string };
-
-export function policyRoutes(app: FastifyInstance, services: Services): void {
-  const scopeOf = (accountId: string, q: ScopeQuery) => makeScope(accountId, q.orgIdentifier, q.projectIdentifier);
+export function policyRoutes(app: ContractApp, services: Services): void {
+  const scopeOf = (accountId: string, q: { orgIdentifier?: string; projectIdentifier?: string }) => makeScope(accountId, q.orgIdentifier, q.projectIdentifier);
 
   app.get(
     '/v1/accounts/:accountId/policy',
@@ -120,7 +116,7 @@ export function policyRoutes(app: FastifyInstance, services: Services): void {
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      return services.policies.get(caller, scopeOf((req.params as { accountId: string }).accountId, req.query as ScopeQuery));
+      return services.policies.get(caller, scopeOf(req.params.accountId, req.query));
     },
   );
 
@@ -141,7 +137,7 @@ export function policyRoutes(app: FastifyInstance, services: Services): void {
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      return services.policies.set(caller, scopeOf((req.params as { accountId: string }).accountId, req.query as ScopeQuery), req.body as Partial<Policy>);
+      return services.policies.set(caller, scopeOf(req.params.accountId, req.query), req.body);
     },
   );
 
@@ -166,7 +162,7 @@ export function policyRoutes(app: FastifyInstance, services: Services): void {
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      return { items: await services.policies.list(caller, (req.params as { accountId: string }).accountId) };
+      return { items: await services.policies.list(caller, req.params.accountId) };
     },
   );
 
@@ -190,7 +186,7 @@ export function policyRoutes(app: FastifyInstance, services: Services): void {
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      const items = await services.policies.violations(caller, (req.params as { accountId: string }).accountId);
+      const items = await services.policies.violations(caller, req.params.accountId);
       return { items, total: items.length };
     },
   );

@@ -10,7 +10,8 @@ import { clientOf, CONSOLE_COOKIE, CONSOLE_HEADER, consoleSessionJwt, readCookie
 import type { Services } from '../../services/index.js';
 import type { ConsoleSignIn } from '../../services/sessions.js';
 import type { Verified } from '../../services/verification.js';
-import { errorResponse } from './context.js';
+import { nativeErrors } from './context.js';
+import type { ContractApp } from '../contract/index.js';
 
 export interface ConsoleSessionOptions {
   /** Session lifetime; a token sign-in also ends when the token expires. */
@@ -49,7 +50,7 @@ function view(v: Verified, method: string, expiresAt: number, now: number) {
   return { method, expiresAt, expiresIn: Math.max(0, Math.floor((expiresAt - now) / 1000)), accountId: v.accountId, principal: { type: p.type, id: p.id, identifier: p.identifier, name: p.name, email: p.email }, permissions: v.permissions };
 }
 
-export function sessionRoutes(app: FastifyInstance, services: Services, opts: ConsoleSessionOptions): void {
+export function sessionRoutes(app: ContractApp, services: Services, opts: ConsoleSessionOptions): void {
   const tags = ['console sessions'];
 
   app.post(
@@ -71,12 +72,12 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Co
             token: { type: 'string', maxLength: 4096 },
           },
         },
-        response: { 201: sessionSchema, 400: errorResponse, 401: errorResponse },
+        response: { 201: sessionSchema, ...nativeErrors(400, 401) },
       },
     },
     async (req, reply) => {
       requireConsoleHeader(req);
-      const b = req.body as { email?: string; password?: string; accountId?: string; token?: string };
+      const b = req.body;
       let input: ConsoleSignIn;
       if (b.token !== undefined && b.token.trim() !== '') input = { token: b.token.trim() };
       else if (b.email !== undefined && b.email.trim() !== '') {
@@ -98,7 +99,7 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Co
         tags,
         summary: 'The console session of this browser',
         description: 'Needs the session cookie and `X-Keyward-Console: 1`; 401 when there is no live session.',
-        response: { 200: sessionSchema, 401: errorResponse },
+        response: { 200: sessionSchema, ...nativeErrors(401) },
       },
     },
     async (req, reply) => {
@@ -118,7 +119,7 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Co
         tags,
         summary: 'Sign out: ends the session on every node and clears the cookie',
         description: 'Needs `X-Keyward-Console: 1`. Answers 204 even when there was no live session.',
-        response: { 204: { type: 'null' }, 400: errorResponse },
+        response: { 204: { type: 'null' }, ...nativeErrors(400) },
       },
     },
     async (req: FastifyRequest, reply: FastifyReply) => {

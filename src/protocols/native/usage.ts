@@ -4,15 +4,14 @@
  * batches (src/services/usage.ts). Whoever may list the tokens may read their usage.
  */
 import type { FastifyInstance } from 'fastify';
-import { makeScope } from '../../domain/scope.js';
-import type { ApiKeyType } from '../../domain/tokens.js';
 import type { Services } from '../../services/index.js';
 import { HOUR_MS, USAGE_OUTCOMES } from '../../services/usage.js';
-import { errorResponse, nativeCaller, secured } from './context.js';
+import { accountParams, keyTokensFilter, keyTokensQuery, nativeCaller, nativeErrors, secured } from './context.js';
+import type { ContractApp } from '../contract/index.js';
 
 const counts = Object.fromEntries(USAGE_OUTCOMES.map((o) => [o, { type: 'integer' }]));
 
-export function usageRoutes(app: FastifyInstance, services: Services): void {
+export function usageRoutes(app: ContractApp, services: Services): void {
   app.get(
     '/v1/accounts/:accountId/usage',
     {
@@ -22,16 +21,12 @@ export function usageRoutes(app: FastifyInstance, services: Services): void {
         description:
           'Counted in memory on the verification path (no database write per verification) and written with the batched last-used data; reads include counts not yet written. Hours with no verification are left out. `tokenId` (the 24 hex digits after the account in a token) narrows it to one token.',
         security: secured,
-        params: { type: 'object', required: ['accountId'], properties: { accountId: { type: 'string', maxLength: 64 } } },
+        params: accountParams,
         querystring: {
           type: 'object',
           required: ['apiKeyType', 'parentIdentifier', 'apiKeyIdentifier'],
           properties: {
-            orgIdentifier: { type: 'string', maxLength: 128 },
-            projectIdentifier: { type: 'string', maxLength: 128 },
-            apiKeyType: { type: 'string', enum: ['USER', 'SERVICE_ACCOUNT'] },
-            parentIdentifier: { type: 'string', maxLength: 128 },
-            apiKeyIdentifier: { type: 'string', maxLength: 128 },
+            ...keyTokensQuery,
             tokenId: { type: 'string', pattern: '^[0-9a-f]{24}$' },
             days: { type: 'integer', enum: [7, 30], default: 7 },
           },
@@ -47,20 +42,18 @@ export function usageRoutes(app: FastifyInstance, services: Services): void {
               totals: { type: 'object', properties: counts },
             },
           },
-          400: errorResponse,
-          401: errorResponse,
-          403: errorResponse,
+          ...nativeErrors(400, 401, 403),
         },
       },
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      const accountId = (req.params as { accountId: string }).accountId;
-      const q = req.query as { orgIdentifier?: string; projectIdentifier?: string; apiKeyType: ApiKeyType; parentIdentifier: string; apiKeyIdentifier: string; tokenId?: string; days: 7 | 30 };
+      const accountId = req.params.accountId;
+      const q = req.query;
       // The tokens as their list shows them, with the list's permission checks.
       const page = await services.tokens.list(
         caller,
-        { owner: { scope: makeScope(accountId, q.orgIdentifier, q.projectIdentifier), type: q.apiKeyType, parentIdentifier: q.parentIdentifier }, apiKeyIdentifier: q.apiKeyIdentifier },
+        keyTokensFilter(accountId, q),
         { offset: 0, limit: 1000, sort: [{ field: 'createdAt', desc: true }] },
       );
       const ids = page.items.map((t) => t.id).filter((id) => q.tokenId === undefined || id === q.tokenId);

@@ -2,8 +2,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/index.js';
 import { VERIFY_REASONS, type VerifyResult } from '../../services/verification.js';
-import { nativeCaller, errorResponse } from './context.js';
+import { nativeCaller, nativeErrors } from './context.js';
 import { clientOf } from '../auth/index.js';
+import type { ContractApp } from '../contract/index.js';
 
 const principalSchema = {
   type: 'object',
@@ -73,7 +74,7 @@ function body(v: VerifyResult): string {
   return json;
 }
 
-export function verifyRoutes(app: FastifyInstance, services: Services): void {
+export function verifyRoutes(app: ContractApp, services: Services): void {
   app.post(
     '/v1/verify',
     {
@@ -89,11 +90,11 @@ export function verifyRoutes(app: FastifyInstance, services: Services): void {
           required: ['token'],
           properties: { token: { type: 'string', minLength: 1, maxLength: 4096 } },
         },
-        response: { 200: verifiedSchema, 400: errorResponse, 503: errorResponse },
+        response: { 200: verifiedSchema, ...nativeErrors(400, 503) },
       },
     },
     async (req, reply) => {
-      const { token } = req.body as { token: string };
+      const { token } = req.body;
       const v = await services.verification.verify(token, clientOf(req));
       if (v.stale) reply.header(STALE_HEADER, 'true');
       return reply.type('application/json; charset=utf-8').send(body(v));
@@ -107,7 +108,7 @@ export function verifyRoutes(app: FastifyInstance, services: Services): void {
         tags: ['verification'],
         summary: 'The principal behind the presented token',
         security: [{ apiKey: [] }, { bearer: [] }],
-        response: { 200: verifiedSchema, 401: errorResponse, 503: errorResponse },
+        response: { 200: verifiedSchema, ...nativeErrors(401, 503) },
       },
     },
     async (req, reply) => {

@@ -152,17 +152,26 @@ export interface ListParams {
   hydrate: boolean;
 }
 
+/** A request's query: each value a string or several (the route's querystring schema, protocols/contract, lets nothing else through). */
+export type Query = Record<string, unknown>;
+
+/** The values of `k`: one, several when repeated, none when absent. */
+export function queryValues(query: Query, k: string): string[] {
+  const v = query[k];
+  return (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string');
+}
+
+/** The last value of `k`, as FastAPI reads a repeated single-valued parameter. */
+export const lastValue = (query: Query, k: string): string | undefined => queryValues(query, k).at(-1);
+
 /** Parses, filters, sorts and pages `rows` from the request's query. */
 export function applyListQuery<T>(
   rows: T[],
-  query: Record<string, string | string[] | undefined>,
+  query: Query,
   fields: Record<string, FieldDef<T>>,
   opts: { hydrateDefault: boolean; maxSize?: number },
 ): { items: T[]; page: ListParams; total: number; totalPages: number } {
-  const one = (k: string) => {
-    const v = query[k];
-    return Array.isArray(v) ? v[v.length - 1] : v;
-  };
+  const one = (k: string) => lastValue(query, k);
   const intParam = (k: string, dflt: number) => {
     const v = one(k);
     if (v === undefined || v === '') return dflt;
@@ -182,9 +191,7 @@ export function applyListQuery<T>(
 
   const preds: Array<(row: T) => boolean> = [];
   for (const [field, def] of Object.entries(fields)) {
-    const raw = query[field];
-    if (raw === undefined) continue;
-    for (const r of Array.isArray(raw) ? raw : [raw]) preds.push(predicate(field, def, r));
+    for (const r of queryValues(query, field)) preds.push(predicate(field, def, r));
   }
   const matches = (row: T) => (logical === 'or' ? preds.some((p) => p(row)) : preds.every((p) => p(row)));
   const filtered = preds.length === 0 ? (logical === 'or' ? [] : [...rows]) : rows.filter(matches);

@@ -8,6 +8,7 @@ import { plain, requestInvalid, sendZenml } from './errors.js';
 import { resourceRoutes } from './resources.js';
 import { sessionRoutes, type ZenmlOptions } from './session.js';
 import { workspaceRoutes } from './workspaces.js';
+import { documentedResponses, typed } from '../contract/index.js';
 
 async function zenmlApi(app: FastifyInstance, opts: { services: Services; zenml: ZenmlOptions }): Promise<void> {
   // Older clients send the JSON body without a Content-Type header: parse any body as JSON. That
@@ -36,9 +37,10 @@ async function zenmlApi(app: FastifyInstance, opts: { services: Services; zenml:
   });
   app.setErrorHandler((err, req, reply) => sendZenml(err, req, reply));
   app.setNotFoundHandler((req, reply) => sendZenml(plain(404, 'Not Found'), req, reply));
-  sessionRoutes(app, opts.services, opts.zenml);
-  resourceRoutes(app, opts.services);
-  workspaceRoutes(app, opts.services);
+  documentedResponses(app);
+  sessionRoutes(typed(app), opts.services, opts.zenml);
+  resourceRoutes(typed(app), opts.services);
+  workspaceRoutes(typed(app), opts.services);
 }
 
 export async function zenmlProtocol(app: FastifyInstance, opts: { services: Services; zenml: ZenmlOptions }): Promise<void> {

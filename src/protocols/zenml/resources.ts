@@ -7,10 +7,11 @@ import type { Services } from '../../services/index.js';
 import type { ZenmlKey } from '../../services/zenml.js';
 import { zenmlCaller } from './auth.js';
 import { adminOnly, detail, requestInvalid } from './errors.js';
-import { applyListQuery, type FieldDef } from './filters.js';
+import { applyListQuery, lastValue, type FieldDef, type Query } from './filters.js';
 import { apiKeyModel, keyUpdatedAt, serviceAccountModel } from './models.js';
+import { zenml } from './contracts.js';
+import type { ContractApp } from '../contract/index.js';
 
-type Query = Record<string, string | string[] | undefined>;
 
 /** Pydantic-like reading of a JSON body: a violation is FastAPI's 422 bare array. */
 function body(req: FastifyRequest): Record<string, unknown> {
@@ -51,8 +52,7 @@ function int(b: Record<string, unknown>, k: string, dflt: number): number {
 }
 
 function bool_(q: Query, k: string, dflt: boolean): boolean {
-  const v = q[k];
-  const s = Array.isArray(v) ? v[v.length - 1] : v;
+  const s = lastValue(q, k);
   if (s === undefined) return dflt;
   return ['true', '1', 'yes', 'on'].includes(s.toLowerCase());
 }
@@ -76,21 +76,19 @@ const saFields: Record<string, FieldDef<ServiceAccount>> = {
   active: { type: 'bool', get: (r) => r.active },
 };
 
-export function resourceRoutes(app: FastifyInstance, services: Services): void {
+export function resourceRoutes(app: ContractApp, services: Services): void {
   const ts = ['zenml: service accounts'];
   const tk = ['zenml: api keys'];
   const z = services.zenml;
   const lastLogin = (k: ApiKey) => z.lastLogin(k, services.usage.peekKeyLogin(k.id));
   const keyModel = (k: ZenmlKey, hydrate: boolean, secret?: string, metadata?: boolean) =>
     apiKeyModel(k.key, k.serviceAccount, { hydrate, secret: secret ?? null, lastLogin: lastLogin(k.key), ...(metadata === false ? { metadata: false } : {}) });
-  const param = (req: FastifyRequest, k: string) => (req.params as Record<string, string>)[k]!;
-  const saIdParam = (req: FastifyRequest) => {
-    const id = param(req, 'sa');
+  const saIdParam = (id: string) => {
     if (!isUuid(id)) throw requestInvalid('service_account_id: value is not a valid uuid');
     return id;
   };
 
-  app.post('/service_accounts', { schema: { tags: ts, summary: 'Create a service account' } }, async (req) => {
+  app.post('/service_accounts', { schema: { tags: ts, summary: 'Create a service account', ...zenml.createServiceAccount } }, async (req) => {
     const { caller, accountId } = await zenmlCaller(services, req);
     const b = body(req);
     const input = { name: str(b, 'name', true)!, description: str(b, 'description', false), active: bool(b, 'active', true) };
@@ -98,28 +96,28 @@ export function resourceRoutes(app: FastifyInstance, services: Services): void {
     return serviceAccountModel(sa, true);
   });
 
-  app.get('/service_accounts', { schema: { tags: ts, summary: 'List service accounts (filters, sorting, pages)' } }, async (req) => {
+  app.get('/service_accounts', { schema: { tags: ts, summary: 'List service accounts (filters, sorting, pages)', ...zenml.listServiceAccounts } }, async (req) => {
     const { caller, accountId } = await zenmlCaller(services, req);
     const rows = await z.listServiceAccounts(caller, accountId);
-    const r = applyListQuery(rows, req.query as Query, saFields, { hydrateDefault: false });
+    const r = applyListQuery(rows, req.query, saFields, { hydrateDefault: false });
     return { index: r.page.page, max_size: r.page.size, total_pages: r.totalPages, total: r.total, items: r.items.map((sa) => serviceAccountModel(sa, r.page.hydrate)) };
   });
 
-  app.get('/service_accounts/:nameOrId', { schema: { tags: ts, summary: 'Get a service account by name or id' } }, async (req) => {
+  app.get('/service_accounts/:nameOrId', { schema: { tags: ts, summary: 'Get a service account by name or id', ...zenml.getServiceAccount } }, async (req) => {
     const { caller, accountId } = await zenmlCaller(services, req);
-    return serviceAccountModel(await z.getServiceAccount(caller, accountId, param(req, 'nameOrId')), bool_(req.query as Query, 'hydrate', true));
+    return serviceAccountModel(await z.getServiceAccount(caller, accountId, req.params.nameOrId), bool_(req.query, 'hydrate', true));
   });
 
-  app.put('/service_accounts/:nameOrId', { schema: { tags: ts, summary: 'Update a service account (null fields are unchanged; active toggles)' } }, async (req) => {
+  app.put('/service_accounts/:nameOrId', { schema: { tags: ts, summary: 'Update a service account (null fields are unchanged; active toggles)', ...zenml.updateServiceAccount } }, async (req) => {
     const { caller, accountId } = await zenmlCaller(services, req);
     const b = body(req);
     const patch = { name: str(b, 'name', false), description: str(b, 'description', false), active: bool(b, 'active', false) };
-    return serviceAccountModel(await asAdmin('update service account', () => z.updateServiceAccount(caller, accountId, param(req, 'nameOrId'), patch)), true);
+    return serviceAccountModel(await asAdmin('update service account', () => z.updateServiceAccount(caller, accountId, req.params.nameOrId, patch)), true);
   });
 
-  app.delete('/service_accounts/:nameOrId', { schema: { tags: ts, summary: 'Delete a service account and its API keys' } }, async (req) => {
+  app.delete('/service_accounts/:nameOrId', { schema: { tags: ts, summary: 'Delete a service account and its API keys', ...zenml.deleteServiceAccount } }, async (req) => {
     const { caller, accountId } = await zenmlCaller(services, req);
-    await asAdmin('delete service account', () => z.deleteServiceAccount(caller, accountId, param(req, 'nameOrId')));
+    await asAdmin('delete service account', () => z.deleteServiceAccount(caller, accountId, req.params.nameOrId));
     return null;
   });
 
@@ -134,9 +132,9 @@ export function resourceRoutes(app: FastifyInstance, services: Services): void {
     last_rotated: { type: 'datetime', get: (r) => r.key.lastRotatedAt ?? null },
   };
 
-  app.post('/service_accounts/:sa/api_keys', { schema: { tags: tk, summary: 'Create an API key; the only response that carries its value' } }, async (req, reply) => {
+  app.post('/service_accounts/:sa/api_keys', { schema: { tags: tk, summary: 'Create an API key; the only response that carries its value', ...zenml.createKey } }, async (req, reply) => {
     const { caller, accountId } = await zenmlCaller(services, req);
-    const saId = saIdParam(req);
+    const saId = saIdParam(req.params.sa);
     const b = body(req);
     const input = { name: str(b, 'name', true)!, description: str(b, 'description', false) };
     const created = await asAdmin('create API key', () => z.createKey(caller, accountId, saId, input));
@@ -144,10 +142,10 @@ export function resourceRoutes(app: FastifyInstance, services: Services): void {
     return keyModel(created, true, created.secret);
   });
 
-  app.get('/service_accounts/:sa/api_keys', { schema: { tags: tk, summary: 'List API keys (filters, sorting, pages)' } }, async (req) => {
+  app.get('/service_accounts/:sa/api_keys', { schema: { tags: tk, summary: 'List API keys (filters, sorting, pages)', ...zenml.listKeys } }, async (req) => {
     const { caller, accountId } = await zenmlCaller(services, req);
-    const rows = await z.listKeys(caller, accountId, saIdParam(req));
-    const query = { ...(req.query as Query) };
+    const rows = await z.listKeys(caller, accountId, saIdParam(req.params.sa));
+    const query = { ...(req.query) };
     delete query.service_account; // overwritten with the path id, never a filter
     if (String(query.sort_by ?? '').replace(/^(asc|desc):/, '') === 'service_account') {
       // A filter-model error (make_dependable): `{"detail": [...]}`, like every other sort_by error.
@@ -157,32 +155,32 @@ export function resourceRoutes(app: FastifyInstance, services: Services): void {
     return { index: r.page.page, max_size: r.page.size, total_pages: r.totalPages, total: r.total, items: r.items.map((k) => keyModel(k, r.page.hydrate)) };
   });
 
-  app.get('/service_accounts/:sa/api_keys/:nameOrId', { schema: { tags: tk, summary: 'Get an API key by name or id (never its value)' } }, async (req) => {
+  app.get('/service_accounts/:sa/api_keys/:nameOrId', { schema: { tags: tk, summary: 'Get an API key by name or id (never its value)', ...zenml.getKey } }, async (req) => {
     const { caller, accountId } = await zenmlCaller(services, req);
-    return keyModel(await z.getKey(caller, accountId, saIdParam(req), param(req, 'nameOrId')), bool_(req.query as Query, 'hydrate', true));
+    return keyModel(await z.getKey(caller, accountId, saIdParam(req.params.sa), req.params.nameOrId), bool_(req.query, 'hydrate', true));
   });
 
-  app.put('/service_accounts/:sa/api_keys/:nameOrId', { schema: { tags: tk, summary: 'Update an API key (null fields are unchanged; active toggles)' } }, async (req) => {
+  app.put('/service_accounts/:sa/api_keys/:nameOrId', { schema: { tags: tk, summary: 'Update an API key (null fields are unchanged; active toggles)', ...zenml.updateKey } }, async (req) => {
     const { caller, accountId } = await zenmlCaller(services, req);
-    const saId = saIdParam(req);
+    const saId = saIdParam(req.params.sa);
     const b = body(req);
     const patch = { name: str(b, 'name', false), description: str(b, 'description', false), active: bool(b, 'active', false) };
-    return keyModel(await asAdmin('update API key', () => z.updateKey(caller, accountId, saId, param(req, 'nameOrId'), patch)), true);
+    return keyModel(await asAdmin('update API key', () => z.updateKey(caller, accountId, saId, req.params.nameOrId, patch)), true);
   });
 
-  app.put('/service_accounts/:sa/api_keys/:nameOrId/rotate', { schema: { tags: tk, summary: 'Rotate an API key; the response carries the new value, metadata null' } }, async (req, reply) => {
+  app.put('/service_accounts/:sa/api_keys/:nameOrId/rotate', { schema: { tags: tk, summary: 'Rotate an API key; the response carries the new value, metadata null', ...zenml.rotateKey } }, async (req, reply) => {
     const { caller, accountId } = await zenmlCaller(services, req);
-    const saId = saIdParam(req);
+    const saId = saIdParam(req.params.sa);
     const retain = int(body(req), 'retain_period_minutes', 0);
-    const rotated = await asAdmin('rotate API key', () => z.rotateKey(caller, accountId, saId, param(req, 'nameOrId'), retain));
+    const rotated = await asAdmin('rotate API key', () => z.rotateKey(caller, accountId, saId, req.params.nameOrId, retain));
     reply.header('cache-control', 'no-store');
     return keyModel(rotated, false, rotated.secret, false);
   });
 
-  app.delete('/service_accounts/:sa/api_keys/:nameOrId', { schema: { tags: tk, summary: 'Delete an API key' } }, async (req) => {
+  app.delete('/service_accounts/:sa/api_keys/:nameOrId', { schema: { tags: tk, summary: 'Delete an API key', ...zenml.deleteKey } }, async (req) => {
     const { caller, accountId } = await zenmlCaller(services, req);
-    const saId = saIdParam(req);
-    await asAdmin('delete API key', () => z.deleteKey(caller, accountId, saId, param(req, 'nameOrId')));
+    const saId = saIdParam(req.params.sa);
+    await asAdmin('delete API key', () => z.deleteKey(caller, accountId, saId, req.params.nameOrId));
     return null;
   });
 }

@@ -8,6 +8,8 @@ import { clientOf } from '../auth/index.js';
 import { cookieName, keyFailure, zenmlCaller } from './auth.js';
 import { credentialsNotValid, detail, plain, pyRepr } from './errors.js';
 import { serviceAccountAsUser, userIdToUuid, userModel, uuidToUserId } from './models.js';
+import { zenml } from './contracts.js';
+import type { ContractApp } from '../contract/index.js';
 
 export interface ZenmlOptions {
   /** The version /info reports; ZenML clients warn when it differs from theirs. */
@@ -20,7 +22,7 @@ export interface ZenmlOptions {
 
 const GRANTS = ['password', 'urn:ietf:params:oauth:grant-type:device_code', 'zenml-external', 'zenml-api-key'];
 
-export function sessionRoutes(app: FastifyInstance, services: Services, opts: ZenmlOptions): void {
+export function sessionRoutes(app: ContractApp, services: Services, opts: ZenmlOptions): void {
   const t = ['zenml: sessions'];
 
   async function respond(reply: FastifyReply, sub: string, extra: Record<string, unknown>) {
@@ -39,7 +41,7 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
     };
   }
 
-  app.post('/login', { schema: { tags: t, summary: 'Log in with an API key (grant zenml-api-key) or an email and password (grant password)' } }, async (req, reply) => {
+  app.post('/login', { schema: { tags: t, summary: 'Log in with an API key (grant zenml-api-key) or an email and password (grant password)', ...zenml.login } }, async (req, reply) => {
     const form = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, string | undefined>;
     let grant = form.grant_type || undefined;
     if (!grant) grant = form.username ? 'password' : form.password ? 'zenml-api-key' : 'password';
@@ -78,13 +80,13 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
     }
   });
 
-  app.post('/logout', { schema: { tags: t, summary: 'Log out: clears the session cookie' } }, async (_req, reply) => {
+  app.post('/logout', { schema: { tags: t, summary: 'Log out: clears the session cookie', ...zenml.logout } }, async (_req, reply) => {
     const serverId = await services.sessions.serverId();
     reply.header('set-cookie', `${cookieName(serverId)}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`);
     return null;
   });
 
-  app.get('/current-user', { schema: { tags: t, summary: 'The authenticated user or service account, as a ZenML user' } }, async (req) => {
+  app.get('/current-user', { schema: { tags: t, summary: 'The authenticated user or service account, as a ZenML user', ...zenml.currentUser } }, async (req) => {
     const { caller } = await zenmlCaller(services, req);
     const me = await services.zenml.whoAmI(caller.actor);
     if (me?.type === 'SERVICE_ACCOUNT') {
@@ -98,9 +100,9 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
     throw credentialsNotValid('no user');
   });
 
-  app.get('/users/:id', { schema: { tags: t, summary: 'A user or service account by id (service accounts by UUID only)' } }, async (req) => {
+  app.get('/users/:id', { schema: { tags: t, summary: 'A user or service account by id (service accounts by UUID only)', ...zenml.user } }, async (req) => {
     const { caller, accountId } = await zenmlCaller(services, req);
-    const id = (req.params as { id: string }).id;
+    const id = req.params.id;
     const notFound = () => detail(404, 'KeyError', pyRepr(`No user with the '${id}' name or ID was found`));
     if (!isUuid(id)) throw notFound();
     try {
@@ -113,7 +115,7 @@ export function sessionRoutes(app: FastifyInstance, services: Services, opts: Ze
     }
   });
 
-  app.get('/info', { schema: { tags: t, summary: 'Server information (ZenML ServerModel)' } }, async () => {
+  app.get('/info', { schema: { tags: t, summary: 'Server information (ZenML ServerModel)', ...zenml.info } }, async () => {
     const serverId = await services.sessions.serverId();
     return {
       id: serverId,

@@ -10,14 +10,14 @@ import type { Services } from '../../services/index.js';
 import type { ZenmlComponent, ZenmlStack, ZenmlWorkspace } from '../../services/zenml.js';
 import { zenmlCaller } from './auth.js';
 import { detail, pyRepr, requestInvalid } from './errors.js';
-import { applyListQuery, type FieldDef } from './filters.js';
+import { applyListQuery, lastValue, type FieldDef, type Query } from './filters.js';
 import { componentModel, projectModel, stackModel, workspaceModel } from './models.js';
+import { zenml } from './contracts.js';
+import type { ContractApp } from '../contract/index.js';
 
-type Query = Record<string, string | string[] | undefined>;
 
-const hydrateParam = (req: FastifyRequest) => {
-  const v = (req.query as Query).hydrate;
-  const s = Array.isArray(v) ? v[v.length - 1] : v;
+const hydrateParam = (query: Query) => {
+  const s = lastValue(query, 'hydrate');
   return s === undefined ? true : ['true', '1', 'yes', 'on'].includes(s.toLowerCase());
 };
 
@@ -33,15 +33,10 @@ function notFoundByNameOrId(kind: 'workspace' | 'project', nameOrId: string, isI
 
 const readOnly = (message: string) => detail(403, 'IllegalOperationError', message);
 
-const first = (q: Query, k: string) => {
-  const v = q[k];
-  return Array.isArray(v) ? v[v.length - 1] : v;
-};
 
-export function workspaceRoutes(app: FastifyInstance, services: Services): void {
+export function workspaceRoutes(app: ContractApp, services: Services): void {
   const z = services.zenml;
   const tw = ['zenml: workspaces and stacks (read-only)'];
-  const param = (req: FastifyRequest, k: string) => (req.params as Record<string, string>)[k]!;
 
   const wsFields: Record<string, FieldDef<ZenmlWorkspace>> = {
     id: { type: 'uuid', get: (r) => r.id },
@@ -51,63 +46,46 @@ export function workspaceRoutes(app: FastifyInstance, services: Services): void 
   };
   const projectFields: Record<string, FieldDef<ZenmlWorkspace>> = { ...wsFields, display_name: { type: 'str', get: () => 'Default' } };
 
-  async function workspaceFor(req: FastifyRequest, kind: 'workspace' | 'project', key = 'nameOrId'): Promise<ZenmlWorkspace> {
+  async function workspaceFor(req: FastifyRequest, kind: 'workspace' | 'project', nameOrId: string): Promise<ZenmlWorkspace> {
     const { accountId } = await zenmlCaller(services, req);
     const ws = await z.defaultWorkspace(accountId);
-    const nameOrId = param(req, key);
     const isId = isUuid(nameOrId);
     if (isId ? !sameId(nameOrId, ws.id) : nameOrId !== ws.name) throw notFoundByNameOrId(kind, nameOrId, isId);
     return ws;
   }
 
-  const page = <T, M>(rows: T[], req: FastifyRequest, fields: Record<string, FieldDef<T>>, render: (r: T, hydrate: boolean) => M, query?: Query) => {
-    const r = applyListQuery(rows, query ?? (req.query as Query), fields, { hydrateDefault: false });
+  const page = <T, M>(rows: T[], query: Query, fields: Record<string, FieldDef<T>>, render: (r: T, hydrate: boolean) => M) => {
+    const r = applyListQuery(rows, query, fields, { hydrateDefault: false });
     return { index: r.page.page, max_size: r.page.size, total_pages: r.totalPages, total: r.total, items: r.items.map((x) => render(x, r.page.hydrate)) };
   };
 
-  // ---- workspaces (ZenML up to 0.7x) ----
+  // ---- workspaces (ZenML up to 0.7x) and projects (ZenML 0.80 and later: workspaces renamed; the same entity and id) ----
 
-  app.get('/workspaces', { schema: { tags: tw, summary: 'List workspaces: the account\'s one default workspace' } }, async (req) => {
-    const { accountId } = await zenmlCaller(services, req);
-    return page([await z.defaultWorkspace(accountId)], req, wsFields, workspaceModel);
-  });
-  app.get('/workspaces/:nameOrId', { schema: { tags: tw, summary: 'Get the default workspace by name or id' } }, async (req) =>
-    workspaceModel(await workspaceFor(req, 'workspace'), hydrateParam(req)),
-  );
-  app.post('/workspaces', { schema: { tags: tw, summary: 'Refused: Keyward serves one default workspace per account' } }, async (req) => {
-    await zenmlCaller(services, req);
-    throw readOnly('Keyward serves one default workspace per account; workspaces cannot be created.');
-  });
-  app.put('/workspaces/:nameOrId', { schema: { tags: tw, summary: 'Refused: the default workspace is read-only' } }, async (req) => {
-    await workspaceFor(req, 'workspace');
-    throw readOnly('The default workspace cannot be modified.');
-  });
-  app.delete('/workspaces/:nameOrId', { schema: { tags: tw, summary: 'Refused: the default workspace cannot be deleted' } }, async (req) => {
-    await workspaceFor(req, 'workspace');
-    throw readOnly('The default workspace cannot be deleted.');
-  });
-
-  // ---- projects (ZenML 0.80 and later: workspaces renamed; the same entity and id) ----
-
-  app.get('/projects', { schema: { tags: tw, summary: 'List projects: the account\'s one default project' } }, async (req) => {
-    const { accountId } = await zenmlCaller(services, req);
-    return page([await z.defaultWorkspace(accountId)], req, projectFields, projectModel);
-  });
-  app.get('/projects/:nameOrId', { schema: { tags: tw, summary: 'Get the default project by name or id' } }, async (req) =>
-    projectModel(await workspaceFor(req, 'project'), hydrateParam(req)),
-  );
-  app.post('/projects', { schema: { tags: tw, summary: 'Refused: Keyward serves one default project per account' } }, async (req) => {
-    await zenmlCaller(services, req);
-    throw readOnly('Keyward serves one default project per account; projects cannot be created.');
-  });
-  app.put('/projects/:nameOrId', { schema: { tags: tw, summary: 'Refused: the default project is read-only' } }, async (req) => {
-    await workspaceFor(req, 'project');
-    throw readOnly('The default project cannot be modified.');
-  });
-  app.delete('/projects/:nameOrId', { schema: { tags: tw, summary: 'Refused: the default project cannot be deleted' } }, async (req) => {
-    await workspaceFor(req, 'project');
-    throw readOnly('The default project cannot be deleted.');
-  });
+  const kinds = [
+    { kind: 'workspace', path: '/workspaces', fields: wsFields, model: workspaceModel },
+    { kind: 'project', path: '/projects', fields: projectFields, model: projectModel },
+  ] as const;
+  for (const { kind, path, fields, model } of kinds) {
+    app.get(path, { schema: { tags: tw, summary: `List ${kind}s: the account's one default ${kind}`, ...zenml.listWorkspaces } }, async (req) => {
+      const { accountId } = await zenmlCaller(services, req);
+      return page([await z.defaultWorkspace(accountId)], req.query, fields, model);
+    });
+    app.get(`${path}/:nameOrId`, { schema: { tags: tw, summary: `Get the default ${kind} by name or id`, ...zenml.getWorkspace } }, async (req) =>
+      model(await workspaceFor(req, kind, req.params.nameOrId), hydrateParam(req.query)),
+    );
+    app.post(path, { schema: { tags: tw, summary: `Refused: Keyward serves one default ${kind} per account`, ...zenml.refuseCreate } }, async (req) => {
+      await zenmlCaller(services, req);
+      throw readOnly(`Keyward serves one default ${kind} per account; ${kind}s cannot be created.`);
+    });
+    app.put(`${path}/:nameOrId`, { schema: { tags: tw, summary: `Refused: the default ${kind} is read-only`, ...zenml.refuseUpdate('nameOrId') } }, async (req) => {
+      await workspaceFor(req, kind, req.params.nameOrId);
+      throw readOnly(`The default ${kind} cannot be modified.`);
+    });
+    app.delete(`${path}/:nameOrId`, { schema: { tags: tw, summary: `Refused: the default ${kind} cannot be deleted`, ...zenml.refuseDelete('nameOrId') } }, async (req) => {
+      await workspaceFor(req, kind, req.params.nameOrId);
+      throw readOnly(`The default ${kind} cannot be deleted.`);
+    });
+  }
 
   // ---- the default stack and its components ----
 
@@ -133,8 +111,7 @@ export function workspaceRoutes(app: FastifyInstance, services: Services): void 
   };
 
   /** A path id that is no UUID is FastAPI's request-validation error, as in ZenML. */
-  const uuidParam = (req: FastifyRequest, name: string) => {
-    const id = param(req, 'id');
+  const uuidParam = (id: string, name: string) => {
     if (!isUuid(id)) throw requestInvalid(`${name}: value is not a valid uuid`);
     return id;
   };
@@ -147,46 +124,46 @@ export function workspaceRoutes(app: FastifyInstance, services: Services): void 
 
   // Relationship filters (StackFilter.component_id, ComponentFilter.stack_id and scope_type) are
   // applied here, as ZenML applies them outside the field filters.
-  const listStacks = async (req: FastifyRequest) => {
-    if ((req.params as Record<string, string>).ws !== undefined) await workspaceFor(req, 'workspace', 'ws');
+  const listStacks = async (req: FastifyRequest, reqQuery: Query, ws?: string) => {
+    if (ws !== undefined) await workspaceFor(req, 'workspace', ws);
     const stack = await stackOf(req);
-    const query = { ...(req.query as Query) };
-    const componentId = first(query, 'component_id');
+    const query = { ...reqQuery };
+    const componentId = lastValue(query, 'component_id');
     delete query.component_id;
     delete query.scope_workspace;
     delete query.scope_user;
     const rows = componentId === undefined || stack.components.some((c) => sameId(c.id, componentId)) ? [stack] : [];
-    return page(rows, req, stackFields, stackModel, query);
+    return page(rows, query, stackFields, stackModel);
   };
-  const listComponents = async (req: FastifyRequest) => {
-    if ((req.params as Record<string, string>).ws !== undefined) await workspaceFor(req, 'workspace', 'ws');
+  const listComponents = async (req: FastifyRequest, reqQuery: Query, ws?: string) => {
+    if (ws !== undefined) await workspaceFor(req, 'workspace', ws);
     const stack = await stackOf(req);
-    const query = { ...(req.query as Query) };
-    const stackId = first(query, 'stack_id');
-    const scopeType = first(query, 'scope_type');
+    const query = { ...reqQuery };
+    const stackId = lastValue(query, 'stack_id');
+    const scopeType = lastValue(query, 'scope_type');
     for (const k of ['stack_id', 'scope_type', 'scope_workspace', 'scope_user']) delete query[k];
     let rows = stack.components;
     if (stackId !== undefined && !sameId(stackId, stack.id)) rows = [];
     if (scopeType !== undefined) rows = rows.filter((c) => c.type === scopeType);
-    return page(rows, req, componentFields, componentModel, query);
+    return page(rows, query, componentFields, componentModel);
   };
 
-  app.get('/stacks', { schema: { tags: tw, summary: 'List stacks: the default stack' } }, listStacks);
-  app.get('/workspaces/:ws/stacks', { schema: { tags: tw, summary: 'List the workspace\'s stacks: the default stack' } }, listStacks);
-  app.get('/stacks/:id', { schema: { tags: tw, summary: 'Get the default stack by id' } }, async (req) => {
+  app.get('/stacks', { schema: { tags: tw, summary: 'List stacks: the default stack', ...zenml.listStacks } }, (req) => listStacks(req, req.query));
+  app.get('/workspaces/:ws/stacks', { schema: { tags: tw, summary: 'List the workspace\'s stacks: the default stack', ...zenml.listStacksIn } }, (req) => listStacks(req, req.query, req.params.ws));
+  app.get('/stacks/:id', { schema: { tags: tw, summary: 'Get the default stack by id', ...zenml.getStack } }, async (req) => {
     const stack = await stackOf(req);
-    const id = uuidParam(req, 'stack_id');
+    const id = uuidParam(req.params.id, 'stack_id');
     if (!sameId(id, stack.id)) throw stackNotFound(id);
-    return stackModel(stack, hydrateParam(req));
+    return stackModel(stack, hydrateParam(req.query));
   });
-  app.get('/components', { schema: { tags: tw, summary: 'List stack components: the default stack\'s' } }, listComponents);
-  app.get('/workspaces/:ws/components', { schema: { tags: tw, summary: 'List the workspace\'s stack components' } }, listComponents);
-  app.get('/components/:id', { schema: { tags: tw, summary: 'Get a component of the default stack by id' } }, async (req) => {
+  app.get('/components', { schema: { tags: tw, summary: 'List stack components: the default stack\'s', ...zenml.listComponents } }, (req) => listComponents(req, req.query));
+  app.get('/workspaces/:ws/components', { schema: { tags: tw, summary: 'List the workspace\'s stack components', ...zenml.listComponentsIn } }, (req) => listComponents(req, req.query, req.params.ws));
+  app.get('/components/:id', { schema: { tags: tw, summary: 'Get a component of the default stack by id', ...zenml.getComponent } }, async (req) => {
     const stack = await stackOf(req);
-    const id = uuidParam(req, 'component_id');
+    const id = uuidParam(req.params.id, 'component_id');
     const c = stack.components.find((x) => sameId(x.id, id));
     if (!c) throw componentNotFound(id);
-    return componentModel(c, hydrateParam(req));
+    return componentModel(c, hydrateParam(req.query));
   });
 
   const refuse = (message: string) => async (req: FastifyRequest) => {
@@ -195,10 +172,12 @@ export function workspaceRoutes(app: FastifyInstance, services: Services): void 
   };
   const stacksReadOnly = 'Keyward serves only the default stack, which cannot be modified; stacks cannot be registered, updated or deleted.';
   const componentsReadOnly = 'Keyward serves only the default stack\'s components, which cannot be modified; components cannot be registered, updated or deleted.';
-  for (const url of ['/stacks', '/workspaces/:ws/stacks']) app.post(url, { schema: { tags: tw, summary: 'Refused: stacks are read-only' } }, refuse(stacksReadOnly));
-  app.put('/stacks/:id', { schema: { tags: tw, summary: 'Refused: the default stack cannot be modified' } }, refuse('The default stack cannot be modified.'));
-  app.delete('/stacks/:id', { schema: { tags: tw, summary: 'Refused: the default stack cannot be deleted' } }, refuse('The default stack cannot be deleted.'));
-  for (const url of ['/components', '/workspaces/:ws/components']) app.post(url, { schema: { tags: tw, summary: 'Refused: components are read-only' } }, refuse(componentsReadOnly));
-  app.put('/components/:id', { schema: { tags: tw, summary: 'Refused: the default components cannot be modified' } }, refuse(componentsReadOnly));
-  app.delete('/components/:id', { schema: { tags: tw, summary: 'Refused: the default components cannot be deleted' } }, refuse(componentsReadOnly));
+  app.post('/stacks', { schema: { tags: tw, summary: 'Refused: stacks are read-only', ...zenml.refuseCreate } }, refuse(stacksReadOnly));
+  app.post('/workspaces/:ws/stacks', { schema: { tags: tw, summary: 'Refused: stacks are read-only', ...zenml.refuseCreateIn } }, refuse(stacksReadOnly));
+  app.put('/stacks/:id', { schema: { tags: tw, summary: 'Refused: the default stack cannot be modified', ...zenml.refuseUpdate('id') } }, refuse('The default stack cannot be modified.'));
+  app.delete('/stacks/:id', { schema: { tags: tw, summary: 'Refused: the default stack cannot be deleted', ...zenml.refuseDelete('id') } }, refuse('The default stack cannot be deleted.'));
+  app.post('/components', { schema: { tags: tw, summary: 'Refused: components are read-only', ...zenml.refuseCreate } }, refuse(componentsReadOnly));
+  app.post('/workspaces/:ws/components', { schema: { tags: tw, summary: 'Refused: components are read-only', ...zenml.refuseCreateIn } }, refuse(componentsReadOnly));
+  app.put('/components/:id', { schema: { tags: tw, summary: 'Refused: the default components cannot be modified', ...zenml.refuseUpdate('id') } }, refuse(componentsReadOnly));
+  app.delete('/components/:id', { schema: { tags: tw, summary: 'Refused: the default components cannot be deleted', ...zenml.refuseDelete('id') } }, refuse(componentsReadOnly));
 }
