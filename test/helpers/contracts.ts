@@ -22,6 +22,8 @@ export const READS_NO_BODY = new Set([
   'POST /v1/verify/*',
   'PUT /v1/verify/*',
   'PATCH /v1/verify/*',
+  'POST /v1/accounts/:accountId/webhooks/:endpointId/rotate-secret',
+  'POST /v1/accounts/:accountId/webhooks/:endpointId/deliveries/:deliveryId/replay',
 ]);
 
 /** Operational routes, left out of the API document on purpose (test/server/openapi.test.ts). */

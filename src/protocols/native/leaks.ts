@@ -3,10 +3,10 @@
  * scanning partner program format) and an account admin's own report. The rules are in
  * services/leaks.ts; this file reads the wire and writes GitHub's answer shape.
  */
-import type { FastifyInstance } from 'fastify';
+import type { ContractApp } from '../contract/index.js';
 import type { LeakMatch } from '../../domain/leaks.js';
 import type { Services } from '../../services/index.js';
-import { errorResponse, nativeCaller, secured } from './context.js';
+import { accountParams, errorResponse, nativeCaller, secured } from './context.js';
 
 /** A report of 100 matches is about 60 KB; anything larger is refused before it is read to the end. */
 export const LEAK_REPORT_BODY_LIMIT = 64 * 1024;
@@ -35,7 +35,7 @@ const verdictsSchema = {
   },
 } as const;
 
-export function leakRoutes(app: FastifyInstance, services: Services): void {
+export function leakRoutes(app: ContractApp, services: Services): void {
   app.post(
     '/v1/leaks/github',
     {
@@ -69,16 +69,15 @@ export function leakRoutes(app: FastifyInstance, services: Services): void {
         summary: "Report leaked tokens of this account (needs core_account_edit); each one found is revoked at once",
         description: 'Same body and answer as the scanner endpoint. A token of another account, an unknown one and a wrong secret all answer false_positive.',
         security: secured,
-        params: { type: 'object', required: ['accountId'], properties: { accountId: { type: 'string', maxLength: 64 } } },
+        params: accountParams,
         body: { type: 'array', minItems: 1, maxItems: 100, items: matchSchema },
         response: { 200: verdictsSchema, 400: errorResponse, 401: errorResponse, 403: errorResponse, 413: errorResponse },
       },
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      const body = req.body as Array<{ token: string; type?: string; url?: string; source?: string }>;
-      const matches: LeakMatch[] = body.map((m) => ({ token: m.token, type: m.type ?? '', url: m.url ?? null, source: m.source ?? null }));
-      return services.leaks.accountReport(caller, (req.params as { accountId: string }).accountId, matches);
+      const matches: LeakMatch[] = req.body.map((m) => ({ token: m.token, type: m.type ?? '', url: m.url ?? null, source: m.source ?? null }));
+      return services.leaks.accountReport(caller, req.params.accountId, matches);
     },
   );
 }

@@ -1,8 +1,8 @@
 /** Lifecycle webhook endpoints of an account, their delivery log and replay (docs/webhooks.md). */
-import type { FastifyInstance } from 'fastify';
 import { WEBHOOK_EVENTS } from '../../domain/webhooks.js';
 import type { Services } from '../../services/index.js';
-import { errorResponse, nativeCaller, secured } from './context.js';
+import { accountParams, errorResponse, nativeCaller, secured } from './context.js';
+import type { ContractApp } from '../contract/index.js';
 
 const endpointSchema = {
   $id: 'KeywardWebhookEndpoint',
@@ -26,7 +26,6 @@ const withSecret = {
   properties: { endpoint: { $ref: 'KeywardWebhookEndpoint#' }, secret: { type: 'string', description: 'The `whsec_` signing secret: shown once' } },
 } as const;
 
-const accountParams = { type: 'object', required: ['accountId'], properties: { accountId: { type: 'string', maxLength: 64 } } } as const;
 const endpointParams = {
   type: 'object',
   required: ['accountId', 'endpointId'],
@@ -40,10 +39,7 @@ const inputProperties = {
   enabled: { type: 'boolean' },
 } as const;
 
-type Params = { accountId: string; endpointId: string };
-type Input = { url: string; description?: string; events?: string[]; enabled?: boolean };
-
-export function webhookRoutes(app: FastifyInstance, services: Services): void {
+export function webhookRoutes(app: ContractApp, services: Services): void {
   app.addSchema(endpointSchema);
   const base = '/v1/accounts/:accountId/webhooks';
 
@@ -61,7 +57,7 @@ export function webhookRoutes(app: FastifyInstance, services: Services): void {
     },
     async (req, reply) => {
       const { caller } = await nativeCaller(services, req);
-      const created = await services.webhooks.create(caller, (req.params as Params).accountId, req.body as Input);
+      const created = await services.webhooks.create(caller, req.params.accountId, req.body);
       reply.header('cache-control', 'no-store');
       return reply.status(201).send(created);
     },
@@ -80,7 +76,7 @@ export function webhookRoutes(app: FastifyInstance, services: Services): void {
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      return { items: await services.webhooks.list(caller, (req.params as Params).accountId) };
+      return { items: await services.webhooks.list(caller, req.params.accountId) };
     },
   );
 
@@ -97,7 +93,7 @@ export function webhookRoutes(app: FastifyInstance, services: Services): void {
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      const p = req.params as Params;
+      const p = req.params;
       return services.webhooks.get(caller, p.accountId, p.endpointId);
     },
   );
@@ -116,8 +112,8 @@ export function webhookRoutes(app: FastifyInstance, services: Services): void {
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      const p = req.params as Params;
-      return services.webhooks.update(caller, p.accountId, p.endpointId, (req.body ?? {}) as Partial<Input>);
+      const p = req.params;
+      return services.webhooks.update(caller, p.accountId, p.endpointId, req.body ?? {});
     },
   );
 
@@ -128,7 +124,7 @@ export function webhookRoutes(app: FastifyInstance, services: Services): void {
     },
     async (req, reply) => {
       const { caller } = await nativeCaller(services, req);
-      const p = req.params as Params;
+      const p = req.params;
       await services.webhooks.delete(caller, p.accountId, p.endpointId);
       return reply.status(204).send();
     },
@@ -147,7 +143,7 @@ export function webhookRoutes(app: FastifyInstance, services: Services): void {
     },
     async (req, reply) => {
       const { caller } = await nativeCaller(services, req);
-      const p = req.params as Params;
+      const p = req.params;
       reply.header('cache-control', 'no-store');
       return services.webhooks.rotateSecret(caller, p.accountId, p.endpointId);
     },
@@ -211,8 +207,8 @@ export function webhookRoutes(app: FastifyInstance, services: Services): void {
     },
     async (req) => {
       const { caller } = await nativeCaller(services, req);
-      const p = req.params as Params;
-      const limit = (req.query as { limit: number }).limit;
+      const p = req.params;
+      const limit = req.query.limit;
       return {
         deliveries: await services.webhooks.deliveries(caller, p.accountId, p.endpointId, limit),
         attempts: await services.webhooks.attempts(caller, p.accountId, p.endpointId, limit),
@@ -233,7 +229,7 @@ export function webhookRoutes(app: FastifyInstance, services: Services): void {
     },
     async (req, reply) => {
       const { caller } = await nativeCaller(services, req);
-      const p = req.params as Params & { deliveryId: string };
+      const p = req.params;
       await services.webhooks.replay(caller, p.accountId, p.endpointId, p.deliveryId);
       return reply.status(202).send({ queued: true });
     },
