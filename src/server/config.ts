@@ -40,6 +40,10 @@ export interface Config {
   masterKeyPrevious: string[];
   /** Console session lifetime in minutes; a session signed in with a token also ends when the token expires. */
   consoleSessionMinutes: number;
+  /** The invalidation stream (GET /v1/accounts/{id}/invalidations): heartbeat interval, replay buffer, slow-subscriber bound. */
+  streamHeartbeatMs: number;
+  streamBufferEvents: number;
+  streamMaxPendingBytes: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -97,6 +101,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     masterKey: masterKey(env.KEYWARD_MASTER_KEY, 'KEYWARD_MASTER_KEY'),
     masterKeyPrevious: (env.KEYWARD_MASTER_KEY_PREVIOUS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '').map((k) => masterKey(k, 'KEYWARD_MASTER_KEY_PREVIOUS')!),
     consoleSessionMinutes: int(env, 'KEYWARD_CONSOLE_SESSION_MINUTES', 12 * 60),
+    streamHeartbeatMs: int(env, 'KEYWARD_STREAM_HEARTBEAT_MS', 15_000),
+    streamBufferEvents: Math.max(1, int(env, 'KEYWARD_STREAM_BUFFER_EVENTS', 1024)),
+    streamMaxPendingBytes: int(env, 'KEYWARD_STREAM_MAX_PENDING_BYTES', 1024 * 1024),
   };
   const merged = { ...base };
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (merged as Record<string, unknown>)[k] = v;

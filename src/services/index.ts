@@ -20,6 +20,7 @@ import { UserGroupService } from './userGroups.js';
 import { CgApiKeyService } from './cgApiKeys.js';
 import { CgUserService } from './cgUsers.js';
 import type { Keyring } from '../domain/masterKey.js';
+import { DEFAULT_STREAM_OPTIONS, InvalidationStreamService, type StreamOptions } from './invalidationStream.js';
 
 export interface Services {
   ctx: ServiceContext;
@@ -38,6 +39,8 @@ export interface Services {
   userGroups: UserGroupService;
   cgApiKeys: CgApiKeyService;
   cgUsers: CgUserService;
+  /** Invalidations as a stream for SDKs that cache verification answers (GET /v1/accounts/{id}/invalidations). */
+  invalidationStream: InvalidationStreamService;
 }
 
 export interface ServicesOptions {
@@ -51,6 +54,8 @@ export interface ServicesOptions {
   auditOutboxMax?: number;
   /** Seals Harness CG keys and the session-signing secret; resolved on first use. Without one, CG keys and sessions fail. */
   keyring?: () => Keyring;
+  /** The invalidation stream: replay buffer, slow-subscriber bound, heartbeat. */
+  stream?: Partial<StreamOptions>;
 }
 
 export function createServices(opts: ServicesOptions): Services {
@@ -97,6 +102,7 @@ export function createServices(opts: ServicesOptions): Services {
     userGroups,
     cgApiKeys: new CgApiKeyService(ctx, access, userGroups, keyring),
     cgUsers: new CgUserService(ctx, access, users, userGroups),
+    invalidationStream: new InvalidationStreamService(ctx.bus, access, { ...DEFAULT_STREAM_OPTIONS, ...opts.stream }),
   };
 }
 

@@ -9,11 +9,13 @@ import { installNativeErrors } from './errors.js';
 import { usageRoutes } from './usage.js';
 import { verifyRoutes } from './verify.js';
 import { forwardAuthRoutes } from './forwardAuth.js';
+import { invalidationRoutes } from './invalidations.js';
 
 export async function nativeProtocol(app: FastifyInstance, opts: { services: Services; console?: ConsoleSessionOptions }): Promise<void> {
   installNativeErrors(app);
   verifyRoutes(app, opts.services);
   forwardAuthRoutes(app, opts.services);
+  invalidationRoutes(app, opts.services);
   accountRoutes(app, opts.services);
   auditRoutes(app, opts.services);
   credentialRoutes(app, opts.services);
