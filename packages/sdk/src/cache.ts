@@ -1,0 +1,123 @@
+/**
+ * The SDK's verification cache: answers Keyward gave, in the caller's process, keyed by the SHA-256
+ * digest of the token (the plain token is never kept), bounded (least recently used out first) and
+ * with a TTL backstop. Evicted by the invalidation stream's events (src/stream.ts); trusted only
+ * while that stream is in step (src/client.ts decides).
+ */
+import { createHash } from 'node:crypto';
+import type { Invalidation, Verified } from './types.js';
+
+export interface CacheOptions {
+  /** Entries kept; the least recently used goes first. Default 10 000. */
+  maxEntries: number;
+  /** The backstop: an entry older than this is asked again even if no event evicted it. Default 60 s. */
+  ttlMs: number;
+}
+
+export const DEFAULT_CACHE: CacheOptions = { maxEntries: 10_000, ttlMs: 60_000 };
+
+/** A cached valid answer and the permission/scope checks made for it. */
+export interface CacheEntry {
+  verified: Verified;
+  /** Requirement key (permission and scope) → null when granted, else the denial reason. */
+  grants: Map<string, string | null>;
+  /** When this entry stops being used: the TTL backstop or the token's own expiry, whichever is first. */
+  until: number;
+}
+
+export function tokenDigest(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+export class VerificationCache {
+  private readonly entries = new Map<string, CacheEntry>();
+  /** Bumped by every eviction: an answer asked for before one is not cached (it may predate it). */
+  generation = 0;
+  evictions = 0;
+
+  constructor(
+    readonly options: CacheOptions,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(digest: string): CacheEntry | undefined {
+    const e = this.entries.get(digest);
+    if (e === undefined) return undefined;
+    if (e.until <= this.now()) {
+      this.entries.delete(digest);
+      return undefined;
+    }
+    // Most recently used last.
+    this.entries.delete(digest);
+    this.entries.set(digest, e);
+    return e;
+  }
+
+  /** Caches a valid answer, unless an eviction happened since `generation` was read. */
+  set(digest: string, verified: Verified, generation: number): CacheEntry | undefined {
+    if (generation !== this.generation) return undefined;
+    const backstop = this.now() + this.options.ttlMs;
+    const entry: CacheEntry = { verified, grants: new Map(), until: verified.expiresAt === null ? backstop : Math.min(backstop, verified.expiresAt) };
+    this.entries.delete(digest);
+    this.entries.set(digest, entry);
+    while (this.entries.size > this.options.maxEntries) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+    }
+    return entry;
+  }
+
+  /** Records a permission/scope decision on an entry still current (same generation). */
+  setGrant(entry: CacheEntry, requirement: string, denial: string | null, generation: number): void {
+    if (generation === this.generation) entry.grants.set(requirement, denial);
+  }
+
+  /** Applies one event from the stream; returns the number of entries evicted. */
+  apply(e: Invalidation): number {
+    this.generation++;
+    if (e.kind === 'all') return this.flush();
+    let match: (v: Verified) => boolean;
+    switch (e.kind) {
+      case 'token': {
+        const ids = new Set(e.tokenIds);
+        match = (v) => ids.has(v.tokenId);
+        break;
+      }
+      case 'apiKey': {
+        const ids = new Set(e.apiKeyIds);
+        match = (v) => ids.has(v.apiKeyId);
+        break;
+      }
+      case 'principal':
+        match = (v) => v.principal.id === e.principalId;
+        break;
+      case 'permissions':
+        match = (v) => v.accountId === e.accountId;
+        break;
+      default:
+        // An event this SDK does not know: the safe reading is "anything may have changed".
+        return this.flush();
+    }
+    let n = 0;
+    for (const [k, entry] of this.entries) {
+      if (match(entry.verified)) {
+        this.entries.delete(k);
+        n++;
+      }
+    }
+    this.evictions += n;
+    return n;
+  }
+
+  flush(): number {
+    this.generation++;
+    const n = this.entries.size;
+    this.entries.clear();
+    this.evictions += n;
+    return n;
+  }
+}
