@@ -295,6 +295,22 @@ describeEachDb('invalidation stream', (kind) => {
       await within(1000, async () => (await c.verify(viewer.token, { permission: 'core_serviceaccount_view' })).valid === false, 'permission gone');
     });
 
+    it.runIf(kind === 'postgres')('stops being trusted while the node cannot hear other nodes, and resets when it can again', async () => {
+      const relay = k.keyward.relay!;
+      const c = sdk({ stream: { backoff: { initialMs: 50, maxMs: 200 } } });
+      expect(await c.connect()).toBe(true);
+      const bot = await serviceAccountToken(k.http, acc);
+      await c.verify(bot.token);
+      expect((await c.verify(bot.token)).cached).toBe(true);
+      // The node's LISTEN connection drops: it ends its streams and refuses new ones (503) until it listens again.
+      await relay.simulateDisconnect();
+      await within(5000, () => c.metrics().reconnects > 0 && c.metrics().streamConnected, 'back in step');
+      expect(relay.connected).toBe(true);
+      // It could not replay across the gap: a reset flushed what was cached before it.
+      expect(c.metrics().entries).toBe(0);
+      expect(await c.verify(bot.token)).toMatchObject({ valid: true, cached: false });
+    });
+
     it('keeps only a digest of each token, never the token', async () => {
       const c = sdk();
       await c.connect();
