@@ -8,10 +8,36 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openStore, type Store } from '../src/store/database.js';
+import { digestSecret } from '../src/domain/tokens.js';
 
 export function machine(): string {
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
   return `${os.cpus().length} x ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${os.platform()} ${os.release()}`;
+}
+
+/**
+ * The baseline under any in-process verifier: one SHA-256 of the secret and one Map lookup (over
+ * `count` distinct tokens, round-robin); used by bench/verify-inprocess.ts and bench/sdk.ts.
+ */
+export function shaMapBaseline(count: number): { baseline: () => boolean; shaOnly: () => Buffer } {
+  const map = new Map<string, Buffer>();
+  const secrets: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const s = `pat.acc.${i.toString(16).padStart(24, '0')}.abcdefghijklmnopqrst`;
+    secrets.push(s);
+    map.set(s.slice(8, 32), digestSecret(s.slice(33)));
+  }
+  let j = 0;
+  let k = 0;
+  return {
+    baseline: () => {
+      const s = secrets[j++ % count]!;
+      const d = digestSecret(s.slice(33));
+      return map.get(s.slice(8, 32))!.equals(d);
+    },
+    // The floor under any verifier that does not keep plaintext tokens: the SHA-256 alone.
+    shaOnly: () => digestSecret(secrets[k++ % count]!.slice(33)),
+  };
 }
 
 export function percentile(sorted: Float64Array | number[], p: number): number {

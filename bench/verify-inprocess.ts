@@ -3,12 +3,11 @@
  * of one SHA-256 plus one Map lookup measured in the same run.
  *   npm run bench:verify
  */
-import { digestSecret } from '../src/domain/tokens.js';
 import { systemClock } from '../src/domain/clock.js';
 import { createServices } from '../src/services/index.js';
 import { SYSTEM_CALLER } from '../src/services/context.js';
 import { provisionAccount } from '../src/services/provisioning.js';
-import { benchStore, fmt, interleaved, machine, measure, pgReachable, table } from './lib.js';
+import { benchStore, fmt, interleaved, machine, measure, pgReachable, shaMapBaseline, table } from './lib.js';
 
 const DURATION = Number(process.env.BENCH_MS ?? 3000);
 const TOKENS = 1000;
@@ -31,22 +30,7 @@ async function main() {
   console.log(`Machine: ${machine()}\nPer row: ${DURATION * 3} ms alternating the case with both baselines (6 rounds, medians), then ${DURATION / 2} ms timed per call; ${TOKENS} distinct tokens, round-robin.`);
 
   // Baseline: what any verifier must do at least, one SHA-256 of the secret and one Map lookup.
-  const map = new Map<string, Buffer>();
-  const secrets: string[] = [];
-  for (let i = 0; i < TOKENS; i++) {
-    const s = `pat.acc.${i.toString(16).padStart(24, '0')}.abcdefghijklmnopqrst`;
-    secrets.push(s);
-    map.set(s.slice(8, 32), digestSecret(s.slice(33)));
-  }
-  let j = 0;
-  const baseline = () => {
-    const s = secrets[j++ % TOKENS]!;
-    const d = digestSecret(s.slice(33));
-    return map.get(s.slice(8, 32))!.equals(d);
-  };
-  // The floor under any verifier that does not keep plaintext tokens: the SHA-256 alone.
-  let k = 0;
-  const shaOnly = () => digestSecret(secrets[k++ % TOKENS]!.slice(33));
+  const { baseline, shaOnly } = shaMapBaseline(TOKENS);
   const baseLat = await measure(baseline, DURATION / 2);
   const shaLat = await measure(shaOnly, DURATION / 2);
   const rows: Array<Array<string | number>> = [];

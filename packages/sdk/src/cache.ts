@@ -4,7 +4,7 @@
  * with a TTL backstop. Evicted by the invalidation stream's events (src/stream.ts); trusted only
  * while that stream is in step (src/client.ts decides).
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { Invalidation, Verified } from './types.js';
 
 export interface CacheOptions {
@@ -19,14 +19,20 @@ export const DEFAULT_CACHE: CacheOptions = { maxEntries: 10_000, ttlMs: 60_000 }
 /** A cached valid answer and the permission/scope checks made for it. */
 export interface CacheEntry {
   verified: Verified;
+  /** The same answer flagged `cached: true`, made once (a hit returns it as is). */
+  hit: Verified;
   /** Requirement key (permission and scope) → null when granted, else the denial reason. */
   grants: Map<string, string | null>;
   /** When this entry stops being used: the TTL backstop or the token's own expiry, whichever is first. */
   until: number;
 }
 
+/** `crypto.hash` (Node 20.12+) hashes without creating a Hash object: the same digest, less work. */
+const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'base64url') => string }).hash;
+
+/** The cache key of a token: its SHA-256, base64url. */
 export function tokenDigest(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  return oneShot ? oneShot('sha256', token, 'base64url') : crypto.createHash('sha256').update(token).digest('base64url');
 }
 
 export class VerificationCache {
@@ -61,7 +67,7 @@ export class VerificationCache {
   set(digest: string, verified: Verified, generation: number): CacheEntry | undefined {
     if (generation !== this.generation) return undefined;
     const backstop = this.now() + this.options.ttlMs;
-    const entry: CacheEntry = { verified, grants: new Map(), until: verified.expiresAt === null ? backstop : Math.min(backstop, verified.expiresAt) };
+    const entry: CacheEntry = { verified, hit: Object.freeze({ ...verified, cached: true }), grants: new Map(), until: verified.expiresAt === null ? backstop : Math.min(backstop, verified.expiresAt) };
     this.entries.delete(digest);
     this.entries.set(digest, entry);
     while (this.entries.size > this.options.maxEntries) {

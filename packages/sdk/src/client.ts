@@ -178,12 +178,12 @@ export class KeywardClient {
         if (entry !== undefined) {
           if (requirement === null) {
             this.hits++;
-            return { ...entry.verified, cached: true };
+            return entry.hit;
           }
           const denial = entry.grants.get(requirement);
           if (denial !== undefined) {
             this.hits++;
-            return denial === null ? { ...entry.verified, cached: true } : this.denied(entry.verified, denial, true);
+            return denial === null ? entry.hit : this.denied(entry.verified, denial, true);
           }
         }
       }
