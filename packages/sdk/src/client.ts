@@ -61,17 +61,17 @@ function principalOf(p: VerifyWire['principal']): Principal {
 }
 
 function verifiedOf(w: VerifyWire): Verified {
-  return {
-    valid: true,
-    principal: principalOf(w.principal),
+  return Object.freeze({
+    valid: true as const,
+    principal: Object.freeze(principalOf(w.principal)),
     accountId: w.accountId ?? '',
-    scope: { accountId: w.scope?.accountId ?? w.accountId ?? '', orgId: w.scope?.orgId ?? null, projectId: w.scope?.projectId ?? null },
+    scope: Object.freeze({ accountId: w.scope?.accountId ?? w.accountId ?? '', orgId: w.scope?.orgId ?? null, projectId: w.scope?.projectId ?? null }),
     tokenId: w.tokenId ?? '',
     apiKeyId: w.apiKeyId ?? '',
-    permissions: w.permissions ?? [],
+    permissions: Object.freeze([...(w.permissions ?? [])]),
     expiresAt: w.expiresAt ?? null,
     cached: false,
-  };
+  });
 }
 
 /** The key a permission/scope requirement is cached under, within one token's entry. */

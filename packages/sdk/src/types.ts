@@ -20,7 +20,7 @@ export interface Principal {
   email: string;
 }
 
-/** A valid token (and, when one was asked for, it holds the permission at the scope). */
+/** A valid token (and, when one was asked for, it holds the permission at the scope). Frozen: it may be the cached answer. */
 export interface Verified {
   valid: true;
   principal: Principal;
@@ -30,7 +30,7 @@ export interface Verified {
   tokenId: string;
   apiKeyId: string;
   /** Permissions at the key's scope. */
-  permissions: string[];
+  permissions: readonly string[];
   /** Milliseconds since the epoch; null when the token does not expire. */
   expiresAt: number | null;
   /** True when this answer came from the SDK's cache. */
