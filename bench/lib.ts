@@ -10,6 +10,17 @@ import pg from 'pg';
 import { openStore, type Store } from '../src/store/database.js';
 import { digestSecret } from '../src/domain/tokens.js';
 
+/** Whether wrk is on the PATH (the HTTP benchmarks' load generator; else autocannon). */
+export const hasWrk = (() => {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (e) {
+    // wrk --version exits 1 after printing its version; only a missing binary is ENOENT.
+    return (e as { code?: string }).code !== 'ENOENT';
+  }
+})();
+
 export function machine(): string {
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
   return `${os.cpus().length} x ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${os.platform()} ${os.release()}`;

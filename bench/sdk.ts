@@ -18,7 +18,7 @@ import Fastify from 'fastify';
 import autocannon from 'autocannon';
 import { createKeywardClient, type KeywardClient } from '../packages/sdk/src/index.js';
 import { keywardFastify } from '../packages/sdk/src/fastify.js';
-import { buildDist, fmt, interleaved, keywardRunsFrom, machine, measure, median, percentile, pgReachable, pgUrl, request, shaMapBaseline, startKeyward, table, tmpDir, type ServerProcess } from './lib.js';
+import { buildDist, fmt, hasWrk, interleaved, keywardRunsFrom, machine, measure, median, percentile, pgReachable, pgUrl, request, shaMapBaseline, startKeyward, table, tmpDir, type ServerProcess } from './lib.js';
 
 const DURATION = Number(process.env.BENCH_MS ?? 3000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -26,15 +26,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 200);
 const TOKENS = 1000;
 const CONNECTIONS = 32;
-
-const hasWrk = (() => {
-  try {
-    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch (e) {
-    return (e as { code?: string }).code !== 'ENOENT';
-  }
-})();
 
 interface Node {
   url: string;

@@ -64,13 +64,8 @@ export interface VerifyOptions {
   scope?: { accountId?: string; orgId?: string; projectId?: string };
 }
 
-/** One event of GET /v1/accounts/{accountId}/invalidations. */
-export type Invalidation =
-  | { kind: 'token'; tokenIds: string[]; accountId?: string }
-  | { kind: 'apiKey'; apiKeyIds: string[]; accountId?: string }
-  | { kind: 'principal'; principalId: string; accountId?: string }
-  | { kind: 'permissions'; accountId: string }
-  | { kind: 'all' };
+/** The data of an `invalidate` event of GET /v1/accounts/{accountId}/invalidations, as Keyward's OpenAPI document describes it. */
+export type Invalidation = paths['/v1/accounts/{accountId}/invalidations']['get']['responses'][200]['content']['text/event-stream'];
 
 export interface SdkMetrics {
   /** Verifications answered from the cache. */

@@ -19,6 +19,20 @@ const DESCRIPTION = [
   'Each event has an id `<node>-<seq>`. Reconnect with `Last-Event-ID` to get the events missed meanwhile, from a bounded buffer (KEYWARD_STREAM_BUFFER_EVENTS). A subscriber that does not read fast enough is disconnected (KEYWARD_STREAM_MAX_PENDING_BYTES); so is one whose own token stops being valid. 503 while this node may be missing other nodes\' invalidations. See docs/integrations.md.',
 ].join('\n');
 
+const ids = { type: 'array', items: { type: 'string' } } as const;
+const account = { type: 'string', description: 'The account the change belongs to.' } as const;
+/** The data of an `invalidate` event (the `Invalidation` of src/services/context.ts, as sent). */
+const invalidationData = {
+  description: 'The JSON data of each `invalidate` event (the stream itself is text/event-stream).',
+  oneOf: [
+    { type: 'object', required: ['kind', 'tokenIds'], properties: { kind: { type: 'string', enum: ['token'] }, tokenIds: ids, accountId: account } },
+    { type: 'object', required: ['kind', 'apiKeyIds'], properties: { kind: { type: 'string', enum: ['apiKey'] }, apiKeyIds: ids, accountId: account } },
+    { type: 'object', required: ['kind', 'principalId'], properties: { kind: { type: 'string', enum: ['principal'] }, principalId: { type: 'string' }, accountId: account } },
+    { type: 'object', required: ['kind', 'accountId'], properties: { kind: { type: 'string', enum: ['permissions'] }, accountId: account } },
+    { type: 'object', required: ['kind'], properties: { kind: { type: 'string', enum: ['all'] } } },
+  ],
+} as const;
+
 /** The request's credential judged again (after an event touched it). */
 function verifyAgain(services: Services, req: FastifyRequest): Promise<VerifyResult> {
   const token = presentedToken(req);
@@ -48,7 +62,7 @@ export function invalidationRoutes(app: FastifyInstance, services: Services): vo
         response: {
           200: {
             description: 'The event stream (open until the client or the server ends it).',
-            content: { 'text/event-stream': { schema: { type: 'string' } } },
+            content: { 'text/event-stream': { schema: invalidationData } },
           },
           400: errorResponse,
           401: errorResponse,

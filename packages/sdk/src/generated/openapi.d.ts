@@ -382,7 +382,33 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": string;
+                        "text/event-stream": {
+                            /** @enum {string} */
+                            kind: "token";
+                            tokenIds: string[];
+                            /** @description The account the change belongs to. */
+                            accountId?: string;
+                        } | {
+                            /** @enum {string} */
+                            kind: "apiKey";
+                            apiKeyIds: string[];
+                            /** @description The account the change belongs to. */
+                            accountId?: string;
+                        } | {
+                            /** @enum {string} */
+                            kind: "principal";
+                            principalId: string;
+                            /** @description The account the change belongs to. */
+                            accountId?: string;
+                        } | {
+                            /** @enum {string} */
+                            kind: "permissions";
+                            /** @description The account the change belongs to. */
+                            accountId: string;
+                        } | {
+                            /** @enum {string} */
+                            kind: "all";
+                        };
                     };
                 };
                 /** @description Default Response */
