@@ -100,12 +100,16 @@ export function invalidationRoutes(app: FastifyInstance, services: Services): vo
         // nginx: do not buffer the stream.
         'x-accel-buffering': 'no',
       });
+      const open = () => !raw.destroyed && !raw.writableEnded;
       const { unsubscribe } = stream.subscribe({ accountId, verified, stillAllowed }, typeof lastEventId === 'string' ? lastEventId : undefined, {
-        write: (f) => void raw.write(f),
+        write: (f) => void (open() && raw.write(f)),
         pending: () => raw.writableLength,
-        close: () => raw.end(),
+        close: () => void (open() && raw.end()),
       });
       raw.on('close', unsubscribe);
+      raw.on('error', unsubscribe);
+      // The client may have gone before the listeners were attached.
+      if (raw.destroyed) unsubscribe();
     },
   );
 }
