@@ -1,7 +1,9 @@
 /**
  * The SDK's verification cache: answers Keyward gave, in the caller's process, keyed by the SHA-256
- * digest of the token (the plain token is never kept), bounded (least recently used out first) and
- * with a TTL backstop. Evicted by the invalidation stream's events (src/stream.ts); trusted only
+ * digest of the token (the plain token is never kept), bounded and with a TTL backstop. Eviction
+ * approximates least-recently-used with a second chance: a hit only marks its entry, and when the
+ * cache is full the oldest entry goes unless it was used since it was last passed over (then it
+ * moves to the back). A hit thus costs one flag write, not a reordering. Evicted by the invalidation stream's events (src/stream.ts); trusted only
  * while that stream is in step (src/client.ts decides).
  */
 import * as crypto from 'node:crypto';
@@ -25,6 +27,8 @@ export interface CacheEntry {
   grants: Map<string, string | null>;
   /** When this entry stops being used: the TTL backstop or the token's own expiry, whichever is first. */
   until: number;
+  /** Used since the eviction last passed it over. */
+  used: boolean;
 }
 
 /** `crypto.hash` (Node 20.12+) hashes without creating a Hash object: the same digest, less work. */
@@ -57,9 +61,7 @@ export class VerificationCache {
       this.entries.delete(digest);
       return undefined;
     }
-    // Most recently used last.
-    this.entries.delete(digest);
-    this.entries.set(digest, e);
+    e.used = true;
     return e;
   }
 
@@ -67,12 +69,17 @@ export class VerificationCache {
   set(digest: string, verified: Verified, generation: number): CacheEntry | undefined {
     if (generation !== this.generation) return undefined;
     const backstop = this.now() + this.options.ttlMs;
-    const entry: CacheEntry = { verified, hit: Object.freeze({ ...verified, cached: true }), grants: new Map(), until: verified.expiresAt === null ? backstop : Math.min(backstop, verified.expiresAt) };
+    const entry: CacheEntry = { verified, hit: Object.freeze({ ...verified, cached: true }), grants: new Map(), until: verified.expiresAt === null ? backstop : Math.min(backstop, verified.expiresAt), used: false };
     this.entries.delete(digest);
     this.entries.set(digest, entry);
+    // Second chance: each pass clears one flag, so this ends within one round of the entries.
     while (this.entries.size > this.options.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
+      const [oldest, e] = this.entries.entries().next().value as [string, CacheEntry];
       this.entries.delete(oldest);
+      if (e.used) {
+        e.used = false;
+        this.entries.set(oldest, e);
+      }
     }
     return entry;
   }

@@ -48,6 +48,8 @@ export class KeywardUnavailableError extends Error {
   }
 }
 
+const NO_OPTIONS: VerifyOptions = Object.freeze({});
+
 const NO_TOKEN: Rejected = Object.freeze({ valid: false, reason: 'no_token', cached: false }) as Rejected;
 
 function principalOf(p: VerifyWire['principal']): Principal {
@@ -164,30 +166,40 @@ export class KeywardClient {
    * the stream is in step; else from Keyward (POST /v1/verify, and GET /v1/verify for a requirement).
    * Throws KeywardUnavailableError when Keyward cannot answer.
    */
-  async verify(token: string | null | undefined, options: VerifyOptions = {}): Promise<VerifyResult> {
+  async verify(token: string | null | undefined, options: VerifyOptions = NO_OPTIONS): Promise<VerifyResult> {
+    return this.verifyCached(token, options) ?? this.verifyRemote(token!, options);
+  }
+
+  /**
+   * The answer when it needs no call to Keyward (no token, or a cache hit while the stream is in
+   * step), synchronously; undefined when Keyward must be asked (then call `verify`).
+   */
+  verifyCached(token: string | null | undefined, options: VerifyOptions = NO_OPTIONS): VerifyResult | undefined {
     if (typeof token !== 'string' || token === '') return NO_TOKEN;
+    const cache = this.cache;
+    if (cache === null) return undefined;
+    const stream = this.stream!;
+    stream.start();
+    if (!stream.connected) return undefined;
+    const entry = cache.get(tokenDigest(token));
+    if (entry === undefined) return undefined;
+    const requirement = requirementKey(options);
+    if (requirement === null) {
+      this.hits++;
+      return entry.hit;
+    }
+    const denial = entry.grants.get(requirement);
+    if (denial === undefined) return undefined;
+    this.hits++;
+    return denial === null ? entry.hit : this.denied(entry.verified, denial, true);
+  }
+
+  /** Asks Keyward (a miss): POST /v1/verify unless the token's entry is cached, then GET /v1/verify for a requirement. */
+  private async verifyRemote(token: string, options: VerifyOptions): Promise<VerifyResult> {
     const requirement = requirementKey(options);
     const cache = this.cache;
-    let entry: CacheEntry | undefined;
-    let digest = '';
-    if (cache !== null) {
-      this.stream!.start();
-      digest = tokenDigest(token);
-      if (this.stream!.connected) {
-        entry = cache.get(digest);
-        if (entry !== undefined) {
-          if (requirement === null) {
-            this.hits++;
-            return entry.hit;
-          }
-          const denial = entry.grants.get(requirement);
-          if (denial !== undefined) {
-            this.hits++;
-            return denial === null ? entry.hit : this.denied(entry.verified, denial, true);
-          }
-        }
-      }
-    }
+    const digest = cache === null ? '' : tokenDigest(token);
+    let entry = cache !== null && this.stream!.connected ? cache.get(digest) : undefined;
     this.misses++;
     const generation = cache?.generation ?? 0;
     let verified: Verified;

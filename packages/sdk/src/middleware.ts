@@ -3,7 +3,7 @@
  * from and how a verification becomes an HTTP answer. Each adapter only translates.
  */
 import { KeywardUnavailableError, type KeywardClient } from './client.js';
-import type { Verified, VerifyOptions } from './types.js';
+import type { Verified, VerifyOptions, VerifyResult } from './types.js';
 
 export interface MiddlewareOptions extends VerifyOptions {
   /** The client that verifies (one per process, so its cache is shared). */
@@ -24,15 +24,22 @@ export type Decision =
   | { allowed: true; verified: Verified }
   | { allowed: false; status: 401 | 403 | 503; body: { error: string; reason: string }; headers: Record<string, string> };
 
-/** 401 for no valid token, 403 for a missing permission or scope, 503 when Keyward cannot answer. */
-export async function decide(token: string | null, options: MiddlewareOptions): Promise<Decision> {
-  let r;
-  try {
-    r = await options.client.verify(token, options);
-  } catch (e) {
-    if (!(e instanceof KeywardUnavailableError)) throw e;
-    return { allowed: false, status: 503, body: { error: 'unavailable', reason: 'keyward_unreachable' }, headers: { 'retry-after': '1' } };
-  }
+const UNAVAILABLE: Decision = { allowed: false, status: 503, body: { error: 'unavailable', reason: 'keyward_unreachable' }, headers: { 'retry-after': '1' } };
+
+/**
+ * 401 for no valid token, 403 for a missing permission or scope, 503 when Keyward cannot answer.
+ * Synchronous when the client's cache answers (so a hit adds no promise to the request), else a promise.
+ */
+export function decide(token: string | null, options: MiddlewareOptions): Decision | Promise<Decision> {
+  const now = options.client.verifyCached(token, options);
+  if (now !== undefined) return decision(now);
+  return options.client.verify(token, options).then(decision, (e: unknown) => {
+    if (e instanceof KeywardUnavailableError) return UNAVAILABLE;
+    throw e;
+  });
+}
+
+function decision(r: VerifyResult): Decision {
   if (r.valid) return { allowed: true, verified: r };
   if (r.reason === 'permission_denied' || r.reason === 'out_of_scope') return { allowed: false, status: 403, body: { error: 'forbidden', reason: r.reason }, headers: {} };
   const challenge = r.reason === 'no_token' ? 'Bearer' : 'Bearer error="invalid_token"';
