@@ -68,7 +68,8 @@ async function until(check: () => boolean, limitMs = 10_000): Promise<number> {
 }
 
 async function hitRows(n: Node): Promise<Array<Array<string | number>>> {
-  const sdk = createKeywardClient({ baseUrl: n.url, token: n.admin, cache: { maxEntries: 10_000 } });
+  // A long backstop: issuing the tokens can take longer than the default 60 s on a loaded machine.
+  const sdk = createKeywardClient({ baseUrl: n.url, token: n.admin, cache: { maxEntries: 10_000, ttlMs: 3_600_000 } });
   if (!(await sdk.connect())) throw new Error('the SDK did not connect');
   const tokens: string[] = [];
   for (let i = 0; i < TOKENS; i++) tokens.push(await issue(n, `h${i}`));

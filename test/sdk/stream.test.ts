@@ -6,6 +6,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
+import { makeScope } from '../../src/domain/scope.js';
 import { SYSTEM_CALLER } from '../../src/services/context.js';
 import { createKeywardClient, type KeywardClient } from '../../packages/sdk/src/index.js';
 import { describeEachDb } from '../helpers/databases.js';
@@ -100,6 +101,11 @@ describeEachDb('invalidation stream', (kind) => {
       const principal = (await k.http.post('/v1/verify', { token: d1.token })).body.principal.id as string;
       expect((await k.http.patch(`/v1/accounts/${acc}/service-accounts/${d1.sa}`, { active: false })).status).toBe(200);
       await inv((d) => d.kind === 'principal' && d.principalId === principal && d.accountId === acc);
+      // principal deleted
+      const gone = await serviceAccountToken(k.http, acc);
+      const goneId = (await k.http.post('/v1/verify', { token: gone.token })).body.principal.id as string;
+      await k.keyward.services.serviceAccounts.delete(SYSTEM_CALLER, makeScope(acc), gone.sa);
+      await inv((d) => d.kind === 'principal' && d.principalId === goneId && d.accountId === acc);
       // user deactivated
       const u = await userWithToken(k, acc, 'gone@stream.example');
       expect((await k.http.patch(`/v1/accounts/${acc}/users/${u.id}`, { active: false })).status).toBe(200);
@@ -107,6 +113,11 @@ describeEachDb('invalidation stream', (kind) => {
       // role assignment (permissions)
       await serviceAccountToken(k.http, acc, { role: '_account_viewer' });
       await inv((d) => d.kind === 'permissions' && d.accountId === acc);
+      // a user group's members changed
+      const before = s.events.length;
+      await k.keyward.services.userGroups.create(SYSTEM_CALLER, { scope: makeScope(acc) }, { identifier: 'g1', name: 'g1' });
+      await k.keyward.services.userGroups.update(SYSTEM_CALLER, { scope: makeScope(acc), identifier: 'g1' }, { name: 'g1', users: [u.id] });
+      await s.next((e) => e.event === 'invalidate' && data(e).kind === 'permissions' && data(e).accountId === acc, 2000, before);
       // an organization deleted: everything
       await k.keyward.services.scopes.createOrganization(SYSTEM_CALLER, acc, { identifier: 'o1', name: 'o1' });
       await k.keyward.services.scopes.deleteOrganization(SYSTEM_CALLER, acc, 'o1');
