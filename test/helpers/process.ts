@@ -1,6 +1,7 @@
 /** Starts `keyward serve` as a real process and reads what it prints. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import pg from 'pg';
 
 export const CLI = path.resolve('dist/cli/main.js');
 
@@ -66,3 +67,16 @@ export function urlWithSchema(url: string, schema: string): string {
   u.searchParams.set('options', `-c search_path=${schema}`);
   return u.toString();
 }
+
+/** Two `keyward serve` processes on one new PostgreSQL schema (A bootstraps it); the caller drops the schema. */
+export async function spawnTwoNodes(url: string, schema: string, envB: Record<string, string> = {}): Promise<{ a: KeywardProcess; b: KeywardProcess }> {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const dbUrl = urlWithSchema(url, schema);
+  const a = await spawnKeyward(['--database-url', dbUrl]);
+  const b = await spawnKeyward(['--database-url', dbUrl], envB);
+  return { a, b };
+}
+

@@ -3,11 +3,10 @@
  * node B must answer differently within one second (docs/architecture.md, issue "verification").
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropSchema, pgUrl } from '../helpers/databases.js';
 import { HttpClient } from '../helpers/keyward.js';
-import { spawnKeyward, urlWithSchema, type KeywardProcess } from '../helpers/process.js';
+import { spawnTwoNodes, type KeywardProcess } from '../helpers/process.js';
 
 const url = pgUrl();
 const d = url ? describe : describe.skip;
@@ -37,13 +36,7 @@ d('two nodes on one PostgreSQL', () => {
   let acc: string;
 
   beforeAll(async () => {
-    const admin = new pg.Client({ connectionString: url! });
-    await admin.connect();
-    await admin.query(`create schema ${schema}`);
-    await admin.end();
-    const dbUrl = urlWithSchema(url!, schema);
-    a = await spawnKeyward(['--database-url', dbUrl]);
-    b = await spawnKeyward(['--database-url', dbUrl]);
+    ({ a, b } = await spawnTwoNodes(url!, schema));
     expect(a.bootstrapToken).toBeTruthy();
     expect(b.bootstrapToken).toBeNull();
     A = new HttpClient(a.url, a.bootstrapToken);

@@ -4,12 +4,11 @@
  * within a second, by the pushed eviction.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeywardClient, type KeywardClient } from '../../packages/sdk/src/index.js';
 import { dropSchema, pgUrl } from '../helpers/databases.js';
 import { HttpClient } from '../helpers/keyward.js';
-import { spawnKeyward, urlWithSchema, type KeywardProcess } from '../helpers/process.js';
+import { spawnTwoNodes, type KeywardProcess } from '../helpers/process.js';
 import { data, openStream, serviceAccountToken, tokenQuery, within, type RawStream } from './fixture.js';
 
 const url = pgUrl();
@@ -25,13 +24,7 @@ d('the SDK against two nodes on one PostgreSQL', () => {
   const streams: RawStream[] = [];
 
   beforeAll(async () => {
-    const admin = new pg.Client({ connectionString: url! });
-    await admin.connect();
-    await admin.query(`create schema ${schema}`);
-    await admin.end();
-    const dbUrl = urlWithSchema(url!, schema);
-    a = await spawnKeyward(['--database-url', dbUrl]);
-    b = await spawnKeyward(['--database-url', dbUrl], { KEYWARD_STREAM_HEARTBEAT_MS: '500' });
+    ({ a, b } = await spawnTwoNodes(url!, schema, { KEYWARD_STREAM_HEARTBEAT_MS: '500' }));
     A = new HttpClient(a.url, a.bootstrapToken);
     acc = (await A.get('/v1/whoami')).body.accountId;
   }, 60_000);
