@@ -19,6 +19,8 @@ import type { ListQuery, ListResult } from '../store/rows.js';
 import type { AccessService } from './access.js';
 import { mutate } from './audit.js';
 import { DEFAULT_TOKEN_TTL_MS, type Caller, type ServiceContext } from './context.js';
+import type { PolicyService } from './policies.js';
+import { withinLimit } from '../domain/policy.js';
 import { assertScopeExists } from './scopes.js';
 
 export const API_KEY_TYPES: readonly ApiKeyType[] = ['USER', 'SERVICE_ACCOUNT'];
@@ -54,6 +56,7 @@ export class ApiKeyService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly access: AccessService,
+    private readonly policies: PolicyService,
   ) {}
 
   /**
@@ -126,9 +129,9 @@ export class ApiKeyService {
   async insert(tx: Db, caller: Caller, owner: KeyOwner, input: ApiKeyInput, flavor: ApiKeyFlavor): Promise<ApiKey> {
     await assertScopeExists(tx, owner.scope);
     const parent = await this.authorizeOwner(tx, caller, owner, true);
-    if ((await store.countApiKeys(tx, owner)) >= this.ctx.limits.apiKeysPerParent) {
-      throw new LimitExceededError('Maximum limit has reached', this.ctx.limits.apiKeysPerParent);
-    }
+    // The owner is locked (authorizeOwner), so the count stays true until this transaction ends.
+    const limit = (await this.policies.effective(tx, owner.scope)).maxApiKeysPerOwner;
+    if (!withinLimit(limit, await store.countApiKeys(tx, owner))) throw new LimitExceededError('Maximum limit has reached', limit as number);
     if (await store.findApiKeyCi(tx, owner, input.identifier)) {
       throw new ConflictError(`Try using different Key name, [${input.identifier}] already exists`, 'apikey', 'identifier');
     }

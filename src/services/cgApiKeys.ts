@@ -16,6 +16,8 @@ import { isUniqueViolation } from '../store/database.js';
 import type { AccessService } from './access.js';
 import { mutate } from './audit.js';
 import type { Caller, ServiceContext } from './context.js';
+import type { PolicyService } from './policies.js';
+import { lifetimeViolation } from '../domain/policy.js';
 import { assertScopeExists } from './scopes.js';
 import { checkCgName, type UserGroupService } from './userGroups.js';
 
@@ -36,6 +38,7 @@ export class CgApiKeyService {
     private readonly access: AccessService,
     private readonly groups: UserGroupService,
     private readonly keyring: () => Keyring,
+    private readonly policies: PolicyService,
   ) {}
 
   private async authorize(caller: Caller, accountId: string, id: string | null): Promise<void> {
@@ -75,6 +78,9 @@ export class CgApiKeyService {
     const { key: value } = generateCgKey(accountId);
     return mutate(this.ctx, caller, { action: 'cgapikey.create', resourceType: RESOURCE.apiKey, resourceId: id, scope }, async (tx) => {
       await assertScopeExists(tx, scope);
+      // A CG key never expires (nor can its wire say when it would): a lifetime rule refuses it.
+      const broken = lifetimeViolation(await this.policies.effective(tx, scope), now, null, 'A Harness CG API key (CG keys have no end date)');
+      if (broken) throw broken;
       const userGroupIds = await this.groups.resolveCgGroups(tx, accountId, wanted).catch(rethrowAsArgument);
       if (await store.getCgApiKeyByName(tx, accountId, name)) throw this.duplicate(name, accountId);
       const rec: store.CgApiKeyRecord = {

@@ -19,6 +19,7 @@ import { DEFAULT_CACHE_OPTIONS, type CacheOptions } from './verificationCache.js
 import { UserGroupService } from './userGroups.js';
 import { CgApiKeyService } from './cgApiKeys.js';
 import { CgUserService } from './cgUsers.js';
+import { PolicyService } from './policies.js';
 import type { Keyring } from '../domain/masterKey.js';
 import { DEFAULT_STREAM_OPTIONS, InvalidationStreamService, type StreamOptions } from './invalidationStream.js';
 
@@ -39,6 +40,7 @@ export interface Services {
   userGroups: UserGroupService;
   cgApiKeys: CgApiKeyService;
   cgUsers: CgUserService;
+  policies: PolicyService;
   /** Invalidations as a stream for SDKs that cache verification answers (GET /v1/accounts/{id}/invalidations). */
   invalidationStream: InvalidationStreamService;
 }
@@ -73,10 +75,11 @@ export function createServices(opts: ServicesOptions): Services {
     ),
   };
   const access = new AccessService(ctx);
-  const apiKeys = new ApiKeyService(ctx, access);
+  const policies = new PolicyService(ctx, access);
+  const apiKeys = new ApiKeyService(ctx, access, policies);
   const usage = new UsageRecorder(opts.store, opts.usageFlushMs ?? 5000, opts.onBackgroundError);
   const serviceAccounts = new ServiceAccountService(ctx, access);
-  const tokens = new TokenService(ctx, access, apiKeys);
+  const tokens = new TokenService(ctx, access, apiKeys, policies);
   const userGroups = new UserGroupService(ctx, access);
   const keyring = opts.keyring ?? (() => {
     throw new PreconditionFailedError('No master key is configured: set KEYWARD_MASTER_KEY');
@@ -100,8 +103,9 @@ export function createServices(opts: ServicesOptions): Services {
     audit: new AuditService(ctx, access),
     usage,
     userGroups,
-    cgApiKeys: new CgApiKeyService(ctx, access, userGroups, keyring),
+    cgApiKeys: new CgApiKeyService(ctx, access, userGroups, keyring, policies),
     cgUsers: new CgUserService(ctx, access, users, userGroups),
+    policies,
     invalidationStream: new InvalidationStreamService(ctx.bus, access, { ...DEFAULT_STREAM_OPTIONS, ...opts.stream }),
   };
 }

@@ -254,11 +254,11 @@ export class ScopeService {
 
 /**
  * Removes what lives in a scope and below it (Harness's deleteAtAllScopes): service accounts (and by
- * foreign key their keys and tokens), API keys, role assignments, roles and user groups.
+ * foreign key their keys and tokens), API keys, role assignments, roles, user groups and account policies.
  */
 async function deleteScopedEntities(tx: Db, scope: Scope, at: number): Promise<void> {
   await tombstoneTokens(tx, { scope, includeChildren: true }, at);
-  const tables = ['tokens', 'api_keys', 'service_accounts', 'role_assignments', 'roles', 'user_groups'] as const;
+  const tables = ['tokens', 'api_keys', 'service_accounts', 'role_assignments', 'roles', 'user_groups', 'account_policies'] as const;
   for (const t of tables) {
     let q = tx.deleteFrom(t).where('account_id', '=', scope.accountId).where('org_id', '=', scope.orgId ?? '');
     if (scope.projectId) q = q.where('project_id', '=', scope.projectId);

@@ -16,6 +16,8 @@ import type { AccessService } from './access.js';
 import { normalizeOwner, type ApiKeyService, type KeyOwner } from './apiKeys.js';
 import { mutate } from './audit.js';
 import type { Caller, ServiceContext } from './context.js';
+import type { PolicyService } from './policies.js';
+import { graceViolation, latestEnd, lifetimeViolation, withinLimit, type EffectivePolicy } from '../domain/policy.js';
 
 export interface TokenInput {
   identifier: string;
@@ -44,6 +46,7 @@ export class TokenService {
     private readonly ctx: ServiceContext,
     private readonly access: AccessService,
     private readonly apiKeys: ApiKeyService,
+    private readonly policies: PolicyService,
   ) {}
 
   private validate(input: TokenInput): void {
@@ -88,17 +91,25 @@ export class TokenService {
     });
   }
 
-  /** Inserts a token under `key` inside the caller's transaction. `keepValidTo` is rotation's inherited expiry. */
+  /**
+   * Inserts a token under `key` inside the caller's transaction. `keepValidTo` is rotation's
+   * inherited expiry. The policy at the key's scope (src/services/policies.ts) limits the key's
+   * live tokens and the token's lifetime: an end asked for beyond the lifetime is refused, a
+   * default end (the key's default lifetime, or rotation's inherited one) is shortened to fit.
+   */
   async insert(tx: Db, key: ApiKey, input: TokenInput, keepValidTo: number | null | undefined): Promise<IssuedToken> {
     const now = this.ctx.clock.now();
+    const policy = await this.policies.effective(tx, key.scope);
     const live = (await store.listTokensOfKey(tx, key.id)).filter((t) => t.scheduledExpireTime === null);
-    if (live.length >= this.ctx.limits.tokensPerApiKey) throw new LimitExceededError('Maximum limit has reached', this.ctx.limits.tokensPerApiKey);
+    if (!withinLimit(policy.maxTokensPerApiKey, live.length)) throw new LimitExceededError('Maximum limit has reached', policy.maxTokensPerApiKey as number);
     if (await store.findTokenOfKeyCi(tx, key.id, input.identifier)) {
       throw new ConflictError(`Try using different token name, [${input.identifier}] already exists`, 'token', 'identifier');
     }
     const validFrom = input.validFrom ?? now;
-    const validTo = keepValidTo !== undefined ? keepValidTo : (input.validTo ?? (key.flavor === 'harness_ng' ? validFrom + key.defaultTimeToExpireToken : null));
+    const validTo = this.endOf(policy, key, validFrom, now, input.validTo, keepValidTo);
     if (keepValidTo === undefined) this.checkWindow(validFrom, validTo, now);
+    const broken = lifetimeViolation(policy, now, validTo, key.flavor === 'zenml' ? 'A ZenML API key (ZenML keys have no end date)' : 'The token');
+    if (broken) throw broken;
     const { id, secret } = this.mint(key);
     const token: Token = {
       id,
@@ -127,6 +138,16 @@ export class TokenService {
     return { token, secret: secret.plain };
   }
 
+  /** A new token's end: asked for, inherited (rotation) or the key's default; a default never exceeds the policy's lifetime. */
+  private endOf(policy: EffectivePolicy, key: ApiKey, validFrom: number, now: number, asked: number | null | undefined, keepValidTo: number | null | undefined): number | null {
+    if (keepValidTo === undefined && asked !== undefined && asked !== null) return asked;
+    const fallback = keepValidTo !== undefined ? keepValidTo : key.flavor === 'harness_ng' ? validFrom + key.defaultTimeToExpireToken : null;
+    const cap = latestEnd(policy, now);
+    // A ZenML key has no end on its wire: it is refused under a lifetime rule rather than given a hidden one.
+    if (cap === null || fallback === null) return fallback;
+    return Math.min(fallback, cap);
+  }
+
   /** A fresh id and secret in the key's format. `digestInput` is what verification will hash. */
   private mint(key: ApiKey): { id: string; secret: { plain: string; digestInput: string } } {
     if (key.flavor === 'zenml') {
@@ -153,7 +174,11 @@ export class TokenService {
       const now = this.ctx.clock.now();
       const validFrom = input.validFrom ?? token.validFrom;
       const validTo = input.validTo ?? token.validTo;
-      if (validFrom !== token.validFrom || validTo !== token.validTo) this.checkWindow(validFrom, validTo, now);
+      if (validFrom !== token.validFrom || validTo !== token.validTo) {
+        this.checkWindow(validFrom, validTo, now);
+        const broken = lifetimeViolation(await this.policies.effective(tx, token.scope), token.createdAt, validTo, 'The token');
+        if (broken) throw broken;
+      }
       const next: Token = { ...token, name: input.name, description: input.description ?? '', tags: normalizeTags(input.tags), validFrom, validTo, updatedAt: now };
       await store.updateToken(tx, token.id, { name: next.name, description: next.description, tags: next.tags, validFrom, validTo, updatedAt: now });
       const windowChanged = validFrom !== token.validFrom || validTo !== token.validTo;
@@ -180,6 +205,9 @@ export class TokenService {
   async rotateOut(tx: Db, token: Token, until: number): Promise<number> {
     const now = this.ctx.clock.now();
     const endsAt = token.validTo === null ? until : Math.min(until, token.validTo);
+    // The one place both rotations pass: the policy's rotation grace is checked here.
+    const broken = graceViolation(await this.policies.effective(tx, token.scope), now, endsAt);
+    if (broken) throw broken;
     await store.updateToken(tx, token.id, { identifier: `rotated_${randomLetters(15)}`, scheduledExpireTime: endsAt, rotatedAt: now, updatedAt: now });
     return endsAt;
   }

@@ -79,12 +79,20 @@ export async function getApiKey(db: Db, p: KeyParent, identifier: string): Promi
   return r ? toApiKey(r) : null;
 }
 
-/** A key's number of tokens, as a column of the key's row. */
+/**
+ * A key's number of tokens, as a column of the key's row: its row in `token_counts` (migration 0011;
+ * a token carries its key's scope, type, parent and identifier), none when it has no tokens.
+ */
 const tokensCount = (eb: ExpressionBuilder<Database, 'api_keys'>) =>
   eb
-    .selectFrom('tokens')
-    .whereRef('tokens.api_key_id', '=', 'api_keys.id')
-    .select((e2) => e2.fn.countAll<number>().as('c'))
+    .selectFrom('token_counts')
+    .whereRef('token_counts.account_id', '=', 'api_keys.account_id')
+    .whereRef('token_counts.org_id', '=', 'api_keys.org_id')
+    .whereRef('token_counts.project_id', '=', 'api_keys.project_id')
+    .whereRef('token_counts.api_key_type', '=', 'api_keys.api_key_type')
+    .whereRef('token_counts.parent_identifier', '=', 'api_keys.parent_identifier')
+    .whereRef('token_counts.api_key_identifier', '=', 'api_keys.identifier')
+    .select('token_counts.n')
     .as('tokens_count');
 
 /** A key by exact identifier with its token count, in one query (the NG aggregate read). */

@@ -69,11 +69,26 @@ export interface PageSpec<T> {
   /** The selection (default: every column). */
   select?: (base: SelectQueryBuilder<Database, any, object>) => SelectQueryBuilder<Database, any, any>;
   map: (row: any) => T;
+  /**
+   * The number of rows `base` holds, kept rather than counted (token lists: migration 0011), for
+   * pages that nothing narrows further (no identifiers, no search term). With it no `count(*)` runs,
+   * and a page nearer the end of the list than its start is read from the end, in the reverse order.
+   */
+  total?: () => Promise<number>;
+  /**
+   * The rows with these ids (any order). With it, a page that skips many rows first reads only the
+   * ids in list order (from the list's index alone, which ends with id), then the rows by primary key.
+   */
+  rowsByIds?: (ids: string[]) => Promise<any[]>;
 }
+
+/** From how many skipped rows a page reads its ids first (`PageSpec.rowsByIds`). */
+const DEFER_AFTER = 1000;
 
 /**
  * The paged list query, the one every list of the store runs: `base` (the table, narrowed to its
- * scope) narrowed by identifiers and a literal search, sorted, one page of it and the total count.
+ * scope) narrowed by identifiers and a literal search, sorted, one page of it and the total count
+ * (`count(*)`, or the kept total when the spec has one and nothing narrowed `base`).
  */
 export async function pagedList<T>(
   base: SelectQueryBuilder<Database, any, object>,
@@ -82,18 +97,44 @@ export async function pagedList<T>(
 ): Promise<ListResult<T>> {
   const col = (c: string) => (spec.table ? `${spec.table}.${c}` : c);
   let b = base;
-  if (spec.identifiers && q.identifiers && q.identifiers.length > 0) b = b.where(col('identifier'), 'in', q.identifiers);
+  let narrowed = false;
+  if (spec.identifiers && q.identifiers && q.identifiers.length > 0) {
+    b = b.where(col('identifier'), 'in', q.identifiers);
+    narrowed = true;
+  }
   const term = q.search;
   if (term && spec.search) {
     b = b.where((eb) => eb.or([...spec.search!.map((c) => containsCi(c, term)), ...(spec.searchExact ?? []).map((c) => eb(c, '=', term))]));
+    narrowed = true;
   }
-  let rows = spec.select ? spec.select(b) : b.selectAll();
-  const order = spec.defaultSort === false ? [] : (q.sort ?? spec.defaultSort ?? []);
-  for (const s of order) rows = rows.orderBy(col(SORT_COLUMNS[s.field]), s.desc ? 'desc' : 'asc');
-  for (const c of spec.then ?? ['id']) rows = rows.orderBy(col(c));
-  const [items, count] = await Promise.all([
-    rows.offset(q.offset).limit(q.limit).execute(),
-    b.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
+  const sorted = spec.defaultSort === false ? [] : (q.sort ?? spec.defaultSort ?? []);
+  const order: Array<[string, boolean]> = [...sorted.map((s): [string, boolean] => [col(SORT_COLUMNS[s.field]), s.desc]), ...(spec.then ?? ['id']).map((c): [string, boolean] => [col(c), false])];
+  const page = async (offset: number, limit: number, reverse: boolean): Promise<any[]> => {
+    const byIds = spec.rowsByIds;
+    let rows = byIds && offset >= DEFER_AFTER ? b.select(col('id')) : spec.select ? spec.select(b) : b.selectAll();
+    for (const [c, desc] of order) rows = rows.orderBy(c, desc !== reverse ? 'desc' : 'asc');
+    const found = await rows.offset(offset).limit(limit).execute();
+    if (!byIds || offset < DEFER_AFTER) return found;
+    const ids = found.map((r) => String(r['id']));
+    const byId = new Map((await byIds(ids)).map((r: { id: string }) => [r.id, r]));
+    return ids.flatMap((id: string) => byId.get(id) ?? []);
+  };
+  if (spec.total && !narrowed) {
+    if (q.offset === 0) {
+      // The first page reads forward whatever the total: both at once.
+      const [items, total] = await Promise.all([page(0, q.limit, false), spec.total()]);
+      return { items: items.map(spec.map), total };
+    }
+    const total = await spec.total();
+    const left = total - q.offset; // rows from the page's first to the list's last
+    if (left <= 0) return { items: [], total };
+    // Skipping rows costs a step each: skip from whichever end is nearer (the order is total, ids last).
+    if (left - q.limit < q.offset) {
+      const items = await page(Math.max(0, left - q.limit), Math.min(q.limit, left), true);
+      return { items: items.reverse().map(spec.map), total };
+    }
+    return { items: (await page(q.offset, q.limit, false)).map(spec.map), total };
+  }
+  const [items, count] = await Promise.all([page(q.offset, q.limit, false), b.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()]);
   return { items: items.map(spec.map), total: Number(count.n) };
 }

@@ -264,6 +264,31 @@ export interface Database {
   cg_api_key_user_groups: CgApiKeyUserGroupTable;
   console_sessions: ConsoleSessionTable;
   token_usage_hourly: TokenUsageHourlyTable;
+  token_counts: TokenCountTable;
+  account_policies: AccountPolicyTable;
+}
+
+/**
+ * Tokens per scope and key type, per parent and per key (migration 0011, kept by triggers on
+ * `tokens`): '' in parent_identifier and api_key_identifier stands for "all of them".
+ */
+export interface TokenCountTable {
+  account_id: string;
+  org_id: string;
+  project_id: string;
+  api_key_type: string;
+  parent_identifier: string;
+  api_key_identifier: string;
+  n: number;
+}
+
+/** A policy set at one scope (src/domain/policy.ts); `policy` is its JSON. */
+export interface AccountPolicyTable {
+  account_id: string;
+  org_id: string;
+  project_id: string;
+  policy: string;
+  updated_at: number;
 }
 
 /** Verifications of a token in one hour (ms at the hour's start), by outcome. */

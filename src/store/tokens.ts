@@ -125,8 +125,55 @@ export async function listTokens(db: Db, f: TokenFilter, q: ListQuery): Promise<
       ]),
     );
   }
+  const counted = countedTokens(f);
   // A token id (the 24 hex digits after the account in a token) matches exactly.
-  return pagedList(base, q, { search: SEARCH, searchExact: ['id'], identifiers: true, defaultSort: NEWEST_FIRST, map: toToken });
+  return pagedList(base, q, {
+    search: SEARCH,
+    searchExact: ['id'],
+    identifiers: true,
+    defaultSort: NEWEST_FIRST,
+    map: toToken,
+    ...(counted ? { total: () => countTokens(db, counted), rowsByIds: (ids: string[]) => tokenRowsByIds(db, ids) } : {}),
+  });
+}
+
+async function tokenRowsByIds(db: Db, ids: string[]): Promise<TokenRow[]> {
+  return ids.length === 0 ? [] : db.selectFrom('tokens').selectAll().where('id', 'in', ids).execute();
+}
+
+/** A list's row in `token_counts` (migration 0011): '' stands for every parent, every key. */
+export interface TokenCountKey {
+  scope: Scope;
+  apiKeyType: ApiKeyType;
+  parentIdentifier: string;
+  apiKeyIdentifier: string;
+}
+
+/** The counter row that holds exactly what `f` lists, if one does (not for the active-only filter). */
+function countedTokens(f: TokenFilter): TokenCountKey | null {
+  if (f.activeAt !== undefined) return null;
+  const parent = f.parentIdentifier ?? '';
+  const key = f.apiKeyIdentifier ?? '';
+  // Counted: the scope's tokens of a type, a parent's, a parent's key's. Not: a key under any parent,
+  // nor an empty identifier given as a filter (it matches no token; '' is the counters' "all").
+  if (f.parentIdentifier === '' || f.apiKeyIdentifier === '' || (parent === '' && key !== '')) return null;
+  return { scope: f.scope, apiKeyType: f.apiKeyType, parentIdentifier: parent, apiKeyIdentifier: key };
+}
+
+/** The number of tokens in a scope and type, of a parent, or of a parent's key, as kept by migration 0011. */
+export async function countTokens(db: Db, k: TokenCountKey): Promise<number> {
+  const c = scopeColumns(k.scope);
+  const r = await db
+    .selectFrom('token_counts')
+    .select('n')
+    .where('account_id', '=', c.account_id)
+    .where('org_id', '=', c.org_id)
+    .where('project_id', '=', c.project_id)
+    .where('api_key_type', '=', k.apiKeyType)
+    .where('parent_identifier', '=', k.parentIdentifier)
+    .where('api_key_identifier', '=', k.apiKeyIdentifier)
+    .executeTakeFirst();
+  return Number(r?.n ?? 0);
 }
 
 export async function updateToken(

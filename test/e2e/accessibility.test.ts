@@ -148,6 +148,16 @@ async function sweep(c: Console, label: string): Promise<void> {
   await page.getByRole('table', { name: 'User groups' }).waitFor();
   await axe(page, at('user groups'));
 
+  await page.goto(`${k.url}/policies`);
+  await page.getByRole('heading', { name: 'Policies', level: 1 }).waitFor();
+  await page.getByText('Every working token keeps to the policies.').waitFor();
+  await axe(page, at('policies'));
+  await page.getByLabel('API keys per owner', { exact: true }).selectOption('limit');
+  await page.getByLabel('Maximum token lifetime (days)').fill('a month');
+  await page.getByRole('button', { name: 'Save policy' }).click();
+  await page.getByText('Enter a whole number from 1, or leave it empty').waitFor();
+  await axe(page, at('policies with errors'));
+
   await page.goto(`${k.url}/nothing-here`);
   await page.getByRole('heading', { name: 'Page not found' }).waitFor();
   await axe(page, at('not found'));

@@ -6,6 +6,7 @@
 import type { CacheOptions } from '../../src/services/verificationCache.js';
 import { expect } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
+import type { Keyring } from '../../src/domain/masterKey.js';
 import type { KeywardError } from '../../src/domain/errors.js';
 import type { ServiceAccount, User } from '../../src/domain/model.js';
 import { makeScope, type Scope } from '../../src/domain/scope.js';
@@ -35,10 +36,10 @@ export interface ServiceWorld {
   close(): Promise<void>;
 }
 
-export async function openServiceWorld(kind: DbKind, opts: { limits?: Partial<Limits>; cache?: Partial<CacheOptions> } = {}): Promise<ServiceWorld> {
+export async function openServiceWorld(kind: DbKind, opts: { limits?: Partial<Limits>; cache?: Partial<CacheOptions>; keyring?: () => Keyring } = {}): Promise<ServiceWorld> {
   const ts = await openTestStore(kind);
   const clock = new ManualClock(START);
-  const services = createServices({ store: ts.store, clock, ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.cache ? { cache: opts.cache } : {}) });
+  const services = createServices({ store: ts.store, clock, ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.cache ? { cache: opts.cache } : {}), ...(opts.keyring ? { keyring: opts.keyring } : {}) });
   const provisioned = await provisionAccount(services.ctx, SYSTEM_CALLER, {
     accountName: 'Acme',
     adminEmail: 'admin@acme.test',

@@ -55,8 +55,8 @@ function url(path: string, query?: Query): string {
 /** Which field a Harness ERROR concerns, when its message names one. */
 function fieldOfMessage(code: string, message: string): string | null {
   if (code === 'DUPLICATE_FIELD') return 'identifier';
-  if (/validTo|expir/i.test(message)) return 'validTo';
-  if (/rotateTimestamp/i.test(message)) return 'rotateTimestamp';
+  if (/validTo|expir|maxTokenLifetimeDays/i.test(message)) return 'validTo';
+  if (/rotateTimestamp|maxRotationGraceMinutes/i.test(message)) return 'rotateTimestamp';
   if (/email/i.test(message)) return 'email';
   return null;
 }
@@ -298,6 +298,54 @@ export interface Owner {
   scope: Scope;
 }
 
+// ---- account policies (native /v1, docs/policies.md) -----------------------------------------------
+
+export type Limit = number | 'unlimited';
+
+export interface Policy {
+  maxTokenLifetimeDays: number | null;
+  requireExpiry: boolean | null;
+  maxApiKeysPerOwner: Limit | null;
+  maxTokensPerApiKey: Limit | null;
+  maxRotationGraceMinutes: number | null;
+}
+
+export type PolicyField = keyof Policy;
+
+export interface PolicySource {
+  level: 'account' | 'organization' | 'project' | 'default';
+  scope: { accountId: string; orgId: string | null; projectId: string | null } | null;
+}
+
+export interface PolicyView {
+  scope: { accountId: string; orgId: string | null; projectId: string | null };
+  policy: Policy;
+  effective: { maxTokenLifetimeDays: number | null; requireExpiry: boolean; maxApiKeysPerOwner: Limit; maxTokensPerApiKey: Limit; maxRotationGraceMinutes: number | null; sources: Record<PolicyField, PolicySource> };
+  updatedAt: number | null;
+}
+
+export interface PolicyViolation {
+  rule: PolicyField;
+  message: string;
+  source: PolicySource;
+  credential: {
+    kind: 'token' | 'cg_api_key';
+    id: string;
+    identifier: string;
+    name: string;
+    apiKeyIdentifier: string | null;
+    apiKeyType: ApiKeyType | null;
+    parentIdentifier: string | null;
+    format: 'harness_ng' | 'zenml' | 'harness_cg';
+    scope: { accountId: string; orgId: string | null; projectId: string | null };
+    createdAt: number;
+    expiresAt: number | null;
+  };
+}
+
+const policyPath = (accountId: string) => `/v1/accounts/${encodeURIComponent(accountId)}/policy`;
+const policyScope = (s: Scope) => ({ orgIdentifier: s.org, projectIdentifier: s.project });
+
 export const api = {
   session: () => request<Session>('GET', '/v1/sessions/current', { quietSessionEnd: true }),
   signIn: (body: { email: string; password: string } | { token: string }) => request<Session>('POST', '/v1/sessions', { body, quietSessionEnd: true }),
@@ -435,6 +483,11 @@ export const api = {
       body: { roleIdentifier, principal: { identifier: principal.identifier, type: principal.type ?? 'SERVICE_ACCOUNT', scopeLevel: principal.scopeLevel } },
     }),
   removeRole: (s: Scope, identifier: string) => request<unknown>('DELETE', `/authz/api/roleassignments/${encodeURIComponent(identifier)}`, { query: scopeQuery(s) }),
+
+  policy: (s: Scope) => request<PolicyView>('GET', policyPath(s.accountId), { query: policyScope(s) }),
+  setPolicy: (s: Scope, policy: Policy) => request<PolicyView>('PUT', policyPath(s.accountId), { query: policyScope(s), body: policy }),
+  policies: (accountId: string) => request<{ items: Array<{ scope: PolicyView['scope']; policy: Policy; updatedAt: number }> }>('GET', `/v1/accounts/${encodeURIComponent(accountId)}/policies`),
+  policyViolations: (accountId: string) => request<{ items: PolicyViolation[]; total: number }>('GET', `${policyPath(accountId)}/violations`),
 
   audit: (accountId: string, q: { actor?: string; action?: string; from?: number; to?: number; cursor?: string; limit?: number }) =>
     request<{ items: AuditEvent[]; nextCursor: string | null }>('GET', `/v1/accounts/${encodeURIComponent(accountId)}/audit`, { query: { limit: 25, ...q } }),

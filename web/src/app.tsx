@@ -8,6 +8,7 @@ import { AuditLog } from './pages/Audit';
 import { OrganizationDetail, Organizations } from './pages/Organizations';
 import { UserGroupDetail, UserGroups } from './pages/UserGroups';
 import { Users } from './pages/Users';
+import { Policies } from './pages/Policies';
 import { Loading, ProgressBar, ToastHost, useAsync } from './ui';
 
 // ---- a small router over the History API --------------------------------------------------------
@@ -152,6 +153,7 @@ const NAV = [
   { path: '/user-groups', label: 'User Groups' },
   { path: '/users', label: 'Users' },
   { path: '/organizations', label: 'Organizations' },
+  { path: '/policies', label: 'Policies' },
   { path: '/audit', label: 'Audit Log' },
 ];
 
@@ -174,6 +176,7 @@ function Shell({ session, loc, onSignOut }: { session: Session; loc: Location; o
   else if (saMatch) page = <ServiceAccountDetail scope={scope} identifier={decodeURIComponent(saMatch[1]!)} />;
   else if (path === '/audit') page = <AuditLog session={session} scope={scope} />;
   else if (path === '/users') page = <Users session={session} />;
+  else if (path === '/policies') page = <Policies scope={scope} />;
   else if (path === '/user-groups') page = <UserGroups scope={scope} />;
   else if (ugMatch) page = <UserGroupDetail session={session} scope={scope} identifier={decodeURIComponent(ugMatch[1]!)} />;
   else if (path === '/organizations') page = <Organizations scope={scope} />;

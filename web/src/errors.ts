@@ -13,12 +13,12 @@ export function explainLimit(e: ApiError, c: { what: 'key' | 'token'; count: num
     return {
       message:
         `${whose} ${n ?? 'the most'} API keys here, the most Keyward allows${n ? '' : ' per owner and scope'}. ` +
-        'Delete a key you no longer use, or ask your Keyward operator to raise KEYWARD_MAX_API_KEYS_PER_PARENT (5 unless set).',
+        'Delete a key you no longer use, or ask an account admin to raise the limit on the Policies page (without a policy, KEYWARD_MAX_API_KEYS_PER_PARENT, 5 unless set).',
     };
   }
   return {
     message:
       `This key has ${n ?? 'the most'} live tokens, the most Keyward allows${c.rotating ? ' (a rotation adds the new token before the old one stops)' : ''}. ` +
-      'Delete a token you no longer use, or ask your Keyward operator to raise KEYWARD_MAX_TOKENS_PER_API_KEY (5 unless set).',
+      'Delete a token you no longer use, or ask an account admin to raise the limit on the Policies page (without a policy, KEYWARD_MAX_TOKENS_PER_API_KEY, 5 unless set).',
   };
 }

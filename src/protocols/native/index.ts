@@ -7,6 +7,7 @@ import { credentialRoutes } from './credentials.js';
 import { sessionRoutes, type ConsoleSessionOptions } from './sessions.js';
 import { installNativeErrors } from './errors.js';
 import { usageRoutes } from './usage.js';
+import { policyRoutes } from './policies.js';
 import { verifyRoutes } from './verify.js';
 import { forwardAuthRoutes } from './forwardAuth.js';
 import { invalidationRoutes } from './invalidations.js';
@@ -20,5 +21,6 @@ export async function nativeProtocol(app: FastifyInstance, opts: { services: Ser
   auditRoutes(app, opts.services);
   credentialRoutes(app, opts.services);
   usageRoutes(app, opts.services);
+  policyRoutes(app, opts.services);
   sessionRoutes(app, opts.services, opts.console ?? { sessionTtlMs: 12 * 60 * 60 * 1000 });
 }

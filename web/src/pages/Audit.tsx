@@ -45,6 +45,7 @@ export const ACTION_LABELS: Record<string, string> = {
   'project.create': 'Project created',
   'project.update': 'Project edited',
   'project.delete': 'Project deleted',
+  'policy.update': 'Policy changed',
 };
 
 export function actionLabel(a: string, outcome: 'success' | 'failure' = 'success'): string {
