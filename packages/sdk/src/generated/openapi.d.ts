@@ -1816,6 +1816,584 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/{accountId}/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A scope's policy and the policy in force there
+         * @description Without orgIdentifier the account's; with it an organization's; with projectIdentifier too a project's. Needs core_account_view.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    orgIdentifier?: string;
+                    projectIdentifier?: string;
+                };
+                header?: never;
+                path: {
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            scope?: components["schemas"]["def-0"];
+                            /** @description A field that is null is not set at this scope: a wider scope, or the default, decides. */
+                            policy?: {
+                                /** @description A token may be valid at most this many days after it was issued. */
+                                maxTokenLifetimeDays: number | null;
+                                /** @description Every token must have an end date (ZenML and Harness CG keys, which have none, cannot be created). */
+                                requireExpiry: boolean | null;
+                                /** @description API keys per user or service account per scope; "unlimited" for none. */
+                                maxApiKeysPerOwner: number | "unlimited" | (never | null);
+                                /** @description Live (not rotated-out) tokens per API key; "unlimited" for none. */
+                                maxTokensPerApiKey: number | "unlimited" | (never | null);
+                                /** @description How long a rotated-out token may keep working. */
+                                maxRotationGraceMinutes: number | null;
+                            };
+                            effective?: {
+                                maxTokenLifetimeDays?: number | null;
+                                requireExpiry?: boolean;
+                                maxApiKeysPerOwner?: number | "unlimited";
+                                maxTokensPerApiKey?: number | "unlimited";
+                                maxRotationGraceMinutes?: number | null;
+                                sources?: {
+                                    maxTokenLifetimeDays?: {
+                                        /** @enum {string} */
+                                        level?: "account" | "organization" | "project" | "default";
+                                        scope?: components["schemas"]["def-0"] | (never | null);
+                                    };
+                                    requireExpiry?: {
+                                        /** @enum {string} */
+                                        level?: "account" | "organization" | "project" | "default";
+                                        scope?: components["schemas"]["def-0"] | (never | null);
+                                    };
+                                    maxApiKeysPerOwner?: {
+                                        /** @enum {string} */
+                                        level?: "account" | "organization" | "project" | "default";
+                                        scope?: components["schemas"]["def-0"] | (never | null);
+                                    };
+                                    maxTokensPerApiKey?: {
+                                        /** @enum {string} */
+                                        level?: "account" | "organization" | "project" | "default";
+                                        scope?: components["schemas"]["def-0"] | (never | null);
+                                    };
+                                    maxRotationGraceMinutes?: {
+                                        /** @enum {string} */
+                                        level?: "account" | "organization" | "project" | "default";
+                                        scope?: components["schemas"]["def-0"] | (never | null);
+                                    };
+                                };
+                            };
+                            updatedAt?: number | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                fields?: {
+                                    field?: string;
+                                    message?: string;
+                                }[];
+                            };
+                            requestId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                fields?: {
+                                    field?: string;
+                                    message?: string;
+                                }[];
+                            };
+                            requestId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                fields?: {
+                                    field?: string;
+                                    message?: string;
+                                }[];
+                            };
+                            requestId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                fields?: {
+                                    field?: string;
+                                    message?: string;
+                                }[];
+                            };
+                            requestId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        /**
+         * Replace a scope's policy
+         * @description The most specific scope that sets a field wins. A field null or left out is not set at this scope. Existing credentials that break the new policy keep working and are listed by /policy/violations. Audited (action `policy.update`, with the old and new policy). Needs core_account_edit.
+         */
+        put: {
+            parameters: {
+                query?: {
+                    orgIdentifier?: string;
+                    projectIdentifier?: string;
+                };
+                header?: never;
+                path: {
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A token may be valid at most this many days after it was issued. */
+                        maxTokenLifetimeDays?: number | null;
+                        /** @description Every token must have an end date (ZenML and Harness CG keys, which have none, cannot be created). */
+                        requireExpiry?: boolean | null;
+                        /** @description API keys per user or service account per scope; "unlimited" for none. */
+                        maxApiKeysPerOwner?: number | "unlimited" | (never | null);
+                        /** @description Live (not rotated-out) tokens per API key; "unlimited" for none. */
+                        maxTokensPerApiKey?: number | "unlimited" | (never | null);
+                        /** @description How long a rotated-out token may keep working. */
+                        maxRotationGraceMinutes?: number | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            scope?: components["schemas"]["def-0"];
+                            /** @description A field that is null is not set at this scope: a wider scope, or the default, decides. */
+                            policy?: {
+                                /** @description A token may be valid at most this many days after it was issued. */
+                                maxTokenLifetimeDays: number | null;
+                                /** @description Every token must have an end date (ZenML and Harness CG keys, which have none, cannot be created). */
+                                requireExpiry: boolean | null;
+                                /** @description API keys per user or service account per scope; "unlimited" for none. */
+                                maxApiKeysPerOwner: number | "unlimited" | (never | null);
+                                /** @description Live (not rotated-out) tokens per API key; "unlimited" for none. */
+                                maxTokensPerApiKey: number | "unlimited" | (never | null);
+                                /** @description How long a rotated-out token may keep working. */
+                                maxRotationGraceMinutes: number | null;
+                            };
+                            effective?: {
+                                maxTokenLifetimeDays?: number | null;
+                                requireExpiry?: boolean;
+                                maxApiKeysPerOwner?: number | "unlimited";
+                                maxTokensPerApiKey?: number | "unlimited";
+                                maxRotationGraceMinutes?: number | null;
+                                sources?: {
+                                    maxTokenLifetimeDays?: {
+                                        /** @enum {string} */
+                                        level?: "account" | "organization" | "project" | "default";
+                                        scope?: components["schemas"]["def-0"] | (never | null);
+                                    };
+                                    requireExpiry?: {
+                                        /** @enum {string} */
+                                        level?: "account" | "organization" | "project" | "default";
+                                        scope?: components["schemas"]["def-0"] | (never | null);
+                                    };
+                                    maxApiKeysPerOwner?: {
+                                        /** @enum {string} */
+                                        level?: "account" | "organization" | "project" | "default";
+                                        scope?: components["schemas"]["def-0"] | (never | null);
+                                    };
+                                    maxTokensPerApiKey?: {
+                                        /** @enum {string} */
+                                        level?: "account" | "organization" | "project" | "default";
+                                        scope?: components["schemas"]["def-0"] | (never | null);
+                                    };
+                                    maxRotationGraceMinutes?: {
+                                        /** @enum {string} */
+                                        level?: "account" | "organization" | "project" | "default";
+                                        scope?: components["schemas"]["def-0"] | (never | null);
+                                    };
+                                };
+                            };
+                            updatedAt?: number | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                fields?: {
+                                    field?: string;
+                                    message?: string;
+                                }[];
+                            };
+                            requestId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                fields?: {
+                                    field?: string;
+                                    message?: string;
+                                }[];
+                            };
+                            requestId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                fields?: {
+                                    field?: string;
+                                    message?: string;
+                                }[];
+                            };
+                            requestId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                fields?: {
+                                    field?: string;
+                                    message?: string;
+                                }[];
+                            };
+                            requestId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{accountId}/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every policy set in the account: its own, its organizations' and its projects' */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items?: {
+                                scope?: components["schemas"]["def-0"];
+                                /** @description A field that is null is not set at this scope: a wider scope, or the default, decides. */
+                                policy?: {
+                                    /** @description A token may be valid at most this many days after it was issued. */
+                                    maxTokenLifetimeDays: number | null;
+                                    /** @description Every token must have an end date (ZenML and Harness CG keys, which have none, cannot be created). */
+                                    requireExpiry: boolean | null;
+                                    /** @description API keys per user or service account per scope; "unlimited" for none. */
+                                    maxApiKeysPerOwner: number | "unlimited" | (never | null);
+                                    /** @description Live (not rotated-out) tokens per API key; "unlimited" for none. */
+                                    maxTokensPerApiKey: number | "unlimited" | (never | null);
+                                    /** @description How long a rotated-out token may keep working. */
+                                    maxRotationGraceMinutes: number | null;
+                                };
+                                updatedAt?: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                fields?: {
+                                    field?: string;
+                                    message?: string;
+                                }[];
+                            };
+                            requestId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                fields?: {
+                                    field?: string;
+                                    message?: string;
+                                }[];
+                            };
+                            requestId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                fields?: {
+                                    field?: string;
+                                    message?: string;
+                                }[];
+                            };
+                            requestId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{accountId}/policy/violations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Credentials that still work and break the policy in force at their scope
+         * @description Tokens valid longer than the lifetime allows or without a required end date, rotated-out tokens kept working longer than the rotation grace allows, and Harness CG keys (which never expire) under a lifetime rule. Nothing is revoked. Needs core_account_view.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items?: {
+                                /** @enum {string} */
+                                rule?: "maxTokenLifetimeDays" | "requireExpiry" | "maxApiKeysPerOwner" | "maxTokensPerApiKey" | "maxRotationGraceMinutes";
+                                message?: string;
+                                source?: {
+                                    /** @enum {string} */
+                                    level?: "account" | "organization" | "project" | "default";
+                                    scope?: components["schemas"]["def-0"] | (never | null);
+                                };
+                                credential?: {
+                                    /** @enum {string} */
+                                    kind?: "token" | "cg_api_key";
+                                    id?: string;
+                                    identifier?: string;
+                                    name?: string;
+                                    apiKeyIdentifier?: string | null;
+                                    /** @enum {string|null} */
+                                    apiKeyType?: "USER" | "SERVICE_ACCOUNT" | null;
+                                    parentIdentifier?: string | null;
+                                    /** @enum {string} */
+                                    format?: "harness_ng" | "zenml" | "harness_cg";
+                                    scope?: components["schemas"]["def-0"];
+                                    createdAt?: number;
+                                    expiresAt?: number | null;
+                                };
+                            }[];
+                            total?: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                fields?: {
+                                    field?: string;
+                                    message?: string;
+                                }[];
+                            };
+                            requestId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                fields?: {
+                                    field?: string;
+                                    message?: string;
+                                }[];
+                            };
+                            requestId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                fields?: {
+                                    field?: string;
+                                    message?: string;
+                                }[];
+                            };
+                            requestId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions": {
         parameters: {
             query?: never;
