@@ -14,8 +14,8 @@ export default defineConfig({
   ...base,
   test: {
     ...base.test,
-    include: ['test/architecture.test.ts', 'test/{domain,services,store,protocols,conformance,server}/**/*.test.ts'],
-    exclude: ['test/server/process.test.ts', 'node_modules/**'],
+    include: ['test/architecture.test.ts', 'test/{domain,services,store,protocols,conformance,server,sdk}/**/*.test.ts'],
+    exclude: ['test/server/process.test.ts', 'test/sdk/two-nodes.test.ts', 'node_modules/**'],
     isolate: false,
   },
 });

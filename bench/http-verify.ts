@@ -17,21 +17,12 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { buildDist, fmt, freePort, keywardRunsFrom, machine, median, percentile, request, startKeyward, startServer, table, tmpDir, type ServerProcess } from './lib.js';
+import { buildDist, fmt, freePort, hasWrk, keywardRunsFrom, machine, median, percentile, request, startKeyward, startServer, table, tmpDir, type ServerProcess } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TOKENS = 100;
-const hasWrk = (() => {
-  try {
-    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch (e) {
-    // wrk --version exits 1 after printing its version; only a missing binary is ENOENT.
-    return (e as { code?: string }).code !== 'ENOENT';
-  }
-})();
 const LOADGEN = process.env.BENCH_LOADGEN ?? (hasWrk ? 'wrk' : 'autocannon');
 let scriptDir = '';
 

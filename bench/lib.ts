@@ -8,10 +8,51 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openStore, type Store } from '../src/store/database.js';
+import { digestSecretString, digestStringsEqual } from '../src/domain/tokens.js';
+
+/** Whether wrk is on the PATH (the HTTP benchmarks' load generator; else autocannon). */
+export const hasWrk = (() => {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (e) {
+    // wrk --version exits 1 after printing its version; only a missing binary is ENOENT.
+    return (e as { code?: string }).code !== 'ENOENT';
+  }
+})();
 
 export function machine(): string {
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
   return `${os.cpus().length} x ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${os.platform()} ${os.release()}`;
+}
+
+/**
+ * The baseline under any in-process verifier: one SHA-256 of the secret and one Map lookup (over
+ * `count` distinct tokens, round-robin); used by bench/verify-inprocess.ts and bench/sdk.ts.
+ */
+export function shaMapBaseline(count: number): { baseline: () => boolean; shaOnly: () => string; secrets: readonly string[] } {
+  // What any verifier must do at least: one SHA-256 of the secret, one Map lookup and a constant-time
+  // compare, in the fastest form Node offers (the digest as a latin1 string: Node's one-shot hash
+  // returns a string 3 to 4 times faster than a Buffer).
+  const map = new Map<string, string>();
+  const secrets: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const s = `pat.acc.${i.toString(16).padStart(24, '0')}.abcdefghijklmnopqrst`;
+    secrets.push(s);
+    map.set(s.slice(8, 32), digestSecretString(s.slice(33)));
+  }
+  let j = 0;
+  let k = 0;
+  return {
+    baseline: () => {
+      const s = secrets[j++ % count]!;
+      const d = digestSecretString(s.slice(33));
+      return digestStringsEqual(map.get(s.slice(8, 32))!, d);
+    },
+    // The floor under any verifier that does not keep plaintext tokens: the SHA-256 alone.
+    shaOnly: () => digestSecretString(secrets[k++ % count]!.slice(33)),
+    secrets,
+  };
 }
 
 export function percentile(sorted: Float64Array | number[], p: number): number {

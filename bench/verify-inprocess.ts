@@ -3,12 +3,12 @@
  * of one SHA-256 plus one Map lookup measured in the same run.
  *   npm run bench:verify
  */
-import { digestSecret, digestSecretString, digestStringsEqual } from '../src/domain/tokens.js';
+import { digestSecret } from '../src/domain/tokens.js';
 import { systemClock } from '../src/domain/clock.js';
 import { createServices } from '../src/services/index.js';
 import { SYSTEM_CALLER } from '../src/services/context.js';
 import { provisionAccount } from '../src/services/provisioning.js';
-import { benchStore, fmt, interleaved, machine, measure, pgReachable, table } from './lib.js';
+import { benchStore, fmt, interleaved, machine, measure, pgReachable, shaMapBaseline, table } from './lib.js';
 
 const DURATION = Number(process.env.BENCH_MS ?? 3000);
 const TOKENS = 1000;
@@ -30,25 +30,9 @@ async function setup(kind: 'sqlite' | 'postgres') {
 async function main() {
   console.log(`Machine: ${machine()}\nPer row: ${DURATION * 3} ms alternating the case with both baselines (6 rounds, medians), then ${DURATION / 2} ms timed per call; ${TOKENS} distinct tokens, round-robin.`);
 
-  // Baseline: what any verifier must do at least, one SHA-256 of the secret, one Map lookup and a
-  // constant-time compare, in the fastest form Node offers (the digest as a latin1 string: Node's
-  // one-shot hash returns a string 3 to 4 times faster than a Buffer).
-  const map = new Map<string, string>();
-  const secrets: string[] = [];
-  for (let i = 0; i < TOKENS; i++) {
-    const s = `pat.acc.${i.toString(16).padStart(24, '0')}.abcdefghijklmnopqrst`;
-    secrets.push(s);
-    map.set(s.slice(8, 32), digestSecretString(s.slice(33)));
-  }
-  let j = 0;
-  const baseline = () => {
-    const s = secrets[j++ % TOKENS]!;
-    const d = digestSecretString(s.slice(33));
-    return digestStringsEqual(map.get(s.slice(8, 32))!, d);
-  };
-  // The floor under any verifier that does not keep plaintext tokens: the SHA-256 alone.
-  let k = 0;
-  const shaOnly = () => digestSecretString(secrets[k++ % TOKENS]!.slice(33));
+  // Baseline: what any verifier must do at least (bench/lib.ts): one SHA-256 of the secret, one Map
+  // lookup and a constant-time compare; and the SHA-256 alone.
+  const { baseline, shaOnly, secrets } = shaMapBaseline(TOKENS);
   // The same hash as a Buffer (what the baseline and Keyward used before), for reference.
   let m = 0;
   const shaBuffer = () => digestSecret(secrets[m++ % TOKENS]!.slice(33));

@@ -56,6 +56,10 @@ export interface Config {
   webhookExpiringLeadsMs: number[];
   /** token.unused after this long without a use; 0 turns it off. */
   webhookUnusedAfterMs: number;
+  /** The invalidation stream (GET /v1/accounts/{id}/invalidations): heartbeat interval, replay buffer, slow-subscriber bound. */
+  streamHeartbeatMs: number;
+  streamBufferEvents: number;
+  streamMaxPendingBytes: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -136,6 +140,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     webhookAllowPrivate: env.KEYWARD_WEBHOOK_ALLOW_PRIVATE !== 'false' && env.KEYWARD_WEBHOOK_ALLOW_PRIVATE !== '0',
     webhookExpiringLeadsMs: msList(env, 'KEYWARD_WEBHOOK_EXPIRING_LEADS_MS', [7 * 24 * 60 * 60 * 1000, 24 * 60 * 60 * 1000]),
     webhookUnusedAfterMs: int(env, 'KEYWARD_WEBHOOK_UNUSED_AFTER_MS', 30 * 24 * 60 * 60 * 1000),
+    streamHeartbeatMs: int(env, 'KEYWARD_STREAM_HEARTBEAT_MS', 15_000),
+    streamBufferEvents: Math.max(1, int(env, 'KEYWARD_STREAM_BUFFER_EVENTS', 1024)),
+    streamMaxPendingBytes: int(env, 'KEYWARD_STREAM_MAX_PENDING_BYTES', 1024 * 1024),
   };
   const merged = { ...base };
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (merged as Record<string, unknown>)[k] = v;

@@ -87,6 +87,7 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
     onBackgroundError: (e) => {
       if (!(e instanceof UnavailableError)) app?.log.error({ err: e }, 'background write failed');
     },
+    stream: { heartbeatMs: config.streamHeartbeatMs, bufferEvents: config.streamBufferEvents, maxPendingBytes: config.streamMaxPendingBytes },
     keyring: lazyKeyring({ masterKey: config.masterKey, masterKeyPrevious: config.masterKeyPrevious, dataDir: config.dataDir }),
     scannerKeys: loadScannerKeys(config),
     webhookDelivery: {
@@ -124,6 +125,9 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
   if (store.dialect === 'postgres' && store.pgPool && store.pgConfig) {
     const cache = services.verification.cache;
     cache.enabled = false;
+    // The invalidation stream, likewise: no subscriber is told it is in step while this node may miss events.
+    const stream = services.invalidationStream;
+    stream.suspend();
     let lostAt: number | null = null;
     relay = new PgRelay<Invalidation>(
       store.pgConfig,
@@ -132,11 +136,13 @@ export async function createKeyward(opts: KeywardOptions): Promise<Keyward> {
         deliver: (e) => services.ctx.bus.deliver(e),
         down: (reason) => {
           cache.outOfStep();
+          stream.suspend();
           lostAt = Date.now();
           app?.log.warn({ dependency: 'postgresql', reason, staleIfErrorMs: config.staleIfErrorMs }, 'invalidation listener lost: verification cache off until it is back');
         },
         up: () => {
           cache.inStep();
+          stream.resume();
           if (lostAt !== null) app?.log.info({ dependency: 'postgresql', lostMs: Date.now() - lostAt }, 'invalidation listener back: verification cache on');
           lostAt = null;
         },

@@ -100,6 +100,9 @@ export function installMetrics(app: FastifyInstance, perRequest: RequestMetrics,
     new Gauge({ name: 'keyward_database_connectivity_failures', help: 'Queries that failed for connectivity since start', registers: [registry], collect() { this.set(store.health.failures); } });
     new Gauge({ name: 'keyward_audit_outbox_events', help: 'Audit events waiting for the database', registers: [registry], collect() { this.set(auditOutbox.size); } });
     new Gauge({ name: 'keyward_audit_outbox_dropped', help: 'Audit events dropped because the outbox was full, since start', registers: [registry], collect() { this.set(auditOutbox.dropped); } });
+    const stream = services.invalidationStream;
+    new Gauge({ name: 'keyward_invalidation_stream_connections', help: 'Open invalidation streams (GET /v1/accounts/{id}/invalidations)', registers: [registry], collect() { this.set(stream.connections); } });
+    new Gauge({ name: 'keyward_invalidation_stream_slow_dropped', help: 'Invalidation stream subscribers disconnected for not reading fast enough, since start', registers: [registry], collect() { this.set(stream.slowDropped); } });
     new Gauge({ name: 'keyward_usage_pending', help: 'Tokens and keys whose last use waits to be written', registers: [registry], collect() { this.set(services.usage.pendingCount); } });
     new Gauge({ name: 'keyward_usage_dropped', help: 'Last uses not buffered because the buffer was full, since start', registers: [registry], collect() { this.set(services.usage.dropped); } });
   }

@@ -56,6 +56,8 @@ export async function mutate<T>(
     outcome = await ctx.store.transaction(async (tx) => {
       const out = await fn(tx);
       const scope = out.scope ?? meta.scope;
+      // Every invalidation names the account it belongs to (the invalidation stream's tenant filter).
+      if (out.invalidate) out.invalidate = out.invalidate.map((inv) => withAccount(inv, scope.accountId));
       const at = ctx.clock.now();
       // Announced to the other nodes by the commit itself (PostgreSQL NOTIFY is sent at commit).
       for (const inv of out.invalidate ?? []) relayed = (await ctx.bus.relayIn(tx, inv)) || relayed;
@@ -83,6 +85,10 @@ export async function mutate<T>(
   }
   for (const inv of outcome.invalidate ?? []) relayed ? ctx.bus.deliver(inv) : ctx.bus.publish(inv);
   return outcome.result;
+}
+
+function withAccount(inv: Invalidation, accountId: string): Invalidation {
+  return inv.kind === 'all' || inv.accountId !== undefined || accountId === '' ? inv : { ...inv, accountId };
 }
 
 /**

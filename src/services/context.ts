@@ -24,11 +24,14 @@ export const DEFAULT_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 /**
  * Something changed that may change a verification answer. Emitted after the transaction commits;
  * the verification cache evicts on it, in process and (through PostgreSQL NOTIFY) on other nodes.
+ * `accountId`, when known, is the account the change belongs to (`mutate` in src/services/audit.ts
+ * adds it): the invalidation stream (src/services/invalidationStream.ts) sends an event only to that
+ * account's subscribers, and one without it to everyone as a flush of everything.
  */
 export type Invalidation =
-  | { kind: 'token'; tokenIds: string[] }
-  | { kind: 'apiKey'; apiKeyIds: string[] }
-  | { kind: 'principal'; principalId: string }
+  | { kind: 'token'; tokenIds: string[]; accountId?: string }
+  | { kind: 'apiKey'; apiKeyIds: string[]; accountId?: string }
+  | { kind: 'principal'; principalId: string; accountId?: string }
   | { kind: 'permissions'; accountId: string }
   | { kind: 'all' };
 

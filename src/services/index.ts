@@ -24,6 +24,7 @@ import type { Keyring } from '../domain/masterKey.js';
 import type { ScannerKey } from '../domain/leaks.js';
 import { LeakService } from './leaks.js';
 import { DEFAULT_DISPATCHER, DEFAULT_SWEEPER, WebhookDispatcher, WebhookService, WebhookSweeper, type DispatcherOptions, type SweeperOptions } from './webhooks.js';
+import { DEFAULT_STREAM_OPTIONS, InvalidationStreamService, type StreamOptions } from './invalidationStream.js';
 
 export interface Services {
   ctx: ServiceContext;
@@ -47,6 +48,8 @@ export interface Services {
   webhookDispatcher: WebhookDispatcher;
   webhookSweeper: WebhookSweeper;
   leaks: LeakService;
+  /** Invalidations as a stream for SDKs that cache verification answers (GET /v1/accounts/{id}/invalidations). */
+  invalidationStream: InvalidationStreamService;
 }
 
 export interface ServicesOptions {
@@ -64,6 +67,8 @@ export interface ServicesOptions {
   scannerKeys?: readonly ScannerKey[];
   webhookDelivery?: Partial<DispatcherOptions>;
   webhookSweep?: Partial<SweeperOptions>;
+  /** The invalidation stream: replay buffer, slow-subscriber bound, heartbeat. */
+  stream?: Partial<StreamOptions>;
 }
 
 export function createServices(opts: ServicesOptions): Services {
@@ -119,6 +124,7 @@ export function createServices(opts: ServicesOptions): Services {
     webhookDispatcher: new WebhookDispatcher(opts.store, ctx, webhooks, { ...DEFAULT_DISPATCHER, ...opts.webhookDelivery }),
     webhookSweeper: new WebhookSweeper(ctx, { ...DEFAULT_SWEEPER, ...opts.webhookSweep }),
     leaks: new LeakService(ctx, access, verification, cgApiKeys, () => scannerKeys),
+    invalidationStream: new InvalidationStreamService(ctx.bus, access, { ...DEFAULT_STREAM_OPTIONS, ...opts.stream }),
   };
 }
 

@@ -390,6 +390,11 @@ async function send(baseUrl: string, r: FuzzRequest, timeoutMs: number): Promise
       ...(r.body !== undefined ? { body: r.body } : {}),
       signal: AbortSignal.timeout(timeoutMs),
     });
+    // An event stream (GET /v1/accounts/{id}/invalidations) that opened has answered: it stays open by design.
+    if ((res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+      await res.body?.cancel();
+      return { status: res.status, text: '' };
+    }
     const text = await res.text();
     return { status: res.status, text };
   } catch (e) {

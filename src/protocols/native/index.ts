@@ -12,12 +12,14 @@ import { verifyRoutes } from './verify.js';
 import { forwardAuthRoutes } from './forwardAuth.js';
 import { leakRoutes } from './leaks.js';
 import { webhookRoutes } from './webhooks.js';
+import { invalidationRoutes } from './invalidations.js';
 import { typed } from '../contract/index.js';
 
 export async function nativeProtocol(app: FastifyInstance, opts: { services: Services; console?: ConsoleSessionOptions }): Promise<void> {
   installNativeErrors(app);
   verifyRoutes(typed(app), opts.services);
   forwardAuthRoutes(typed(app), opts.services);
+  invalidationRoutes(typed(app), opts.services);
   accountRoutes(typed(app), opts.services);
   auditRoutes(typed(app), opts.services);
   credentialRoutes(typed(app), opts.services);
