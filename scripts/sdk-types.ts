@@ -39,9 +39,18 @@ export async function openApiDocument(): Promise<OpenAPI3> {
   }
 }
 
+/**
+ * The native API's part of the document (`/v1/...`): the SDK is a client of the native API; the
+ * compatible protocols have their own clients (Harness's SDKs, ZenML's).
+ */
+export function nativePart(doc: OpenAPI3): OpenAPI3 {
+  const paths = Object.fromEntries(Object.entries(doc.paths ?? {}).filter(([p]) => p.startsWith('/v1/')));
+  return { ...doc, paths };
+}
+
 /** The text of packages/sdk/src/generated/openapi.d.ts, as it should be now. */
 export async function generateSdkTypes(): Promise<string> {
-  const ast = await openapiTS(await openApiDocument(), { silent: true });
+  const ast = await openapiTS(nativePart(await openApiDocument()), { silent: true });
   return HEADER + astToString(ast);
 }
 

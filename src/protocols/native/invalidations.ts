@@ -4,12 +4,13 @@
  * and to whom is decided in src/services/invalidationStream.ts; this file speaks SSE over the raw
  * response (the reply is hijacked, so the event loop is never held and Fastify sends nothing more).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
+import type { ContractApp } from '../contract/index.js';
 import { PermissionDeniedError } from '../../domain/errors.js';
 import type { Services } from '../../services/index.js';
 import type { VerifyResult } from '../../services/verification.js';
 import { callerOf, clientOf, consoleSessionJwt, presentedToken } from '../auth/index.js';
-import { errorResponse, nativeCaller, secured } from './context.js';
+import { accountParams, errorResponse, nativeCaller, secured } from './context.js';
 
 const DESCRIPTION = [
   'A `text/event-stream` of what may change a verification answer in the account: a token revoked, deleted or rotated out, a key deleted, a principal deactivated or deleted, a role, group or permission changed. Needs `core_account_view` on the account.',
@@ -41,7 +42,7 @@ function verifyAgain(services: Services, req: FastifyRequest): Promise<VerifyRes
   return jwt === null ? Promise.resolve({ valid: false, reason: 'malformed' }) : services.consoleSessions.resolve(jwt, clientOf(req)).then((r) => r.verified);
 }
 
-export function invalidationRoutes(app: FastifyInstance, services: Services): void {
+export function invalidationRoutes(app: ContractApp, services: Services): void {
   const stream = services.invalidationStream;
   // Open streams would keep the server from closing.
   app.addHook('preClose', (done) => {
@@ -57,7 +58,7 @@ export function invalidationRoutes(app: FastifyInstance, services: Services): vo
         summary: "The account's invalidations, as Server-Sent Events",
         description: DESCRIPTION,
         security: secured,
-        params: { type: 'object', required: ['accountId'], properties: { accountId: { type: 'string', maxLength: 64 } } },
+        params: accountParams,
         headers: { type: 'object', properties: { 'last-event-id': { type: 'string', maxLength: 200, description: 'The id of the last event received, to replay what followed it.' } } },
         response: {
           200: {
@@ -73,7 +74,7 @@ export function invalidationRoutes(app: FastifyInstance, services: Services): vo
     },
     async (req, reply) => {
       const { caller, verified } = await nativeCaller(services, req);
-      const accountId = (req.params as { accountId: string }).accountId;
+      const accountId = req.params.accountId;
       await stream.authorize(caller, accountId);
       const lastEventId = req.headers['last-event-id'];
       const raw = reply.raw;
