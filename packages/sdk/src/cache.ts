@@ -32,14 +32,14 @@ export interface CacheEntry {
 }
 
 /** `crypto.hash` (Node 20.12+) hashes without creating a Hash object: the same digest, less work. */
-const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'latin1') => string }).hash;
+const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'binary') => string }).hash;
 
 /**
  * The cache key of a token: its SHA-256 as a 32-character latin1 string (a key that never leaves the
  * process; Node returns this form faster than hex, base64url or a Buffer).
  */
 export function tokenDigest(token: string): string {
-  return oneShot ? oneShot('sha256', token, 'latin1') : crypto.createHash('sha256').update(token).digest('latin1');
+  return oneShot ? oneShot('sha256', token, 'binary') : crypto.createHash('sha256').update(token).digest('binary');
 }
 
 export class VerificationCache {
