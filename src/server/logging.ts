@@ -38,13 +38,17 @@ export function requestIdFrom(headers: FastifyRequest['headers'], fresh: () => s
 }
 
 /**
- * Fresh request ids: a per-process random prefix (72 bits, so ids from different nodes and restarts
- * do not collide) and a counter, instead of a random UUID per request.
+ * Fresh request ids: a per-process random prefix (80 bits, so ids from different nodes and restarts
+ * do not collide) and a counter, instead of a random UUID per request, written in a UUID's shape
+ * (8-4-4-4-12 hex digits: the prefix's 20, then the counter's 12), because Harness NG answers a fresh
+ * UUID as `correlationId` when the client sends no `X-requestId` (docs/compat/harness-ng.md) and
+ * the correlation id is the request id.
  */
 export function requestIdCounter(): () => string {
-  const prefix = randomBytes(9).toString('base64url');
+  const hex = randomBytes(10).toString('hex');
+  const prefix = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-`;
   let n = 0;
-  return () => `${prefix}-${(++n).toString(36)}`;
+  return () => prefix + (++n).toString(16).padStart(12, '0');
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;

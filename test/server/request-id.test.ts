@@ -7,7 +7,8 @@ import { describeEachDb } from '../helpers/databases.js';
 import { startKeyward, type TestKeyward } from '../helpers/keyward.js';
 import { expectNativeError } from '../helpers/nativeApi.js';
 
-const FRESH = /^[A-Za-z0-9_-]{12}-[0-9a-z]+$/;
+/** A UUID's shape: 20 hex digits of per-process prefix, then a 12-digit counter. */
+const FRESH = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describeEachDb('request ids', (kind) => {
   let k: TestKeyward;
@@ -59,12 +60,12 @@ describeEachDb('request ids', (kind) => {
     expect(ib).toMatch(FRESH);
     expect(ia).not.toBe(ib);
     // Same process: same prefix, another count; another process (a second node, a restart): another prefix.
-    expect(ia.split('-')[0]).toBe(ib.split('-')[0]);
+    expect(ia.slice(0, 24)).toBe(ib.slice(0, 24));
     const other = await startKeyward(kind);
     try {
       const ic = (await other.anon.get('/healthz')).headers.get('x-request-id')!;
       expect(ic).toMatch(FRESH);
-      expect(ic.slice(0, 12)).not.toBe(ia.slice(0, 12));
+      expect(ic.slice(0, 24)).not.toBe(ia.slice(0, 24));
     } finally {
       await other.close();
     }
