@@ -97,13 +97,21 @@ describeEachDb('attack: two-account isolation over the route table', (kind) => {
     ok(zkey);
     v.zkey = zkey.body.id;
     v.zkeyValue = zkey.body.body.key;
+    // A webhook endpoint (the dispatcher's attempts fail: nothing listens on port 9) and a delivery to it.
+    const hook = await k.http.post(`/v1/accounts/${A}/webhooks`, { url: 'http://127.0.0.1:9/hook', description: `${MARK} hook` });
+    ok(hook);
+    v.endpointId = hook.body.endpoint.id;
+    ok(await k.http.post('/ng/api/token', { identifier: 'vtok2', name: `${MARK} token 2`, apiKeyType: 'SERVICE_ACCOUNT', parentIdentifier: 'vsa', apiKeyIdentifier: 'vkey', accountIdentifier: A }, { query: q }));
+    const deliveries = await k.http.get(`/v1/accounts/${A}/webhooks/${v.endpointId}/deliveries`);
+    ok(deliveries);
+    v.deliveryId = deliveries.body.deliveries[0].id;
     // ZenML's read-only default workspace, stack and components: ids derived from the account id,
     // holding nothing; aimed at, not used as markers (A's no-role user rightly reads its own).
     const stack = await k.keyward.services.zenml.defaultStack(A);
     v.workspace = stack.workspace.id;
     v.stack = stack.id;
     v.component = stack.components[0]!.id;
-    markers = [MARK, MARK.toLowerCase(), 'victim.user@victim.test', 'vsa@victim.test', v.userId!, userIdToUuid(v.userId!), v.groupId!, v.cgId!, v.zsa!, v.zkey!, v.cgValue!, v.zkeyValue!, v.satSecret!, k.admin.userId, k.admin.email];
+    markers = [MARK, MARK.toLowerCase(), 'victim.user@victim.test', 'vsa@victim.test', v.userId!, userIdToUuid(v.userId!), v.groupId!, v.cgId!, v.zsa!, v.zkey!, v.cgValue!, v.zkeyValue!, v.satSecret!, v.endpointId!, k.admin.userId, k.admin.email];
 
     // ---- account B and every kind of credential it has ----
     const acc = await k.http.post('/v1/accounts', { name: 'Attacker', admin: { email: 'admin@attacker.test', password: PW } });
@@ -152,6 +160,10 @@ describeEachDb('attack: two-account isolation over the route table', (kind) => {
           return v.userId!;
         case 'apiKeyId':
           return v.cgId!;
+        case 'endpointId':
+          return v.endpointId!;
+        case 'deliveryId':
+          return v.deliveryId!;
         case 'id':
           if (before.includes('/stacks')) return v.stack!;
           if (before.includes('/components')) return v.component!;
