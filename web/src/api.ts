@@ -300,22 +300,9 @@ export interface Owner {
 
 // ---- account policies (native /v1, docs/policies.md) -----------------------------------------------
 
-export type Limit = number | 'unlimited';
-
-export interface Policy {
-  maxTokenLifetimeDays: number | null;
-  requireExpiry: boolean | null;
-  maxApiKeysPerOwner: Limit | null;
-  maxTokensPerApiKey: Limit | null;
-  maxRotationGraceMinutes: number | null;
-}
-
-export type PolicyField = keyof Policy;
-
-export interface PolicySource {
-  level: 'account' | 'organization' | 'project' | 'default';
-  scope: { accountId: string; orgId: string | null; projectId: string | null } | null;
-}
+// The server's own types: a policy's wire form is the domain's.
+import type { Limit, Policy, PolicyField, PolicySource } from '../../src/domain/policy';
+export type { Limit, Policy, PolicyField, PolicySource };
 
 export interface PolicyView {
   scope: { accountId: string; orgId: string | null; projectId: string | null };
