@@ -13,7 +13,7 @@ import { installMetrics, RequestMetrics } from './metrics.js';
 import { lazyChildLogger, logCompletion, redactPaths, requestIdCounter, requestIdFrom, serializers } from './logging.js';
 import { installValidators, keywardValidatorCompiler } from './validation.js';
 import { installConsole } from './console.js';
-import { installJsonBodyParser } from './bodies.js';
+import { installJsonBodyParser, rawBodyHookFor } from './bodies.js';
 import { nulHookFor } from './nul.js';
 
 /** One route as it was registered: the sweeps in test/ (empty bodies, fuzzing, isolation) walk these. */
@@ -43,7 +43,7 @@ export interface AppOptions {
 }
 
 /** Adds `hook` to a route's own `name` hooks (a route may already have one or a list). */
-function addRouteHook(route: RouteOptions, name: 'onResponse' | 'preValidation', hook: unknown): void {
+function addRouteHook(route: RouteOptions, name: 'onResponse' | 'preValidation' | 'preParsing', hook: unknown): void {
   const r = route as unknown as Record<string, unknown>;
   const had = r[name];
   r[name] = had === undefined ? [hook] : [...[had].flat(), hook];
@@ -82,7 +82,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const routeTable: RouteEntry[] = [];
   app.decorate('routeTable', routeTable);
   // Hooks go on the routes they apply to, as each route is registered, rather than app-wide:
-  // the NUL rule (unless the route opts out), the request metrics, and the completion log line.
+  // the NUL rule (unless the route opts out), keeping the raw body (where the route asks), the request
+  // metrics, and the completion log line.
   const requestMetrics = new RequestMetrics();
   const logsRequests = (app.log as unknown as { isLevelEnabled(level: string): boolean }).isLevelEnabled('info');
   app.addHook('onRoute', (route) => {
@@ -92,6 +93,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     }
     const nul = nulHookFor(route);
     if (nul) addRouteHook(route, 'preValidation', nul);
+    const raw = rawBodyHookFor(route);
+    if (raw) addRouteHook(route, 'preParsing', raw);
     addRouteHook(route, 'onResponse', requestMetrics.hookFor(route.url));
     if (logsRequests) addRouteHook(route, 'onResponse', logCompletion);
   });
