@@ -11,7 +11,7 @@ import { zenmlProtocol, type ZenmlOptions } from '../protocols/zenml/index.js';
 import { nativeError, sendNativeError } from '../protocols/native/errors.js';
 import { installMetrics, RequestMetrics } from './metrics.js';
 import { lazyChildLogger, logCompletion, redactPaths, requestIdCounter, requestIdFrom, serializers } from './logging.js';
-import { installValidators, keywardValidatorCompiler } from './validation.js';
+import { cachingSerializerFactory, installValidators, keywardValidatorCompiler } from './validation.js';
 import { installConsole } from './console.js';
 import { installJsonBodyParser, rawBodyHookFor } from './bodies.js';
 import { nulHookFor } from './nul.js';
@@ -71,7 +71,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
     // Every plugin context (including those that call addSchema) keeps Keyward's strict-body validator.
     // (typed as Ajv's own compile by @fastify/ajv-compiler; Fastify calls it as a route-schema compiler)
-    schemaController: { compilersFactory: { buildValidator: (() => validator) as never } },
+    schemaController: { compilersFactory: { buildValidator: (() => validator) as never, buildSerializer: cachingSerializerFactory() } },
   });
   installValidators(app, validator);
   installJsonBodyParser(app);
