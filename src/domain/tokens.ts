@@ -84,28 +84,63 @@ export function generateNgToken(type: ApiKeyType, accountId: string, tokenId: st
   return { tokenId, secret, token: `${apiKeyTypePrefix(type)}.${accountId}.${tokenId}.${secret}` };
 }
 
-/**
- * Split by hand (no array, no regular expressions): this runs on every verification, cache hits
- * included. Same checks, order and messages as splitting on '.' and testing ACCOUNT_ID_PATTERN,
- * /^[0-9a-f]{24}$/ and /^[A-Za-z0-9]+$/. Each part is checked in place in the token (one table
- * lookup per character) and sliced only once it passed.
- */
-function parseNg(token: string): ParsedToken | ParseFailure {
+/** Where a Harness NG token's parts are, from its dots alone, or the reason its shape is wrong. */
+interface NgLayout {
+  prefix: 'pat' | 'sat';
+  /** The four-part form carries the account id between the first two dots. */
+  four: boolean;
+  d1: number;
+  d2: number;
+  idStart: number;
+  idEnd: number;
+}
+
+function ngLayout(token: string): NgLayout | string {
   const d1 = token.indexOf('.');
   const d2 = d1 < 0 ? -1 : token.indexOf('.', d1 + 1);
   const d3 = d2 < 0 ? -1 : token.indexOf('.', d2 + 1);
   const d4 = d3 < 0 ? -1 : token.indexOf('.', d3 + 1);
-  if (d2 < 0 || d4 >= 0) return { format: null, reason: 'Token length not matching for API token' };
+  if (d2 < 0 || d4 >= 0) return 'Token length not matching for API token';
   const prefix = d1 === 3 && token.startsWith('pat') ? 'pat' : d1 === 3 && token.startsWith('sat') ? 'sat' : null;
-  if (prefix === null) return { format: null, reason: 'Invalid prefix for API token' };
+  if (prefix === null) return 'Invalid prefix for API token';
   const four = d3 >= 0;
-  const idStart = four ? d2 + 1 : d1 + 1;
-  const idEnd = four ? d3 : d2;
+  return { prefix, four, d1, d2, idStart: four ? d2 + 1 : d1 + 1, idEnd: four ? d3 : d2 };
+}
+
+/** A Harness NG token, parsed. */
+export type ParsedNgToken = Extract<ParsedToken, { format: 'harness_ng' }>;
+
+function ngParts(token: string, l: NgLayout): ParsedNgToken {
+  return { format: 'harness_ng', prefix: l.prefix, accountId: l.four ? token.slice(l.d1 + 1, l.d2) : null, tokenId: token.slice(l.idStart, l.idEnd), secret: token.slice(l.idEnd + 1) };
+}
+
+/**
+ * Split by hand (no array, no regular expressions): this runs on every verification that is not a
+ * plain cache hit. Same checks, order and messages as splitting on '.' and testing ACCOUNT_ID_PATTERN,
+ * /^[0-9a-f]{24}$/ and /^[A-Za-z0-9]+$/. Each part is checked in place in the token (one table
+ * lookup per character) and sliced only once it passed.
+ */
+function parseNg(token: string): ParsedToken | ParseFailure {
+  const l = ngLayout(token);
+  if (typeof l === 'string') return { format: null, reason: l };
+  const { d1, d2, idStart, idEnd } = l;
   const secretStart = idEnd + 1;
-  if (four && (d2 - d1 - 1 < 1 || d2 - d1 - 1 > 64 || !allOf(token, d1 + 1, d2, ACCOUNT_CHAR))) return { format: null, reason: 'malformed account id' };
+  if (l.four && (d2 - d1 - 1 < 1 || d2 - d1 - 1 > 64 || !allOf(token, d1 + 1, d2, ACCOUNT_CHAR))) return { format: null, reason: 'malformed account id' };
   if (idEnd - idStart !== 24 || !allOf(token, idStart, idEnd, HEX_LOWER)) return { format: null, reason: 'malformed token id' };
   if (token.length - secretStart !== NG_SECRET_LENGTH || !allOf(token, secretStart, token.length, ALNUM_CHAR)) return { format: null, reason: 'malformed secret' };
-  return { format: 'harness_ng', prefix, accountId: four ? token.slice(d1 + 1, d2) : null, tokenId: token.slice(idStart, idEnd), secret: token.slice(secretStart) };
+  return ngParts(token, l);
+}
+
+/**
+ * A Harness NG token's parts found from its dots alone, no character checked: for a cache hit's
+ * first look. Trust them only once the secret's digest matches a cached credential's, which means
+ * the very token that was issued (every character valid); for anything else call parseToken, which
+ * says what is wrong. Null when the shape is not an NG token's.
+ */
+export function splitNgToken(raw: unknown): ParsedNgToken | null {
+  if (typeof raw !== 'string' || raw.length > MAX_TOKEN_LENGTH) return null;
+  const l = ngLayout(raw);
+  return typeof l === 'string' ? null : ngParts(raw, l);
 }
 
 /** Character classes of ASCII codes, as bits: letters and digits, `_` and `-` too, lowercase hex. */

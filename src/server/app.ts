@@ -15,6 +15,7 @@ import { cachingSerializerFactory, installValidators, keywardValidatorCompiler }
 import { installConsole } from './console.js';
 import { installJsonBodyParser, rawBodyHookFor } from './bodies.js';
 import { nulHookFor } from './nul.js';
+import { FastPaths } from './fastPaths.js';
 
 /** One route as it was registered: the sweeps in test/ (empty bodies, fuzzing, isolation) walk these. */
 export interface RouteEntry {
@@ -53,7 +54,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { services } = opts;
   const validator = keywardValidatorCompiler();
   const freshId = requestIdCounter();
+  const requestMetrics = new RequestMetrics();
+  // Routes' fast paths answer before Fastify routes a request (src/server/fastPaths.ts).
+  const fastPaths = new FastPaths(requestMetrics, freshId, opts.trustProxy ?? false);
   const app = Fastify({
+    serverFactory: fastPaths.serverFactory,
     logger: {
       level: opts.logLevel ?? 'info',
       serializers,
@@ -84,8 +89,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Hooks go on the routes they apply to, as each route is registered, rather than app-wide:
   // the NUL rule (unless the route opts out), keeping the raw body (where the route asks), the request
   // metrics, and the completion log line.
-  const requestMetrics = new RequestMetrics();
   const logsRequests = (app.log as unknown as { isLevelEnabled(level: string): boolean }).isLevelEnabled('info');
+  if (logsRequests) fastPaths.log = app.log;
+  app.addHook('preClose', (done) => {
+    fastPaths.closing = true;
+    done();
+  });
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
       if (method === 'HEAD') continue; // Fastify's automatic twin of a GET route
@@ -96,6 +105,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const raw = rawBodyHookFor(route);
     if (raw) addRouteHook(route, 'preParsing', raw);
     addRouteHook(route, 'onResponse', requestMetrics.hookFor(route.url));
+    fastPaths.add(route);
     if (logsRequests) addRouteHook(route, 'onResponse', logCompletion);
   });
   // Not-found handlers (the app's and the protocols' own, under their prefixes) are no routes: they
@@ -134,7 +144,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true, response: { 200: { type: 'object', additionalProperties: true, description: 'This OpenAPI 3 document' } } } }, async () => app.swagger());
 
-  installMetrics(app, requestMetrics, services.verification, services);
+  installMetrics(app, requestMetrics, services.verification, services, fastPaths);
 
   const health = (status: string) => ({ type: 'object', required: ['status'], properties: { status: { type: 'string', enum: [status] }, reason: { type: 'string' } } });
   app.get('/healthz', { schema: { hide: true, response: { 200: health('ok') } } }, async () => ({ status: 'ok' }));

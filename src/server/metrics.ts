@@ -53,23 +53,28 @@ export class RequestMetrics {
 
   /** The onResponse hook of one route (its pattern, never the raw URL, so ids and tokens never become labels). */
   hookFor(route: string): (req: FastifyRequest, reply: FastifyReply, done: () => void) => void {
-    const byMethod = new Map<string, Map<number, RequestSeries>>();
+    const observe = this.observerFor(route);
     return (req, reply, done) => {
-      const method = req.method;
+      observe(req.method, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    };
+  }
+
+  /** Counts one answer of `route` and its latency; what hookFor does for Fastify, for a route's fast path too. */
+  observerFor(route: string): (method: string, status: number, seconds: number) => void {
+    const byMethod = new Map<string, Map<number, RequestSeries>>();
+    return (method, status, seconds) => {
       let byStatus = byMethod.get(method);
       if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
-      const status = reply.statusCode;
       let series = byStatus.get(status);
       if (series === undefined) byStatus.set(status, (series = this.series(route, method, status)));
       series.count++;
-      const seconds = reply.elapsedTime / 1000;
       const l = series.latency;
       let i = 0;
       while (i < BUCKETS.length && seconds > BUCKETS[i]!) i++;
       l.counts[i]!++;
       l.sum += seconds;
       l.count++;
-      done();
     };
   }
 }
@@ -79,7 +84,7 @@ export class RequestMetrics {
  * prom-client's labelled inc/observe hash their labels on every call, which cost a fifth of a
  * cached verification's throughput over HTTP. Process metrics and gauges stay in prom-client.
  */
-export function installMetrics(app: FastifyInstance, perRequest: RequestMetrics, verification: VerificationService, services?: Services): Registry {
+export function installMetrics(app: FastifyInstance, perRequest: RequestMetrics, verification: VerificationService, services?: Services, fastPaths?: { served: number }): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'keyward_process_' });
   const { requests, latencies } = perRequest;
@@ -94,6 +99,9 @@ export function installMetrics(app: FastifyInstance, perRequest: RequestMetrics,
   new Gauge({ name: 'keyward_verification_cache_misses', help: 'Verification cache misses since start', registers: [registry], collect() { this.set(cache.misses); } });
   new Gauge({ name: 'keyward_verification_stale_answers', help: 'Verifications answered stale from the cache (database unreachable, within KEYWARD_STALE_IF_ERROR_MS) since start', registers: [registry], collect() { this.set(verification.staleAnswers); } });
   new Gauge({ name: 'keyward_verification_unavailable', help: 'Verifications refused with 503 (database unreachable, no usable cached answer) since start', registers: [registry], collect() { this.set(verification.unavailable); } });
+  if (fastPaths) {
+    new Gauge({ name: 'keyward_http_fast_path_answers', help: 'Requests answered on a route\'s fast path, before routing (the plain GET /v1/verify with a cached token), since start', registers: [registry], collect() { this.set(fastPaths.served); } });
+  }
   if (services) {
     const { store, auditOutbox } = services.ctx;
     new Gauge({ name: 'keyward_database_reachable', help: '0 from a connectivity failure until the database answers again, else 1', registers: [registry], collect() { this.set(store.health.isDown ? 0 : 1); } });

@@ -10,19 +10,27 @@
  * through services. It needs no hook: a request that presents no token pays nothing for the console
  * session, which is read only when `authenticate` finds no token.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { Caller } from '../../services/context.js';
 import type { Services } from '../../services/index.js';
 import { actorOf, type Verified, type VerifyMeta, type VerifyResult } from '../../services/verification.js';
 
-/** The one record of who is calling from where: the client address and user-agent, as verification and usage record them. */
-export function clientOf(req: FastifyRequest): VerifyMeta {
+/** What these helpers read of a request: its headers (a Fastify request's, or a raw one's on a fast path). */
+type WithHeaders = { readonly headers: IncomingHttpHeaders };
+
+/**
+ * The one record of who is calling from where: the client address and user-agent, as verification and
+ * usage record them. `ip`: the request's address as Fastify gives it (trust-proxy aware); a fast path
+ * (protocols/contract/fastPath.ts) is handed the same.
+ */
+export function clientOf(req: WithHeaders & { readonly ip: string }): VerifyMeta {
   const ua = req.headers['user-agent'];
   return { ip: req.ip, userAgent: typeof ua === 'string' ? ua : null };
 }
 
 /** The `Authorization: Bearer` credential, or null. */
-export function bearerToken(req: FastifyRequest): string | null {
+export function bearerToken(req: WithHeaders): string | null {
   const auth = req.headers.authorization;
   if (typeof auth !== 'string') return null;
   const m = /^Bearer\s+(.+)$/i.exec(auth);
@@ -30,7 +38,7 @@ export function bearerToken(req: FastifyRequest): string | null {
 }
 
 /** The presented credential (`X-Api-Key`, else `Authorization: Bearer`), or null when the request carries none. */
-export function presentedToken(req: FastifyRequest): string | null {
+export function presentedToken(req: WithHeaders): string | null {
   const apiKey = req.headers['x-api-key'];
   if (typeof apiKey === 'string' && apiKey !== '') return apiKey;
   return bearerToken(req);
