@@ -83,6 +83,9 @@ export class ApiKeyService {
       if (actor.type === 'USER' && actor.accountId !== scope.accountId) {
         throw new PermissionDeniedError(`User [${actor.id}] is not authorized to create ApiKey for account: [${scope.accountId}]`);
       }
+      // A read by the user themself: their token was verified just now, and deleting or deactivating a user
+      // evicts their tokens' cache entries, so the user exists in this account; no read needed.
+      if (!write && actor.type === 'USER') return { userId: actor.id, serviceAccountId: null };
       const user = await getUser(db, parentIdentifier, { lock: write });
       if (!user || user.accountId !== scope.accountId) {
         throw new NotFoundError(`User [${parentIdentifier}] does not exist in account [${scope.accountId}]`, 'user', parentIdentifier);
