@@ -9,7 +9,7 @@
  * cached answer itself (one frozen object per token, its principal, scope and permissions shared
  * with the other tokens of the same principal and key).
  */
-import { DUMMY_DIGEST_STRING, digestSecretString, digestStringsEqual, parseToken, splitNgToken, type ParsedToken } from '../domain/tokens.js';
+import { DUMMY_DIGEST_STRING, digestSecretString, digestStringsEqual, parseToken, splitNgToken, type ParsedNgToken, type ParsedToken } from '../domain/tokens.js';
 import { tokenWindowState, type Actor } from '../domain/model.js';
 import { UnavailableError } from '../domain/errors.js';
 import type { Scope } from '../domain/scope.js';
@@ -107,6 +107,11 @@ function asStale(v: VerifyResult): VerifyResult {
   return twin;
 }
 
+/** Whether an NG token's prefix names its key's type, and the account it names (if any) is its own. */
+function ngTokenFits(p: ParsedNgToken, v: Verified): boolean {
+  return v.apiKeyType === (p.prefix === 'pat' ? 'USER' : 'SERVICE_ACCOUNT') && (p.accountId === null || p.accountId === v.accountId);
+}
+
 function scopeOf(accountId: string, org: string, project: string): Scope {
   return { accountId, orgId: org === '' ? null : org, projectId: project === '' ? null : project };
 }
@@ -177,10 +182,7 @@ export class VerificationService {
     if (quick !== null) {
       digest = digestSecretString(quick.secret);
       lookup = this.cache.get(quick.tokenId, now);
-      if (lookup instanceof Credential) {
-        const m = this.match(quick, digest, lookup);
-        if (m instanceof Credential) return this.usable(m, meta, now);
-      }
+      if (lookup instanceof Credential && digestStringsEqual(digest, lookup.digest) && ngTokenFits(quick, lookup.verified)) return this.usable(lookup, meta, now);
     }
     const parsed = parseToken(raw);
     if (!parsed.format) return REJECTED.malformed;
@@ -359,10 +361,7 @@ export class VerificationService {
       first = lookup[0]!;
     }
     const v = first.verified;
-    if (p.format === 'harness_ng') {
-      const prefixType = p.prefix === 'pat' ? 'USER' : 'SERVICE_ACCOUNT';
-      if (v.apiKeyType !== prefixType || (p.accountId !== null && p.accountId !== v.accountId)) return 'mismatch';
-    }
+    if (p.format === 'harness_ng' && !ngTokenFits(p, v)) return 'mismatch';
     if (p.format === 'harness_cg' && v.accountId !== p.accountId) return 'mismatch';
     return found ?? 'wrong';
   }
