@@ -1,12 +1,14 @@
 /**
  * A route's fast path (docs/architecture.md, "Fast paths"): the plain form of a hot request answered
- * before Fastify routes it, from the raw request, with an answer made once and reused. A GET route opts
- * in by putting `fastPath` in its `config`; the server (src/server/fastPaths.ts) calls it for a GET whose
- * URL is exactly the route's (no query string), and gives it the client's address as the route's own
- * request would have it. It returns the answer, or null for anything it does not answer alone (a cache
- * miss, a requirement to check): then Fastify handles the request as usual and the route's handler gives
- * the same answer. The server adds what every answer carries (the request id), counts it in the route's
- * metrics and writes its log line, so a fast path decides the answer and nothing else.
+ * before Fastify routes it, from the raw request, with an answer made once and reused. A GET or POST
+ * route opts in by putting `fastPath` in its `config`; the server (src/server/fastPaths.ts) calls it for
+ * a request whose URL is exactly the route's (no query string), and gives it the client's address as the
+ * route's own request would have it and, for a POST, the body's bytes (only a small JSON body, read whole:
+ * anything else goes to the route). It returns the answer, or null for anything it does not answer alone
+ * (a cache miss, a requirement to check, a body not in its plainest shape): then Fastify handles the
+ * request as usual, with the same body, and the route's handler gives the same answer. The server adds
+ * what every answer carries (the request id), counts it in the route's metrics and writes its log line,
+ * so a fast path decides the answer and nothing else.
  */
 import type { IncomingMessage } from 'node:http';
 
@@ -17,7 +19,8 @@ export interface RawAnswer {
   readonly body: string;
 }
 
-export type FastPath = (req: IncomingMessage, ip: string) => RawAnswer | null;
+/** `body`: a POST's body (null for a GET). */
+export type FastPath = (req: IncomingMessage, ip: string, body: Buffer | null) => RawAnswer | null;
 
 /** The raw form of an answer: made once per answer object by the caller, which keeps it. */
 export function rawAnswer(status: number, headers: Readonly<Record<string, string>>, body: string): RawAnswer {

@@ -5,6 +5,7 @@ import { VERIFY_REASONS, type VerifyResult } from '../../services/verification.j
 import { nativeCaller, nativeErrors } from './context.js';
 import { clientOf } from '../auth/index.js';
 import type { ContractApp } from '../contract/index.js';
+import { rawAnswer, type FastPath, type RawAnswer } from '../contract/fastPath.js';
 
 const principalSchema = {
   type: 'object',
@@ -74,12 +75,60 @@ function body(v: VerifyResult): string {
   return json;
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** The same answers in the raw form the fast path writes, made once per cached result. */
+const raws = new WeakMap<VerifyResult, RawAnswer>();
+function rawOf(v: VerifyResult): RawAnswer {
+  let r = raws.get(v);
+  if (r === undefined) raws.set(v, (r = rawAnswer(200, v.stale ? { 'content-type': JSON_TYPE, [STALE_HEADER]: 'true' } : { 'content-type': JSON_TYPE }, body(v))));
+  return r;
+}
+
+/** Longest token the body schema takes, in UTF-16 units: a string this long has at most as many code points. */
+const MAX_TOKEN = 4096;
+
+/**
+ * The token of a body in the plainest shape the route takes, `{"token": "<1 to 4,096 characters>"}` and
+ * nothing else; null for anything else (the route's parser and schema judge it, in the protocol's shape).
+ */
+function plainToken(body: Buffer): string | null {
+  let o: unknown;
+  try {
+    o = JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return null;
+  let only = false;
+  for (const k in o) {
+    if (k !== 'token' || only) return null;
+    only = true;
+  }
+  const token = (o as { token?: unknown }).token;
+  return typeof token === 'string' && token.length >= 1 && token.length <= MAX_TOKEN ? token : null;
+}
+
+/**
+ * POST /v1/verify's fast path (protocols/contract/fastPath.ts): the plain body with a cached token,
+ * answered without Fastify's routing; a cache miss or any other body is left to the route, which
+ * answers the same.
+ */
+function verifyFastPath(services: Services): FastPath {
+  return (req, ip, body) => {
+    const token = body === null ? null : plainToken(body);
+    if (token === null) return null;
+    const v = services.verification.verifyCached(token, clientOf({ headers: req.headers, ip }));
+    return v === undefined ? null : rawOf(v);
+  };
+}
+
 export function verifyRoutes(app: ContractApp, services: Services): void {
   app.post(
     '/v1/verify',
     {
       // Any string is a token to judge: one with a NUL character is simply "malformed".
-      config: { nulAllowed: true },
+      config: { nulAllowed: true, fastPath: verifyFastPath(services) },
       schema: {
         tags: ['verification'],
         summary: 'Verify a token',
