@@ -66,8 +66,8 @@ async function main() {
     for (const t of tokens) await v.verify(t); // warm
     const hit = await row(`keyward cache hit, verifyCached (${kind})`, verifyCached, DURATION);
     targets.push(
-      `${kind}: verifyCached ${fmt(hit.ops)}/s (target 1,000,000: ${hit.ops >= 1e6 ? 'met' : `missed, ${(hit.ops / 1e6).toFixed(2)}x`}), p99 ${fmt(hit.lat.p99, 2)} us (target 2: ${hit.lat.p99 <= 2 ? 'met' : 'missed'}); ` +
-        `${hit.vsSha.toFixed(2)}x SHA-256 alone, ${hit.vsBase.toFixed(2)}x SHA-256 + Map, measured in alternation.`,
+      `${kind}: verifyCached ${hit.vsBase.toFixed(2)}x SHA-256 + Map (target 0.6x: ${hit.vsBase >= 0.6 ? 'met' : `missed by ${(0.6 - hit.vsBase).toFixed(2)}x`}), measured in alternation; ` +
+        `${fmt(hit.ops)}/s, p99 ${fmt(hit.lat.p99, 2)} us (the design notes' absolute aim, 1,000,000/s with p99 <= 2 us: ${hit.ops >= 1e6 && hit.lat.p99 <= 2 ? 'met' : 'missed'}); ${hit.vsSha.toFixed(2)}x SHA-256 alone.`,
     );
     await row(`keyward cache hit, await verify (${kind})`, verify, DURATION);
 
@@ -87,7 +87,7 @@ async function main() {
     await bs.cleanup();
   }
   table('In-process verification (one core; ratios from runs alternating with both baselines)', ['case', 'ops/s', 'x SHA-256 + Map', 'x SHA-256 alone', 'p50 us', 'p99 us', 'baseline ops/s then'], rows);
-  console.log('\nTargets (cache hit >= 1,000,000/s, p99 <= 2 us):');
+  console.log('\nTargets (cache hit >= 0.6x SHA-256 + Map, same run):');
   for (const t of targets) console.log(`  ${t}`);
 }
 
