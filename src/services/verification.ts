@@ -20,7 +20,7 @@ import { getUser } from '../store/users.js';
 import { effectivePermissions, type Principal } from './access.js';
 import type { ServiceContext } from './context.js';
 import { OUTCOME_INDEX, type UsageRecorder } from './usage.js';
-import { DEFAULT_CACHE_OPTIONS, VerificationCache, type CacheEntryMeta, type CacheOptions } from './verificationCache.js';
+import { CacheSlot, DEFAULT_CACHE_OPTIONS, VerificationCache, type CacheEntryMeta, type CacheOptions } from './verificationCache.js';
 import { PermissionCache } from './permissionCache.js';
 
 import { VERIFY_REASONS } from '../domain/verification.js';
@@ -33,9 +33,10 @@ import type { Rejected, Verified, VerifiedPrincipal, VerifyFailureReason, Verify
  * it cannot be used whatever its window (its principal, else its key, inactive), and its validity
  * window, read by `tokenWindowState` through the getters below from the answer's own `validFrom`
  * and `expiresAt` (the scheduled expiry when rotated out, else validTo) plus a flag, so that the
- * usual entry holds no number of its own. Nothing else of the database row is kept.
+ * usual entry holds no number of its own. Nothing else of the database row is kept. It is also its
+ * own cache slot (expiry and index fields from CacheSlot), one object per cached token.
  */
-export class Credential {
+export class Credential extends CacheSlot<Lookup> {
   /**
    * For a token rotated out (`verified.expiresAt` is its scheduled expiry): its validTo, or null when
    * it has none. For any other token: NOT_ROTATED (its validTo is `verified.expiresAt`).
@@ -49,7 +50,13 @@ export class Credential {
     scheduledExpireTime: number | null,
     readonly inactive: 'principal_inactive' | 'key_inactive' | null,
   ) {
+    super();
     this.rotatedValidTo = scheduledExpireTime === null ? NOT_ROTATED : validTo;
+  }
+
+  /** Cached as its own slot (see CacheSlot): one object per cached token, not a slot and a Credential. */
+  get value(): Lookup {
+    return this;
   }
 
   get validFrom(): number {
