@@ -17,7 +17,7 @@ import { createServices } from '../src/services/index.js';
 import { SYSTEM_CALLER } from '../src/services/context.js';
 import { provisionAccount } from '../src/services/provisioning.js';
 import type { CacheSlot, VerificationCache } from '../src/services/verificationCache.js';
-import { credentialsOf, type Lookup } from '../src/services/verification.js';
+import { credentialsOf, type Lookup } from '../src/services/cachedCredentials.js';
 import { credentialByTokenId } from '../src/store/credentials.js';
 import { benchStore, fmt, machine, table } from './lib.js';
 

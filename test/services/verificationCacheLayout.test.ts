@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { VerificationCache, type CacheEntryMeta } from '../../src/services/verificationCache.js';
-import { credentialsOf } from '../../src/services/verification.js';
+import { credentialsOf } from '../../src/services/cachedCredentials.js';
 import type { CredentialRecord } from '../../src/store/credentials.js';
 import { openServiceWorld } from '../helpers/services.js';
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { VerificationCache, type CacheEntryMeta } from '../../src/services/verificationCache.js';
-import { Credential, verifiedOf, type Lookup } from '../../src/services/verification.js';
+import { Credential, verifiedOf, type Lookup } from '../../src/services/cachedCredentials.js';
 import type { CredentialRecord } from '../../src/store/credentials.js';
 
 const rec: CredentialRecord = {
