@@ -3,6 +3,7 @@
  * principal, scope, permissions and expiry out, or one precise reason for the rejection. The types
  * live here so that services (verification, access) and protocols share them without importing each other.
  */
+import type { Actor } from './model.js';
 import type { Scope } from './scope.js';
 
 export type VerifyFailureReason =
@@ -64,4 +65,15 @@ export type VerifyResult = Verified | Rejected;
 export interface VerifyMeta {
   ip?: string | null;
   userAgent?: string | null;
+}
+
+/** Who acts, for permission checks and the audit log, when a request carries this verified credential. */
+export function actorOf(v: Verified): Actor {
+  // A password-signed console session has no key or token ('').
+  const via = { apiKeyId: v.apiKeyId || null, tokenId: v.tokenId || null };
+  if (v.principal.type === 'USER') {
+    return { type: 'USER', id: v.principal.id, accountId: v.accountId, isOperator: v.principal.isOperator, via };
+  }
+  if (v.principal.type === 'API_KEY') return { type: 'API_KEY', id: v.principal.id, accountId: v.accountId, via };
+  return { type: 'SERVICE_ACCOUNT', id: v.principal.id, identifier: v.principal.identifier, scope: v.principal.scope, via };
 }

@@ -17,7 +17,8 @@ import { endConsoleSession, getConsoleSession, insertConsoleSession, type Consol
 import { mutate } from './audit.js';
 import type { Caller, ServiceContext } from './context.js';
 import type { UserService } from './users.js';
-import { actorOf, type VerificationService, type Verified, type VerifyMeta, type VerifyResult } from './verification.js';
+import { actorOf } from '../domain/verification.js';
+import type { VerificationService, Verified, VerifyMeta, VerifyResult } from './verification.js';
 
 const SERVER_ID = 'server.id';
 /** Where Keyward before migration 0008 kept the secret in plain text; removed on start. */

@@ -10,7 +10,7 @@
  * with the other tokens of the same principal and key).
  */
 import { DUMMY_DIGEST_STRING, digestSecretString, digestStringsEqual, parseToken, splitNgToken, type ParsedNgToken, type ParsedToken } from '../domain/tokens.js';
-import { tokenWindowState, type Actor } from '../domain/model.js';
+import { tokenWindowState } from '../domain/model.js';
 import { UnavailableError } from '../domain/errors.js';
 import { credentialsByKeyId, readCredentialByTokenId, type CredentialRecord } from '../store/credentials.js';
 import { isTombstoned } from '../store/tokens.js';
@@ -396,15 +396,4 @@ function cacheKey(p: ParsedToken, digest: string): string {
   if (p.format === 'harness_ng') return p.tokenId;
   if (p.format === 'zenml') return `k:${p.keyId}`;
   return `d:${Buffer.from(digest, 'latin1').toString('hex')}`;
-}
-
-/** Who acts, for permission checks and the audit log, when a request carries this verified credential. */
-export function actorOf(v: Verified): Actor {
-  // A password-signed console session has no key or token ('').
-  const via = { apiKeyId: v.apiKeyId || null, tokenId: v.tokenId || null };
-  if (v.principal.type === 'USER') {
-    return { type: 'USER', id: v.principal.id, accountId: v.accountId, isOperator: v.principal.isOperator, via };
-  }
-  if (v.principal.type === 'API_KEY') return { type: 'API_KEY', id: v.principal.id, accountId: v.accountId, via };
-  return { type: 'SERVICE_ACCOUNT', id: v.principal.id, identifier: v.principal.identifier, scope: v.principal.scope, via };
 }

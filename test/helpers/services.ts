@@ -10,7 +10,7 @@ import type { Keyring } from '../../src/domain/masterKey.js';
 import type { KeywardError } from '../../src/domain/errors.js';
 import type { ServiceAccount, User } from '../../src/domain/model.js';
 import { makeScope, type Scope } from '../../src/domain/scope.js';
-import { actorOf } from '../../src/services/verification.js';
+import { actorOf } from '../../src/domain/verification.js';
 import type { KeyOwner } from '../../src/services/apiKeys.js';
 import { SYSTEM_CALLER, type Caller, type Limits } from '../../src/services/context.js';
 import { createServices, type Services } from '../../src/services/index.js';

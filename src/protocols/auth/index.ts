@@ -14,7 +14,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { Caller } from '../../services/context.js';
 import type { Services } from '../../services/index.js';
-import { actorOf, type Verified, type VerifyMeta, type VerifyResult } from '../../services/verification.js';
+import { actorOf } from '../../domain/verification.js';
+import type { Verified, VerifyMeta, VerifyResult } from '../../services/verification.js';
 
 /** What these helpers read of a request: its headers (a Fastify request's, or a raw one's on a fast path). */
 type WithHeaders = { readonly headers: IncomingHttpHeaders };
