@@ -3,7 +3,7 @@ import type { Db } from './database.js';
 import type { Role, RoleAssignment, UserGroup } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
 import type { RoleAssignmentRow, RoleRow, UserGroupRow } from './schema.js';
-import { bool, int, rowScope, scopeColumns, type ListQuery, type ListResult, pagedList, SEARCH, entityOf } from './rows.js';
+import { bool, int, rowScope, scopeColumns, type ListQuery, type ListResult, pagedList, SEARCH, entityWith } from './rows.js';
 
 function inScope<QB extends { where: (...args: any[]) => QB }>(q: QB, s: Scope): QB {
   const c = scopeColumns(s);
@@ -139,14 +139,14 @@ export async function deleteAssignmentsOfPrincipal(db: Db, type: string, id: str
 
 // ---- user groups --------------------------------------------------------------------------------
 
-const toUserGroup = (r: UserGroupRow): UserGroup => ({
-  ...entityOf(r),
-  cg: {
-    notificationSettings: parseJson(r.cg_notification_settings),
-    ssoSetting: parseJson(r.cg_sso_setting),
-    permissions: parseJson(r.cg_permissions),
-  },
-});
+const toUserGroup = (r: UserGroupRow): UserGroup =>
+  entityWith(r, {
+    cg: {
+      notificationSettings: parseJson(r.cg_notification_settings),
+      ssoSetting: parseJson(r.cg_sso_setting),
+      permissions: parseJson(r.cg_permissions),
+    },
+  });
 
 function parseJson<T>(v: string | null): T | null {
   return v === null ? null : (JSON.parse(v) as T);

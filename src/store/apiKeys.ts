@@ -5,22 +5,22 @@ import type { ApiKey, ApiKeyFlavor } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
 import type { ApiKeyType } from '../domain/tokens.js';
 import type { ApiKeyRow, Database } from './schema.js';
-import { bool, int, scopeColumns, type ListQuery, type ListResult, pagedList, SEARCH_WITH_TAGS, NEWEST_FIRST, entityOf } from './rows.js';
+import { bool, int, scopeColumns, type ListQuery, type ListResult, pagedList, SEARCH_WITH_TAGS, NEWEST_FIRST, entityWith } from './rows.js';
 
-export const toApiKey = (r: ApiKeyRow): ApiKey => ({
-  ...entityOf(r),
-  type: r.api_key_type as ApiKeyType,
-  parentIdentifier: r.parent_identifier,
-  userId: r.user_id,
-  serviceAccountId: r.service_account_id,
-  defaultTimeToExpireToken: r.default_ttl_ms,
-  active: bool(r.active),
-  flavor: r.flavor as ApiKeyFlavor,
-  uniqueName: r.unique_name,
-  retainPeriodMinutes: r.retain_period_minutes,
-  lastRotatedAt: r.last_rotated_at,
-  lastLoginAt: r.last_login_at,
-});
+export const toApiKey = (r: ApiKeyRow): ApiKey =>
+  entityWith(r, {
+    type: r.api_key_type as ApiKeyType,
+    parentIdentifier: r.parent_identifier,
+    userId: r.user_id,
+    serviceAccountId: r.service_account_id,
+    defaultTimeToExpireToken: r.default_ttl_ms,
+    active: bool(r.active),
+    flavor: r.flavor as ApiKeyFlavor,
+    uniqueName: r.unique_name,
+    retainPeriodMinutes: r.retain_period_minutes,
+    lastRotatedAt: r.last_rotated_at,
+    lastLoginAt: r.last_login_at,
+  });
 
 export async function insertApiKey(db: Db, k: ApiKey): Promise<void> {
   await db
@@ -89,6 +89,11 @@ const tokensCount = (eb: ExpressionBuilder<Database, 'api_keys'>) =>
     .select('token_counts.n')
     .as('tokens_count');
 
+/** A key row with its `tokens_count` column, as the key and its count (see `entityWith` for why not a spread). */
+function withTokensCount(r: ApiKeyRow & { tokens_count: number | string | null }): ApiKey & { tokensCount: number } {
+  return Object.assign(toApiKey(r), { tokensCount: Number(r.tokens_count ?? 0) });
+}
+
 /** The NG aggregate read of a key, compiled once (src/store/prepared.ts): scope columns, type, parent, identifier. */
 const keyWithTokenCount = preparedRead('keyward_api_key_with_token_count', 6, (db, [account, org, project, type, parent, identifier]) =>
   parentQuery(db, { scope: { accountId: account!, orgId: org!, projectId: project! }, type: type as ApiKeyType, parentIdentifier: parent! })
@@ -101,7 +106,7 @@ const keyWithTokenCount = preparedRead('keyward_api_key_with_token_count', 6, (d
 export async function getApiKeyWithTokenCount(store: Store, p: KeyParent, identifier: string): Promise<(ApiKey & { tokensCount: number }) | null> {
   const c = scopeColumns(p.scope);
   const [r] = await keyWithTokenCount(store, [c.account_id, c.org_id, c.project_id, p.type, p.parentIdentifier, identifier]);
-  return r ? { ...toApiKey(r), tokensCount: Number(r.tokens_count ?? 0) } : null;
+  return r ? withTokensCount(r) : null;
 }
 
 /** Case-insensitive lookup, for duplicate checks that match the unique index. */
@@ -139,7 +144,7 @@ export async function listApiKeys(db: Db, p: KeyParent, q: ListQuery): Promise<L
     defaultSort: NEWEST_FIRST,
     table: 'api_keys',
     select: (b) => b.selectAll('api_keys').select(tokensCount),
-    map: (r: ApiKeyRow & { tokens_count: number | string | null }) => ({ ...toApiKey(r), tokensCount: Number(r.tokens_count ?? 0) }),
+    map: withTokensCount,
   });
 }
 

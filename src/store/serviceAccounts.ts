@@ -2,14 +2,9 @@ import { forUpdate, type Db } from './database.js';
 import type { ServiceAccount } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
 import type { ServiceAccountRow } from './schema.js';
-import { bool, int, scopeColumns, type ListQuery, type ListResult, pagedList, SEARCH_WITH_TAGS, NEWEST_FIRST, entityOf } from './rows.js';
+import { bool, int, scopeColumns, type ListQuery, type ListResult, pagedList, SEARCH_WITH_TAGS, NEWEST_FIRST, entityWith } from './rows.js';
 
-export const toServiceAccount = (r: ServiceAccountRow): ServiceAccount => ({
-  ...entityOf(r),
-  email: r.email,
-  active: bool(r.active),
-  uniqueName: r.unique_name,
-});
+export const toServiceAccount = (r: ServiceAccountRow): ServiceAccount => entityWith(r, { email: r.email, active: bool(r.active), uniqueName: r.unique_name });
 
 export async function insertServiceAccount(db: Db, sa: ServiceAccount): Promise<void> {
   await db

@@ -3,23 +3,23 @@ import type { Token } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
 import type { ApiKeyType, TokenFormat } from '../domain/tokens.js';
 import type { TokenRow } from './schema.js';
-import { scopeColumns, type ListQuery, type ListResult, pagedList, SEARCH, NEWEST_FIRST, entityOf, rowScope } from './rows.js';
+import { scopeColumns, type ListQuery, type ListResult, pagedList, SEARCH, NEWEST_FIRST, entityWith, rowScope } from './rows.js';
 
-export const toToken = (r: TokenRow): Token => ({
-  ...entityOf(r),
-  apiKeyId: r.api_key_id,
-  apiKeyType: r.api_key_type as ApiKeyType,
-  parentIdentifier: r.parent_identifier,
-  apiKeyIdentifier: r.api_key_identifier,
-  format: r.format as TokenFormat,
-  validFrom: r.valid_from,
-  validTo: r.valid_to,
-  scheduledExpireTime: r.scheduled_expire_at,
-  rotatedAt: r.rotated_at,
-  lastUsedAt: r.last_used_at,
-  lastUsedIp: r.last_used_ip,
-  lastUsedUserAgent: r.last_used_user_agent,
-});
+export const toToken = (r: TokenRow): Token =>
+  entityWith(r, {
+    apiKeyId: r.api_key_id,
+    apiKeyType: r.api_key_type as ApiKeyType,
+    parentIdentifier: r.parent_identifier,
+    apiKeyIdentifier: r.api_key_identifier,
+    format: r.format as TokenFormat,
+    validFrom: r.valid_from,
+    validTo: r.valid_to,
+    scheduledExpireTime: r.scheduled_expire_at,
+    rotatedAt: r.rotated_at,
+    lastUsedAt: r.last_used_at,
+    lastUsedIp: r.last_used_ip,
+    lastUsedUserAgent: r.last_used_user_agent,
+  });
 
 export async function insertToken(db: Db, t: Token, secretDigest: string, encryptedValue: string | null = null): Promise<void> {
   await db
