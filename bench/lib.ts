@@ -3,7 +3,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -204,6 +204,16 @@ export function buildDist(): void {
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 }
 
+/**
+ * The node flags `npm start` gives Keyward (package.json's start script, the words before its script),
+ * so that a benchmark's Keyward process runs as a started one does (docs/operations.md, "Memory: the young generation").
+ */
+export const START_FLAGS: string[] = (() => {
+  const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts?: { start?: string } }).scripts?.start ?? '';
+  const words = start.split(/\s+/);
+  return words[0] === 'node' ? words.slice(1, words.findIndex((w, i) => i > 0 && !w.startsWith('--'))) : [];
+})();
+
 export const CLI: string[] = FROM_DIST ? [path.join(ROOT, 'dist/cli/main.js')] : ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts')];
 
 export function keywardRunsFrom(): string {
@@ -306,9 +316,10 @@ export async function startServer(nodeArgs: string[], port: number, env: Record<
 /** `keyward serve` from dist/ on a free port; returns it with the bootstrap token it printed (if it bootstrapped). */
 export async function startKeyward(args: string[], env: Record<string, string> = {}): Promise<ServerProcess & { port: number; bootstrapToken: string | null }> {
   const port = await freePort();
-  // BENCH_KEYWARD_NODE_ARGS: node flags for the Keyward processes only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+  // BENCH_KEYWARD_NODE_ARGS: node flags for the Keyward processes only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"),
+  // after the start script's own (START_FLAGS; a later flag wins).
   const nodeArgs = (process.env.BENCH_KEYWARD_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const s = await startServer([...nodeArgs, ...CLI, 'serve', '--port', String(port), '--host', '127.0.0.1', ...args], port, { KEYWARD_LOG_LEVEL: 'warn', ...env });
+  const s = await startServer([...START_FLAGS, ...nodeArgs, ...CLI, 'serve', '--port', String(port), '--host', '127.0.0.1', ...args], port, { KEYWARD_LOG_LEVEL: 'warn', ...env });
   // The banner is written before the server listens; give the pipe a moment to deliver it.
   for (let i = 0; i < 50 && !/KEYWARD BOOTSTRAP/.test(s.stdout()) && !/token:/.test(s.stdout()); i++) await new Promise((r) => setTimeout(r, 20));
   const m = /^\s+token:\s+(\S+)/m.exec(s.stdout());
