@@ -7,9 +7,13 @@
  * whose uncommitted writes a raw read would see, it goes through Kysely, which waits for the
  * transaction to end); on PostgreSQL a named prepared statement, parsed and planned once per pooled
  * connection (the schema comes from search_path, so one text serves every pool).
+ *
+ * On SQLite the rows come as arrays and become objects through the statement's builder, as every
+ * SQLite read's do (store/rawRows.ts).
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Db, Store } from './database.js';
+import { objectRows } from './rawRows.js';
 
 /** What `build` gives: a Kysely query, compiled once here and executed directly only in a transaction. */
 interface Query<Row> {
@@ -30,7 +34,7 @@ export function preparedRead<Row>(name: string, arity: number, build: (db: Db, a
     if (order.some((i) => i < 0)) throw new Error(`prepared read ${name}: a parameter is not one of its arguments`);
     return { sql: c.sql, order };
   };
-  const sqlite = new WeakMap<BetterSqlite3.Database, { stmt: BetterSqlite3.Statement; order: number[] }>();
+  const sqlite = new WeakMap<BetterSqlite3.Database, { all: (params: readonly unknown[]) => Row[]; order: number[] }>();
   let pg: { sql: string; order: number[] } | null = null;
   return async (store, args) => {
     const raw = store.sqlite;
@@ -39,11 +43,11 @@ export function preparedRead<Row>(name: string, arity: number, build: (db: Db, a
       let s = sqlite.get(raw);
       if (s === undefined) {
         const { sql, order } = shape(store.db);
-        s = { stmt: raw.prepare(sql), order };
+        s = { all: objectRows<Row>(raw.prepare(sql)), order };
         sqlite.set(raw, s);
       }
-      const { stmt, order } = s;
-      return (await store.health.run(() => stmt.all(...order.map((i) => args[i])))) as Row[];
+      const { all, order } = s;
+      return store.health.run(() => all(order.map((i) => args[i])));
     }
     const pool = store.pgPool;
     if (pool !== null) {
