@@ -77,6 +77,7 @@ export function credentialsOf(lookup: Lookup): readonly Credential[] {
 export function scopeOf(accountId: string, org: string, project: string): Scope {
   return { accountId, orgId: org === '' ? null : org, projectId: project === '' ? null : project };
 }
+
 /** What a store read gives the cache: the lookup and what to index it under (null: a negative answer). */
 export interface Loaded {
   lookup: Lookup;
@@ -218,4 +219,3 @@ export function cgCredential(k: CgApiKeyRecord): CredentialRecord {
     principalProjectId: '',
   };
 }
-

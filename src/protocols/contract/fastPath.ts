@@ -30,6 +30,19 @@ export function rawAnswer(status: number, headers: Readonly<Record<string, strin
   return Object.freeze({ status, headers: Object.freeze(flat), body });
 }
 
+/**
+ * `make`, remembered per key object: a route's raw answers are made once per (frozen, reused) answer
+ * or verification result, and dropped with it.
+ */
+export function rawAnswersOf<K extends object>(make: (k: K) => RawAnswer): (k: K) => RawAnswer {
+  const made = new WeakMap<K, RawAnswer>();
+  return (k) => {
+    let r = made.get(k);
+    if (r === undefined) made.set(k, (r = make(k)));
+    return r;
+  };
+}
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     fastPath?: FastPath;

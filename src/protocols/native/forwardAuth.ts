@@ -19,7 +19,7 @@ import { clientOf, presentedToken } from '../auth/index.js';
 import { errorResponse, secured } from './context.js';
 import { STALE_HEADER } from './verify.js';
 import type { ContractApp } from '../contract/index.js';
-import { rawAnswer, type FastPath, type RawAnswer } from '../contract/fastPath.js';
+import { rawAnswer, rawAnswersOf, type FastPath } from '../contract/fastPath.js';
 
 /** The reason given when the request carries no token at all. */
 const NO_TOKEN = 'no_token';
@@ -169,12 +169,7 @@ function send(reply: FastifyReply, a: Answer): FastifyReply {
 }
 
 /** The same answers in the raw form a fast path writes, made once per answer. */
-const raws = new WeakMap<Answer, RawAnswer>();
-function rawOf(a: Answer): RawAnswer {
-  let r = raws.get(a);
-  if (r === undefined) raws.set(a, (r = rawAnswer(a.status, a.headers, a.body)));
-  return r;
-}
+const rawOf = rawAnswersOf((a: Answer) => rawAnswer(a.status, a.headers, a.body));
 
 /**
  * GET /v1/verify's fast path (protocols/contract/fastPath.ts): the plain call a proxy makes for every

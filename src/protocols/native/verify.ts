@@ -5,7 +5,7 @@ import { VERIFY_REASONS, type VerifyResult } from '../../services/verification.j
 import { nativeCaller, nativeErrors } from './context.js';
 import { clientOf } from '../auth/index.js';
 import type { ContractApp } from '../contract/index.js';
-import { rawAnswer, type FastPath, type RawAnswer } from '../contract/fastPath.js';
+import { rawAnswer, rawAnswersOf, type FastPath } from '../contract/fastPath.js';
 
 const principalSchema = {
   type: 'object',
@@ -78,12 +78,7 @@ function body(v: VerifyResult): string {
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** The same answers in the raw form the fast path writes, made once per cached result. */
-const raws = new WeakMap<VerifyResult, RawAnswer>();
-function rawOf(v: VerifyResult): RawAnswer {
-  let r = raws.get(v);
-  if (r === undefined) raws.set(v, (r = rawAnswer(200, v.stale ? { 'content-type': JSON_TYPE, [STALE_HEADER]: 'true' } : { 'content-type': JSON_TYPE }, body(v))));
-  return r;
-}
+const rawOf = rawAnswersOf((v: VerifyResult) => rawAnswer(200, v.stale ? { 'content-type': JSON_TYPE, [STALE_HEADER]: 'true' } : { 'content-type': JSON_TYPE }, body(v)));
 
 /** Longest token the body schema takes, in UTF-16 units: a string this long has at most as many code points. */
 const MAX_TOKEN = 4096;
@@ -146,7 +141,7 @@ export function verifyRoutes(app: ContractApp, services: Services): void {
       const { token } = req.body;
       const v = await services.verification.verify(token, clientOf(req));
       if (v.stale) reply.header(STALE_HEADER, 'true');
-      return reply.type('application/json; charset=utf-8').send(body(v));
+      return reply.type(JSON_TYPE).send(body(v));
     },
   );
 
