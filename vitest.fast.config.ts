@@ -17,7 +17,7 @@ export default defineConfig({
   ...base,
   test: {
     ...base.test,
-    include: ['test/architecture.test.ts', 'test/{domain,services,store,protocols,conformance,server,sdk}/**/*.test.ts'],
+    include: ['test/architecture.test.ts', 'test/pointers.test.ts', 'test/{domain,services,store,protocols,conformance,server,sdk}/**/*.test.ts'],
     exclude: ['test/server/process.test.ts', 'test/sdk/two-nodes.test.ts', 'node_modules/**'],
     isolate: false,
     maxWorkers: 2,
