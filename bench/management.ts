@@ -7,7 +7,9 @@
  *     each, 1,000 tokens per key, loaded with bulk inserts straight into the tables), the latency of
  *     the lists the protocols serve, through the services as the routes call them: a page of 100
  *     tokens (Harness NG: updatedAt desc; native: createdAt desc) of one key and of the whole
- *     account, first page, deep page (the last) and middle page; a page of 100 API keys with their
+ *     account, first page, deep page (the last) and middle page (remembered positions, src/store/seek.ts:
+ *     the middle page as read again, and as read after a change, when it walks; a page at a random
+ *     offset each call); a page of 100 API keys with their
  *     token counts (Harness NG `GET /apikey`); a service account's ZenML keys. Each case runs in
  *     alternation with its baseline, a bare indexed `SELECT ... ORDER BY ... LIMIT 100` for the same
  *     filter, without count, as a prepared statement on the same store. The query plans are printed.
@@ -33,6 +35,7 @@ import { SYSTEM_CALLER, type Caller } from '../src/services/context.js';
 import { provisionAccount } from '../src/services/provisioning.js';
 import { openStore, type Store } from '../src/store/database.js';
 import { insertToken } from '../src/store/tokens.js';
+import { positionsOf } from '../src/store/seek.js';
 import { getSetting, insertSetting } from '../src/store/settings.js';
 import { benchStore, fmt, machine, percentile, pgReachable, pgUrl, table } from './lib.js';
 
@@ -343,6 +346,31 @@ async function lists(kind: Kind, log: (s: string) => void): Promise<{ rows: Row[
           check: { where: key ? keyWhere : accountWhere, params: key ? keyParams : [seeded.accountId], order, offset, total: n },
         });
       }
+      if (sort !== NG) continue;
+      // The middle page as every read after a change to the list finds it (nothing remembered: it walks
+      // from the nearer end, src/store/seek.ts), and pages anywhere in the account, in a random order.
+      const middle = last(accountTotal / 2);
+      cases.push({
+        name: `token list (${sortName}), whole account, middle page, positions forgotten before each read (a list that changed)`,
+        run: () => {
+          positionsOf(store.db).forget();
+          return tokenList(undefined, [...sort], middle)();
+        },
+        baseline: accBase,
+        baselineName: 'bare SELECT of the account, LIMIT 100',
+        check: { where: accountWhere, params: [seeded.accountId], order, offset: middle, total: accountTotal },
+      });
+      let seed = 42;
+      const anyPage = () => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return (seed % Math.ceil(accountTotal / 100)) * 100;
+      };
+      cases.push({
+        name: `token list (${sortName}), whole account, a page at a random offset (each call another)`,
+        run: () => tokenList(undefined, [...sort], anyPage())(),
+        baseline: accBase,
+        baselineName: 'bare SELECT of the account, LIMIT 100',
+      });
     }
     const keysBase = async () => store.db.selectFrom('api_keys').selectAll().where('account_id', '=', seeded.accountId).where('org_id', '=', '').where('project_id', '=', '')
       .where('api_key_type', '=', 'SERVICE_ACCOUNT').where('parent_identifier', '=', 'sa5').orderBy('updated_at', 'desc').orderBy('id').limit(100).execute();

@@ -461,46 +461,64 @@ const m0011tokenCounts: Migration = {
       primary key (${COUNT_KEY}))`).execute(db);
     await sql.raw(`insert into token_counts (${COUNT_KEY}, n)
       select ${COUNT_KEY}, count(*) from (${countRowsOf('tokens')}) r group by ${COUNT_KEY}`).execute(db);
-    if (sqlite) {
-      const rows = (r: string, n: string) =>
-        `(${r}.account_id, ${r}.org_id, ${r}.project_id, ${r}.api_key_type, '', '', ${n}),
-         (${r}.account_id, ${r}.org_id, ${r}.project_id, ${r}.api_key_type, ${r}.parent_identifier, '', ${n}),
-         (${r}.account_id, ${r}.org_id, ${r}.project_id, ${r}.api_key_type, ${r}.parent_identifier, ${r}.api_key_identifier, ${n})`;
-      await sql.raw(`create trigger tokens_counted_insert after insert on tokens begin
-        insert into token_counts (${COUNT_KEY}, n) values ${rows('new', '1')}
-          on conflict (${COUNT_KEY}) do update set n = n + excluded.n;
-      end`).execute(db);
-      await sql.raw(`create trigger tokens_counted_delete after delete on tokens begin
-        insert into token_counts (${COUNT_KEY}, n) values ${rows('old', '-1')}
-          on conflict (${COUNT_KEY}) do update set n = n + excluded.n;
-        delete from token_counts where n = 0 and account_id = old.account_id and org_id = old.org_id and project_id = old.project_id
-          and api_key_type = old.api_key_type and parent_identifier in ('', old.parent_identifier);
-      end`).execute(db);
-    } else {
-      for (const [op, rel, sign] of [['insert', 'new_rows', ''], ['delete', 'old_rows', '-']] as const) {
-        const zeroes =
-          op === 'delete'
-            ? `delete from token_counts c using (select distinct ${COUNT_KEY} from (${countRowsOf(rel)}) r) d
-                 where c.n = 0 and (${COUNT_KEY.split(', ').map((k) => `c.${k}`).join(', ')}) = (${COUNT_KEY.split(', ').map((k) => `d.${k}`).join(', ')});`
-            : '';
-        await sql.raw(`create function tokens_counted_${op}() returns trigger language plpgsql as $$
-          begin
-            insert into token_counts (${COUNT_KEY}, n)
-              select ${COUNT_KEY}, ${sign}count(*) from (${countRowsOf(rel)}) r group by ${COUNT_KEY} order by ${COUNT_KEY}
-              on conflict (${COUNT_KEY}) do update set n = token_counts.n + excluded.n;
-            ${zeroes}
-            return null;
-          end $$`).execute(db);
-        await sql.raw(`create trigger tokens_counted_${op} after ${op} on tokens
-          referencing ${op === 'insert' ? 'new' : 'old'} table as ${rel} for each statement execute function tokens_counted_${op}()`).execute(db);
-      }
-    }
+    await createCountTriggers(db, sqlite, false);
     // Migration 0004's three list indexes, ordered by created_at instead of updated_at.
     for (const [level, columns] of [['key', 'parent_identifier, api_key_identifier, '], ['parent', 'parent_identifier, '], ['scope', '']] as const) {
       await sql.raw(`create index tokens_list_by_${level}_created on tokens (account_id, org_id, project_id, api_key_type, ${columns}created_at desc, id)`).execute(db);
     }
   },
 };
+
+/**
+ * The triggers that keep `token_counts` (migration 0011), and from migration 0014 on also stamp each
+ * counter row they change with a new list generation (`generation`): see m0014 for what that is for.
+ */
+async function createCountTriggers(db: Kysely<any>, sqlite: boolean, generation: boolean): Promise<void> {
+  const columns = generation ? `${COUNT_KEY}, n, gen` : `${COUNT_KEY}, n`;
+  const setGen = generation ? ', gen = excluded.gen' : '';
+  if (sqlite) {
+    // One writer at a time: the generation is a one-row counter, bumped once per changed token.
+    const gen = generation ? ', (select g from token_list_generation)' : '';
+    const bump = generation ? 'update token_list_generation set g = g + 1;' : '';
+    const rows = (r: string, n: string) =>
+      `(${r}.account_id, ${r}.org_id, ${r}.project_id, ${r}.api_key_type, '', '', ${n}${gen}),
+         (${r}.account_id, ${r}.org_id, ${r}.project_id, ${r}.api_key_type, ${r}.parent_identifier, '', ${n}${gen}),
+         (${r}.account_id, ${r}.org_id, ${r}.project_id, ${r}.api_key_type, ${r}.parent_identifier, ${r}.api_key_identifier, ${n}${gen})`;
+    await sql.raw(`create trigger tokens_counted_insert after insert on tokens begin
+        ${bump}
+        insert into token_counts (${columns}) values ${rows('new', '1')}
+          on conflict (${COUNT_KEY}) do update set n = n + excluded.n${setGen};
+      end`).execute(db);
+    await sql.raw(`create trigger tokens_counted_delete after delete on tokens begin
+        ${bump}
+        insert into token_counts (${columns}) values ${rows('old', '-1')}
+          on conflict (${COUNT_KEY}) do update set n = n + excluded.n${setGen};
+        delete from token_counts where n = 0 and account_id = old.account_id and org_id = old.org_id and project_id = old.project_id
+          and api_key_type = old.api_key_type and parent_identifier in ('', old.parent_identifier);
+      end`).execute(db);
+    return;
+  }
+  const gen = generation ? ", nextval('token_list_generation')" : '';
+  for (const [op, rel, sign] of [['insert', 'new_rows', ''], ['delete', 'old_rows', '-']] as const) {
+    const zeroes =
+      op === 'delete'
+        ? `delete from token_counts c using (select distinct ${COUNT_KEY} from (${countRowsOf(rel)}) r) d
+                 where c.n = 0 and (${COUNT_KEY.split(', ').map((k) => `c.${k}`).join(', ')}) = (${COUNT_KEY.split(', ').map((k) => `d.${k}`).join(', ')});`
+        : '';
+    await sql.raw(`create or replace function tokens_counted_${op}() returns trigger language plpgsql as $$
+          begin
+            insert into token_counts (${columns})
+              select ${COUNT_KEY}, ${sign}count(*)${gen} from (${countRowsOf(rel)}) r group by ${COUNT_KEY} order by ${COUNT_KEY}
+              on conflict (${COUNT_KEY}) do update set n = token_counts.n + excluded.n${setGen};
+            ${zeroes}
+            return null;
+          end $$`).execute(db);
+    if (!generation) {
+      await sql.raw(`create trigger tokens_counted_${op} after ${op} on tokens
+          referencing ${op === 'insert' ? 'new' : 'old'} table as ${rel} for each statement execute function tokens_counted_${op}()`).execute(db);
+    }
+  }
+}
 
 /**
  * Account policies (src/domain/policy.ts), one row per scope that sets one: the account's, an
@@ -519,6 +537,48 @@ const m0013accountPolicies: Migration = {
       .addColumn('updated_at', ms, (c) => c.notNull())
       .addPrimaryKeyConstraint('account_policies_pk', ['account_id', 'org_id', 'project_id'])
       .execute();
+  },
+};
+
+/**
+ * List generations for the token lists' remembered positions (src/store/seek.ts). Each `token_counts`
+ * row carries `gen`, a value drawn from one counter of the database that only grows, set anew whenever
+ * a token joins or leaves that row's list (the count triggers) or moves in it (an update of a column a
+ * list sorts by: created_at, updated_at, name, identifier). A node that remembered where rows of a list
+ * stood at generation g may seek from them while the row still says g: nothing joined, left or moved.
+ * A counter, not a per-row number, so that a list whose row was removed (count 0) and made again never
+ * repeats a generation it had. PostgreSQL: a sequence (never reissues a value; no lock); SQLite: a
+ * one-row table (one writer at a time).
+ */
+const m0014tokenListGenerations: Migration = {
+  async up(db: Kysely<any>) {
+    const sqlite = !db.getExecutor().adapter.supportsTransactionalDdl;
+    await sql.raw('alter table token_counts add column gen bigint not null default 0').execute(db);
+    const sortColumns = ['created_at', 'updated_at', 'name', 'identifier'];
+    const moved = sortColumns.map((c) => `old.${c} is not new.${c}`).join(' or ');
+    const ownRows = `account_id = new.account_id and org_id = new.org_id and project_id = new.project_id and api_key_type = new.api_key_type
+          and parent_identifier in ('', new.parent_identifier) and api_key_identifier in ('', new.api_key_identifier)`;
+    if (sqlite) {
+      await sql.raw('create table token_list_generation (g integer not null)').execute(db);
+      await sql.raw('insert into token_list_generation (g) values (0)').execute(db);
+      await sql.raw('drop trigger tokens_counted_insert').execute(db);
+      await sql.raw('drop trigger tokens_counted_delete').execute(db);
+      await createCountTriggers(db, true, true);
+      await sql.raw(`create trigger tokens_moved after update of ${sortColumns.join(', ')} on tokens when ${moved} begin
+        update token_list_generation set g = g + 1;
+        update token_counts set gen = (select g from token_list_generation) where ${ownRows};
+      end`).execute(db);
+      return;
+    }
+    await sql.raw('create sequence token_list_generation').execute(db);
+    await createCountTriggers(db, false, true);
+    await sql.raw(`create function tokens_moved() returns trigger language plpgsql as $$
+      begin
+        update token_counts set gen = nextval('token_list_generation') where ${ownRows};
+        return null;
+      end $$`).execute(db);
+    await sql.raw(`create trigger tokens_moved after update of ${sortColumns.join(', ')} on tokens
+      for each row when (${moved.replaceAll(' is not ', ' is distinct from ')}) execute function tokens_moved()`).execute(db);
   },
 };
 
@@ -602,6 +662,7 @@ export const migrations: Record<string, Migration> = {
   '0011_token_counts': m0011tokenCounts,
   '0012_webhooks': m0012webhooks,
   '0013_account_policies': m0013accountPolicies,
+  '0014_token_list_generations': m0014tokenListGenerations,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -4,6 +4,8 @@ import type { Scope } from '../domain/scope.js';
 import type { ScopedEntity, Tags } from '../domain/model.js';
 import type { Database } from './schema.js';
 import type { ListQuery, ListResult, SortField, SortOrder } from '../domain/paging.js';
+import type { Db } from './database.js';
+import { fromMark, nearestStart, positionsOf, type Generation, type Start } from './seek.js';
 
 export type { ListQuery, ListResult, SortField, SortOrder };
 
@@ -85,16 +87,22 @@ export interface PageSpec<T> {
   select?: (base: SelectQueryBuilder<Database, any, object>) => SelectQueryBuilder<Database, any, any>;
   map: (row: any) => T;
   /**
-   * The number of rows `base` holds, kept rather than counted (token lists: migration 0011), for
-   * pages that nothing narrows further (no identifiers, no search term). With it no `count(*)` runs,
-   * and a page nearer the end of the list than its start is read from the end, in the reverse order.
+   * The number of rows `base` holds, kept rather than counted (token lists: migration 0011), and the
+   * list's generation (migration 0014), for pages that nothing narrows further (no identifiers, no
+   * search term). With it no `count(*)` runs, and a page nearer the end of the list than its start is
+   * read from the end, in the reverse order.
    */
-  total?: () => Promise<number>;
+  total?: () => Promise<Generation>;
   /**
    * The rows with these ids (any order). With it, a page that skips many rows first reads only the
    * ids in list order (from the list's index alone, which ends with id), then the rows by primary key.
    */
   rowsByIds?: (ids: string[]) => Promise<any[]>;
+  /**
+   * Remembered positions for deep pages (store/seek.ts), when `total` gives the list's generation:
+   * the database, and a key naming the rows `base` holds (the sort is added to it).
+   */
+  positions?: { db: Db; list: string };
 }
 
 /** From how many skipped rows a page reads its ids first (`PageSpec.rowsByIds`). */
@@ -124,32 +132,55 @@ export async function pagedList<T>(
   }
   const sorted = spec.defaultSort === false ? [] : (q.sort ?? spec.defaultSort ?? []);
   const order: Array<[string, boolean]> = [...sorted.map((s): [string, boolean] => [col(SORT_COLUMNS[s.field]), s.desc]), ...(spec.then ?? ['id']).map((c): [string, boolean] => [col(c), false])];
-  const page = async (offset: number, limit: number, reverse: boolean): Promise<any[]> => {
+  /** `limit` rows from `start` on, after skipping `skip`, in the scan's direction. */
+  const page = async (start: Start, skip: number, limit: number): Promise<any[]> => {
     const byIds = spec.rowsByIds;
-    let rows = byIds && offset >= DEFER_AFTER ? b.select(col('id')) : spec.select ? spec.select(b) : b.selectAll();
-    for (const [c, desc] of order) rows = rows.orderBy(c, desc !== reverse ? 'desc' : 'asc');
-    const found = await rows.offset(offset).limit(limit).execute();
-    if (!byIds || offset < DEFER_AFTER) return found;
+    const deferred = byIds && skip >= DEFER_AFTER;
+    let rows = deferred ? b.select(col('id')) : spec.select ? spec.select(b) : b.selectAll();
+    if (start.values) rows = rows.where((eb) => fromMark(eb, order, start.values!, start.reverse));
+    for (const [c, desc] of order) rows = rows.orderBy(c, desc !== start.reverse ? 'desc' : 'asc');
+    const found = await rows.offset(skip).limit(limit).execute();
+    if (!deferred) return found;
     const ids = found.map((r) => String(r['id']));
     const byId = new Map((await byIds(ids)).map((r: { id: string }) => [r.id, r]));
     return ids.flatMap((id: string) => byId.get(id) ?? []);
   };
+  /** The sort values of the row `skip` rows from `start` in the scan's direction (index only). */
+  const valuesAt = async (start: Start, skip: number): Promise<unknown[] | null> => {
+    let rows = b.select(order.map(([c]) => c));
+    if (start.values) rows = rows.where((eb) => fromMark(eb, order, start.values!, start.reverse));
+    for (const [c, desc] of order) rows = rows.orderBy(c, desc !== start.reverse ? 'desc' : 'asc');
+    const row = await rows.offset(skip).limit(1).executeTakeFirst();
+    return row ? order.map(([c]) => (row as Record<string, unknown>)[c.slice(c.indexOf('.') + 1)]) : null;
+  };
+  const head: Start = { at: 0, values: null, reverse: false };
   if (spec.total && !narrowed) {
     if (q.offset === 0) {
       // The first page reads forward whatever the total: both at once.
-      const [items, total] = await Promise.all([page(0, q.limit, false), spec.total()]);
-      return { items: items.map(spec.map), total };
+      const [items, g] = await Promise.all([page(head, 0, q.limit), spec.total()]);
+      return { items: items.map(spec.map), total: g.total };
     }
-    const total = await spec.total();
+    const g = await spec.total();
+    const total = g.total;
     const left = total - q.offset; // rows from the page's first to the list's last
     if (left <= 0) return { items: [], total };
-    // Skipping rows costs a step each: skip from whichever end is nearer (the order is total, ids last).
-    if (left - q.limit < q.offset) {
-      const items = await page(Math.max(0, left - q.limit), Math.min(q.limit, left), true);
-      return { items: items.reverse().map(spec.map), total };
+    const limit = Math.min(q.limit, left);
+    // Skipping rows costs a step each: start from whichever end, or remembered row, is nearest (the
+    // order is total, ids last). Farther than a stride from all of them, walk there and remember.
+    const remembered = spec.positions ? { p: positionsOf(spec.positions.db), key: `${spec.positions.list}|${JSON.stringify(order)}` } : null;
+    let { start, skip } = nearestStart(remembered ? remembered.p.marks(remembered.key, g) : [], total, q.offset, limit);
+    while (remembered && skip >= remembered.p.stride) {
+      const stride = remembered.p.stride;
+      remembered.p.steps++;
+      const values = await valuesAt(start, stride);
+      if (!values) break; // the list shrank under us: read from where we are
+      start = { at: start.reverse ? start.at - stride : start.at + stride, values, reverse: start.reverse };
+      skip -= stride;
+      remembered.p.remember(remembered.key, g, { at: start.at, values });
     }
-    return { items: (await page(q.offset, q.limit, false)).map(spec.map), total };
+    const items = await page(start, skip, limit);
+    return { items: (start.reverse ? items.reverse() : items).map(spec.map), total };
   }
-  const [items, count] = await Promise.all([page(q.offset, q.limit, false), b.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()]);
+  const [items, count] = await Promise.all([page(head, q.offset, q.limit), b.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()]);
   return { items: items.map(spec.map), total: Number(count.n) };
 }

@@ -284,6 +284,8 @@ export interface TokenCountTable {
   parent_identifier: string;
   api_key_identifier: string;
   n: number;
+  /** The list's generation (migration 0014): new whenever a token joins, leaves or moves in the list. */
+  gen: number;
 }
 
 /** A policy set at one scope (src/domain/policy.ts); `policy` is its JSON. */

@@ -3,6 +3,7 @@ import type { Token } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
 import type { ApiKeyType, TokenFormat } from '../domain/tokens.js';
 import type { TokenRow } from './schema.js';
+import type { Generation } from './seek.js';
 import { scopeColumns, type ListQuery, type ListResult, pagedList, SEARCH, NEWEST_FIRST, entityWith, rowScope } from './rows.js';
 
 export const toToken = (r: TokenRow): Token =>
@@ -126,7 +127,9 @@ export async function listTokens(db: Db, f: TokenFilter, q: ListQuery): Promise<
     identifiers: true,
     defaultSort: NEWEST_FIRST,
     map: toToken,
-    ...(counted ? { total: () => countTokens(db, counted), rowsByIds: (ids: string[]) => tokenRowsByIds(db, ids) } : {}),
+    ...(counted
+      ? { total: () => tokenListGeneration(db, counted), rowsByIds: (ids: string[]) => tokenRowsByIds(db, ids), positions: { db, list: `tokens|${countKeyOf(counted).join('|')}` } }
+      : {}),
   });
 }
 
@@ -153,20 +156,30 @@ function countedTokens(f: TokenFilter): TokenCountKey | null {
   return { scope: f.scope, apiKeyType: f.apiKeyType, parentIdentifier: parent, apiKeyIdentifier: key };
 }
 
-/** The number of tokens in a scope and type, of a parent, or of a parent's key, as kept by migration 0011. */
-export async function countTokens(db: Db, k: TokenCountKey): Promise<number> {
-  const c = scopeColumns(k.scope);
+/**
+ * The number of tokens in a scope and type, of a parent, or of a parent's key, as kept by migration
+ * 0011, and the list's generation (migration 0014), for remembered positions (store/seek.ts).
+ */
+export async function tokenListGeneration(db: Db, k: TokenCountKey): Promise<Generation> {
+  const [accountId, orgId, projectId, apiKeyType, parent, key] = countKeyOf(k);
   const r = await db
     .selectFrom('token_counts')
-    .select('n')
-    .where('account_id', '=', c.account_id)
-    .where('org_id', '=', c.org_id)
-    .where('project_id', '=', c.project_id)
-    .where('api_key_type', '=', k.apiKeyType)
-    .where('parent_identifier', '=', k.parentIdentifier)
-    .where('api_key_identifier', '=', k.apiKeyIdentifier)
+    .select(['n', 'gen'])
+    .where('account_id', '=', accountId)
+    .where('org_id', '=', orgId)
+    .where('project_id', '=', projectId)
+    .where('api_key_type', '=', apiKeyType)
+    .where('parent_identifier', '=', parent)
+    .where('api_key_identifier', '=', key)
     .executeTakeFirst();
-  return Number(r?.n ?? 0);
+  // No row: no tokens. A row unchanged since migration 0014 says 0 (changes draw from 1 up).
+  return { total: Number(r?.n ?? 0), generation: Number(r?.gen ?? 0) };
+}
+
+/** A counter row's key columns, in token_counts' primary key order. */
+function countKeyOf(k: TokenCountKey): [string, string, string, string, string, string] {
+  const c = scopeColumns(k.scope);
+  return [c.account_id, c.org_id, c.project_id, k.apiKeyType, k.parentIdentifier, k.apiKeyIdentifier];
 }
 
 export async function updateToken(
