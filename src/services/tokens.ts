@@ -106,9 +106,9 @@ export class TokenService {
   async insert(tx: Db, key: ApiKey, input: TokenInput, keepValidTo: number | null | undefined): Promise<IssuedToken> {
     const now = this.ctx.clock.now();
     const policy = await this.policies.effective(tx, key.scope);
-    const live = (await store.listTokensOfKey(tx, key.id)).filter((t) => t.scheduledExpireTime === null);
-    if (!withinLimit(policy.maxTokensPerApiKey, live.length)) throw new LimitExceededError('Maximum limit has reached', policy.maxTokensPerApiKey as number);
-    if (await store.findTokenOfKeyCi(tx, key.id, input.identifier)) {
+    const limit = policy.maxTokensPerApiKey;
+    if (limit !== 'unlimited' && !withinLimit(limit, await store.countLiveTokensOfKey(tx, key.id, limit))) throw new LimitExceededError('Maximum limit has reached', limit);
+    if (await store.findTokenOfKeyCi(tx, key, input.identifier)) {
       throw new ConflictError(`Try using different token name, [${input.identifier}] already exists`, 'token', 'identifier');
     }
     const validFrom = input.validFrom ?? now;
@@ -303,7 +303,7 @@ export class TokenService {
 
   private async mustGet(db: Db, owner: KeyOwner, apiKeyIdentifier: string, identifier: string): Promise<{ key: ApiKey; token: Token }> {
     const key = await getApiKey(db, owner, apiKeyIdentifier);
-    const token = key ? await store.getTokenOfKey(db, key.id, identifier) : null;
+    const token = key ? await store.getTokenOfKey(db, key, identifier) : null;
     if (!key || !token) {
       const s = owner.scope;
       throw new NotFoundError(

@@ -1,5 +1,5 @@
 import type { Db } from './database.js';
-import type { Token } from '../domain/model.js';
+import type { ApiKey, Token } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
 import type { ApiKeyType, TokenFormat } from '../domain/tokens.js';
 import type { TokenRow } from './schema.js';
@@ -57,24 +57,48 @@ export async function getTokenById(db: Db, id: string): Promise<Token | null> {
   return r ? toToken(r) : null;
 }
 
-export async function getTokenOfKey(db: Db, apiKeyId: string, identifier: string): Promise<Token | null> {
-  const r = await db
+/** The API key fields that name its tokens in `tokens_unique_identifier` (migration 0001). */
+export type TokenKey = Pick<ApiKey, 'id' | 'scope' | 'type' | 'parentIdentifier' | 'identifier'>;
+
+/**
+ * A key's token whose identifier is `identifier` ignoring case, narrowed by every column of the
+ * unique index, so that it is one index probe whatever the number of tokens the key holds.
+ */
+function tokenOfKeyCi(db: Db, key: TokenKey, identifier: string) {
+  const c = scopeColumns(key.scope);
+  return db
     .selectFrom('tokens')
     .selectAll()
-    .where('api_key_id', '=', apiKeyId)
-    .where('identifier', '=', identifier)
-    .executeTakeFirst();
+    .where('account_id', '=', c.account_id)
+    .where('org_id', '=', c.org_id)
+    .where('project_id', '=', c.project_id)
+    .where((eb) => eb(eb.fn('lower', ['identifier']), '=', identifier.toLowerCase()))
+    .where('api_key_type', '=', key.type)
+    .where('parent_identifier', '=', key.parentIdentifier)
+    .where((eb) => eb(eb.fn('lower', ['api_key_identifier']), '=', key.identifier.toLowerCase()))
+    .where('api_key_id', '=', key.id);
+}
+
+export async function getTokenOfKey(db: Db, key: TokenKey, identifier: string): Promise<Token | null> {
+  const r = await tokenOfKeyCi(db, key, identifier).where('identifier', '=', identifier).executeTakeFirst();
   return r ? toToken(r) : null;
 }
 
-export async function findTokenOfKeyCi(db: Db, apiKeyId: string, identifier: string): Promise<Token | null> {
-  const r = await db
-    .selectFrom('tokens')
-    .selectAll()
-    .where('api_key_id', '=', apiKeyId)
-    .where((eb) => eb(eb.fn('lower', ['identifier']), '=', identifier.toLowerCase()))
-    .executeTakeFirst();
+export async function findTokenOfKeyCi(db: Db, key: TokenKey, identifier: string): Promise<Token | null> {
+  const r = await tokenOfKeyCi(db, key, identifier).executeTakeFirst();
   return r ? toToken(r) : null;
+}
+
+/**
+ * How many of the key's tokens are live (not rotated out: no scheduled expiry), counting no further
+ * than `atMost`: a limit check reads at most that many index entries past the key's rotated-out ones.
+ */
+export async function countLiveTokensOfKey(db: Db, apiKeyId: string, atMost: number): Promise<number> {
+  const r = await db
+    .selectFrom((eb) => eb.selectFrom('tokens').select('id').where('api_key_id', '=', apiKeyId).where('scheduled_expire_at', 'is', null).limit(atMost).as('live'))
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
 }
 
 export async function listTokensOfKey(db: Db, apiKeyId: string): Promise<Token[]> {
