@@ -57,8 +57,11 @@ type Kind = 'sqlite' | 'postgres';
 type Row = Array<string | number>;
 
 /** Times `a` (baseline) and `b` in `ROUNDS` alternations, n/ROUNDS calls each per round, after warm-up. */
-async function alternate(a: () => Promise<unknown>, b: () => Promise<unknown>, n: number, ms: number) {
-  for (const f of [a, b, a, b]) await f();
+async function alternate(a: () => Promise<unknown>, b: () => Promise<unknown>, n: number, ms: number, beforeB?: () => Promise<unknown>) {
+  for (const f of [a, b, a, b]) {
+    if (f === b) await beforeB?.();
+    await f();
+  }
   const xs: number[][] = [[], []];
   const per = Math.max(1, Math.ceil(n / ROUNDS));
   const end = performance.now() + ms;
@@ -66,6 +69,7 @@ async function alternate(a: () => Promise<unknown>, b: () => Promise<unknown>, n
     for (const [i, f] of [a, b].entries()) {
       const stop = performance.now() + (end - performance.now()) / (2 * (ROUNDS - r) - i);
       for (let k = 0; k < per && (k === 0 || performance.now() < stop); k++) {
+        if (i === 1) await beforeB?.();
         const t0 = performance.now();
         await f();
         xs[i]!.push(performance.now() - t0);
@@ -318,12 +322,16 @@ async function lists(kind: Kind, log: (s: string) => void): Promise<{ rows: Row[
       run: () => Promise<{ items: Array<{ id: string }>; total: number }>;
       baseline: () => Promise<unknown>;
       baselineName: string;
+      /** Run before each timed call, untimed, and once after the case. */
+      before?: () => Promise<unknown>;
+      after?: () => Promise<unknown>;
       /** For checking the page against a bare read at the same offset, and EXPLAIN. */
       check?: { where: string; params: unknown[]; order: string; offset: number; total: number };
     }
     const accountTotal = (await services.tokens.list(caller, { owner: { scope, type: 'SERVICE_ACCOUNT' } }, { offset: 0, limit: 1 })).total;
     const last = (n: number) => Math.floor((n - 1) / 100) * 100;
     const cases: Case[] = [];
+    let headCase: Case | undefined;
     for (const [sortName, sort, order] of [
       ['Harness NG, updatedAt desc', NG, byUpdated],
       ['native, createdAt desc', NATIVE, byCreated],
@@ -347,9 +355,29 @@ async function lists(kind: Kind, log: (s: string) => void): Promise<{ rows: Row[
         });
       }
       if (sort !== NG) continue;
+      const middle = last(accountTotal / 2);
+      // The middle page with a token created before each read: it comes first in this order, so the
+      // positions are kept, shifted by one, after two short counts (src/store/seek.ts rebased).
+      const headKey = await store.db.selectFrom('api_keys').select('id').where('identifier', '=', 'sa5_k50').executeTakeFirstOrThrow();
+      let made = 0;
+      headCase = {
+        name: `token list (${sortName}), whole account, middle page, a new token created before each read (untimed)`,
+        before: async () => {
+          const now = Date.now() + 1000 * 3600 + made;
+          await insertToken(store.db, {
+            id: randomBytes(12).toString('hex'), apiKeyId: headKey.id, scope, identifier: `head${made}`, name: `head${made++}`, description: '', tags: {}, apiKeyType: 'SERVICE_ACCOUNT',
+            parentIdentifier: 'sa5', apiKeyIdentifier: 'sa5_k50', format: 'harness_ng', validFrom: now, validTo: now + 1e9, scheduledExpireTime: null,
+            rotatedAt: null, lastUsedAt: null, lastUsedIp: null, lastUsedUserAgent: null, createdAt: now, updatedAt: now,
+          }, randomBytes(32).toString('hex'));
+        },
+        run: tokenList(undefined, [...sort], middle),
+        baseline: accBase,
+        baselineName: 'bare SELECT of the account, LIMIT 100',
+        // The new tokens go again: the cached database keeps its 1M for the next run.
+        after: () => store.db.deleteFrom('tokens').where('api_key_id', '=', headKey.id).where('identifier', 'like', 'head%').execute(),
+      };
       // The middle page as every read after a change to the list finds it (nothing remembered: it walks
       // from the nearer end, src/store/seek.ts), and pages anywhere in the account, in a random order.
-      const middle = last(accountTotal / 2);
       cases.push({
         name: `token list (${sortName}), whole account, middle page, positions forgotten before each read (a list that changed)`,
         run: () => {
@@ -395,6 +423,7 @@ async function lists(kind: Kind, log: (s: string) => void): Promise<{ rows: Row[
       baselineName: 'bare SELECT of the parent\'s keys, LIMIT 100',
     });
 
+    if (headCase) cases.push(headCase); // last: it adds tokens to the account (and removes them after)
     for (const c of cases) {
       const page = await c.run();
       if (c.check) {
@@ -404,10 +433,11 @@ async function lists(kind: Kind, log: (s: string) => void): Promise<{ rows: Row[
         const got = page.items.map((t) => t.id);
         if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`${c.name}: page differs from a bare read at offset ${c.check.offset}`);
       }
-      const [base, res] = await alternate(c.baseline, c.run, LIST_ITERATIONS, LIST_MS);
+      const [base, res] = await alternate(c.baseline, c.run, LIST_ITERATIONS, LIST_MS, c.before);
       rows.push([`${kind}: ${c.baselineName} (baseline)`, fmt(base!.p50, 2), fmt(base!.p99, 2), '1.00', String(base!.n)]);
       rows.push([`${kind}: ${c.name}`, fmt(res!.p50, 2), fmt(res!.p99, 2), (res!.p99 / base!.p99).toFixed(1), String(res!.n)]);
       log(`  ${c.name}: p50 ${fmt(res!.p50, 2)} ms, p99 ${fmt(res!.p99, 2)} ms (baseline p99 ${fmt(base!.p99, 2)})`);
+      await c.after?.();
     }
     // Plans of the statements the token pages run (forward from the start; from the end for a last page).
     for (const [label, where, params, order, offset] of [

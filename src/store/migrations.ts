@@ -470,46 +470,53 @@ const m0011tokenCounts: Migration = {
 };
 
 /**
- * The triggers that keep `token_counts` (migration 0011), and from migration 0014 on also stamp each
- * counter row they change with a new list generation (`generation`): see m0014 for what that is for.
+ * The triggers that keep `token_counts` (migration 0011), and from migration 0014 on (`generation`)
+ * also stamp each counter row they change with a new list generation and tally the change: see m0014.
  */
 async function createCountTriggers(db: Kysely<any>, sqlite: boolean, generation: boolean): Promise<void> {
-  const columns = generation ? `${COUNT_KEY}, n, gen` : `${COUNT_KEY}, n`;
-  const setGen = generation ? ', gen = excluded.gen' : '';
+  const columns = generation ? `${COUNT_KEY}, n, gen, born, joins, leaves` : `${COUNT_KEY}, n`;
+  // A row made afresh is born at its first generation; an existing one keeps its birth.
+  const tally = (op: 'insert' | 'delete') => (generation ? `, gen = excluded.gen, ${op === 'insert' ? 'joins' : 'leaves'} = token_counts.${op === 'insert' ? 'joins' : 'leaves'} + excluded.${op === 'insert' ? 'joins' : 'leaves'}` : '');
   if (sqlite) {
     // One writer at a time: the generation is a one-row counter, bumped once per changed token.
-    const gen = generation ? ', (select g from token_list_generation)' : '';
+    const extra = (op: 'insert' | 'delete') => (generation ? `, (select g from token_list_generation), (select g from token_list_generation), ${op === 'insert' ? '1, 0' : '0, 1'}` : '');
     const bump = generation ? 'update token_list_generation set g = g + 1;' : '';
-    const rows = (r: string, n: string) =>
-      `(${r}.account_id, ${r}.org_id, ${r}.project_id, ${r}.api_key_type, '', '', ${n}${gen}),
-         (${r}.account_id, ${r}.org_id, ${r}.project_id, ${r}.api_key_type, ${r}.parent_identifier, '', ${n}${gen}),
-         (${r}.account_id, ${r}.org_id, ${r}.project_id, ${r}.api_key_type, ${r}.parent_identifier, ${r}.api_key_identifier, ${n}${gen})`;
+    const rows = (r: string, n: string, op: 'insert' | 'delete') =>
+      `(${r}.account_id, ${r}.org_id, ${r}.project_id, ${r}.api_key_type, '', '', ${n}${extra(op)}),
+         (${r}.account_id, ${r}.org_id, ${r}.project_id, ${r}.api_key_type, ${r}.parent_identifier, '', ${n}${extra(op)}),
+         (${r}.account_id, ${r}.org_id, ${r}.project_id, ${r}.api_key_type, ${r}.parent_identifier, ${r}.api_key_identifier, ${n}${extra(op)})`;
     await sql.raw(`create trigger tokens_counted_insert after insert on tokens begin
         ${bump}
-        insert into token_counts (${columns}) values ${rows('new', '1')}
-          on conflict (${COUNT_KEY}) do update set n = n + excluded.n${setGen};
+        insert into token_counts (${columns}) values ${rows('new', '1', 'insert')}
+          on conflict (${COUNT_KEY}) do update set n = n + excluded.n${tally('insert')};
       end`).execute(db);
     await sql.raw(`create trigger tokens_counted_delete after delete on tokens begin
         ${bump}
-        insert into token_counts (${columns}) values ${rows('old', '-1')}
-          on conflict (${COUNT_KEY}) do update set n = n + excluded.n${setGen};
+        insert into token_counts (${columns}) values ${rows('old', '-1', 'delete')}
+          on conflict (${COUNT_KEY}) do update set n = n + excluded.n${tally('delete')};
         delete from token_counts where n = 0 and account_id = old.account_id and org_id = old.org_id and project_id = old.project_id
           and api_key_type = old.api_key_type and parent_identifier in ('', old.parent_identifier);
       end`).execute(db);
     return;
   }
-  const gen = generation ? ", nextval('token_list_generation')" : '';
   for (const [op, rel, sign] of [['insert', 'new_rows', ''], ['delete', 'old_rows', '-']] as const) {
     const zeroes =
       op === 'delete'
         ? `delete from token_counts c using (select distinct ${COUNT_KEY} from (${countRowsOf(rel)}) r) d
                  where c.n = 0 and (${COUNT_KEY.split(', ').map((k) => `c.${k}`).join(', ')}) = (${COUNT_KEY.split(', ').map((k) => `d.${k}`).join(', ')});`
         : '';
+    // One generation per counter row and statement, the same value for gen and (if new) born.
+    const select = generation
+      ? `select ${COUNT_KEY}, ${sign}c, g, g, ${op === 'insert' ? 'c, 0' : '0, c'} from (
+                select k.*, nextval('token_list_generation') as g from (
+                  select ${COUNT_KEY}, count(*) as c from (${countRowsOf(rel)}) r group by ${COUNT_KEY} order by ${COUNT_KEY}) k) t
+                order by ${COUNT_KEY}`
+      : `select ${COUNT_KEY}, ${sign}count(*) from (${countRowsOf(rel)}) r group by ${COUNT_KEY} order by ${COUNT_KEY}`;
     await sql.raw(`create or replace function tokens_counted_${op}() returns trigger language plpgsql as $$
           begin
             insert into token_counts (${columns})
-              select ${COUNT_KEY}, ${sign}count(*)${gen} from (${countRowsOf(rel)}) r group by ${COUNT_KEY} order by ${COUNT_KEY}
-              on conflict (${COUNT_KEY}) do update set n = token_counts.n + excluded.n${setGen};
+              ${select}
+              on conflict (${COUNT_KEY}) do update set n = token_counts.n + excluded.n${tally(op)};
             ${zeroes}
             return null;
           end $$`).execute(db);
@@ -542,18 +549,25 @@ const m0013accountPolicies: Migration = {
 
 /**
  * List generations for the token lists' remembered positions (src/store/seek.ts). Each `token_counts`
- * row carries `gen`, a value drawn from one counter of the database that only grows, set anew whenever
- * a token joins or leaves that row's list (the count triggers) or moves in it (an update of a column a
- * list sorts by: created_at, updated_at, name, identifier). A node that remembered where rows of a list
- * stood at generation g may seek from them while the row still says g: nothing joined, left or moved.
- * A counter, not a per-row number, so that a list whose row was removed (count 0) and made again never
- * repeats a generation it had. PostgreSQL: a sequence (never reissues a value; no lock); SQLite: a
- * one-row table (one writer at a time).
+ * row carries:
+ * - `gen`, a value drawn from one counter of the database that only grows, set anew whenever a token
+ *   joins or leaves that row's list (the count triggers) or moves in it (an update of a column a list
+ *   sorts by: created_at, updated_at, name, identifier). A node that remembered where rows of a list
+ *   stood at generation g may seek from them while the row still says g: nothing joined, left or moved.
+ *   A database-wide counter, not a per-row number, so that a list whose row was removed (count 0) and
+ *   made again never repeats a generation. PostgreSQL: a sequence (never reissues a value; no lock);
+ *   SQLite: a one-row table (one writer at a time).
+ * - `born`, the generation at which the row was (last) made, and `joins`, `leaves`, `moves`, how many
+ *   tokens joined, left and moved in the list since then: from them and two short counts, a node tells
+ *   whether every change since it looked fell outside its remembered rows (new tokens before the first,
+ *   expired ones after the last: store/seek.ts `rebased`), and then keeps them, shifted.
  */
 const m0014tokenListGenerations: Migration = {
   async up(db: Kysely<any>) {
     const sqlite = !db.getExecutor().adapter.supportsTransactionalDdl;
-    await sql.raw('alter table token_counts add column gen bigint not null default 0').execute(db);
+    for (const column of ['gen', 'born', 'joins', 'leaves', 'moves']) {
+      await sql.raw(`alter table token_counts add column ${column} bigint not null default 0`).execute(db);
+    }
     const sortColumns = ['created_at', 'updated_at', 'name', 'identifier'];
     const moved = sortColumns.map((c) => `old.${c} is not new.${c}`).join(' or ');
     const ownRows = `account_id = new.account_id and org_id = new.org_id and project_id = new.project_id and api_key_type = new.api_key_type
@@ -566,7 +580,7 @@ const m0014tokenListGenerations: Migration = {
       await createCountTriggers(db, true, true);
       await sql.raw(`create trigger tokens_moved after update of ${sortColumns.join(', ')} on tokens when ${moved} begin
         update token_list_generation set g = g + 1;
-        update token_counts set gen = (select g from token_list_generation) where ${ownRows};
+        update token_counts set gen = (select g from token_list_generation), moves = moves + 1 where ${ownRows};
       end`).execute(db);
       return;
     }
@@ -574,7 +588,7 @@ const m0014tokenListGenerations: Migration = {
     await createCountTriggers(db, false, true);
     await sql.raw(`create function tokens_moved() returns trigger language plpgsql as $$
       begin
-        update token_counts set gen = nextval('token_list_generation') where ${ownRows};
+        update token_counts set gen = nextval('token_list_generation'), moves = moves + 1 where ${ownRows};
         return null;
       end $$`).execute(db);
     await sql.raw(`create trigger tokens_moved after update of ${sortColumns.join(', ')} on tokens

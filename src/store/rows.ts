@@ -5,7 +5,7 @@ import type { ScopedEntity, Tags } from '../domain/model.js';
 import type { Database } from './schema.js';
 import type { ListQuery, ListResult, SortField, SortOrder } from '../domain/paging.js';
 import type { Db } from './database.js';
-import { fromMark, nearestStart, positionsOf, type Generation, type Start } from './seek.js';
+import { deepStart, fromMark, nearestStart, positionsOf, type Generation, type ListReads, type Start } from './seek.js';
 
 export type { ListQuery, ListResult, SortField, SortOrder };
 
@@ -166,18 +166,19 @@ export async function pagedList<T>(
     if (left <= 0) return { items: [], total };
     const limit = Math.min(q.limit, left);
     // Skipping rows costs a step each: start from whichever end, or remembered row, is nearest (the
-    // order is total, ids last). Farther than a stride from all of them, walk there and remember.
-    const remembered = spec.positions ? { p: positionsOf(spec.positions.db), key: `${spec.positions.list}|${JSON.stringify(order)}` } : null;
-    let { start, skip } = nearestStart(remembered ? remembered.p.marks(remembered.key, g) : [], total, q.offset, limit);
-    while (remembered && skip >= remembered.p.stride) {
-      const stride = remembered.p.stride;
-      remembered.p.steps++;
-      const values = await valuesAt(start, stride);
-      if (!values) break; // the list shrank under us: read from where we are
-      start = { at: start.reverse ? start.at - stride : start.at + stride, values, reverse: start.reverse };
-      skip -= stride;
-      remembered.p.remember(remembered.key, g, { at: start.at, values });
-    }
+    // order is total, ids last); farther than a stride from all of them, walk there (store/seek.ts).
+    const reads: ListReads = {
+      generation: spec.total,
+      valuesAt,
+      async countBeside(mark, side, atMost) {
+        const beside = b.select(col('id')).where((eb) => fromMark(eb, order, mark.values, side === 'before', false)).limit(atMost);
+        const r = await spec.positions!.db.selectFrom(beside.as('beside')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+        return Number(r.n);
+      },
+    };
+    const { start, skip } = spec.positions
+      ? await deepStart(positionsOf(spec.positions.db), `${spec.positions.list}|${JSON.stringify(order)}`, g, q.offset, limit, reads)
+      : nearestStart([], total, q.offset, limit);
     const items = await page(start, skip, limit);
     return { items: (start.reverse ? items.reverse() : items).map(spec.map), total };
   }

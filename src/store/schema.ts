@@ -286,6 +286,11 @@ export interface TokenCountTable {
   n: number;
   /** The list's generation (migration 0014): new whenever a token joins, leaves or moves in the list. */
   gen: number;
+  /** The generation the row was made at, and the tokens that joined, left and moved in the list since. */
+  born: number;
+  joins: number;
+  leaves: number;
+  moves: number;
 }
 
 /** A policy set at one scope (src/domain/policy.ts); `policy` is its JSON. */

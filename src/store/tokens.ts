@@ -188,7 +188,7 @@ export async function tokenListGeneration(db: Db, k: TokenCountKey): Promise<Gen
   const [accountId, orgId, projectId, apiKeyType, parent, key] = countKeyOf(k);
   const r = await db
     .selectFrom('token_counts')
-    .select(['n', 'gen'])
+    .select(['n', 'gen', 'born', 'joins', 'leaves', 'moves'])
     .where('account_id', '=', accountId)
     .where('org_id', '=', orgId)
     .where('project_id', '=', projectId)
@@ -197,7 +197,8 @@ export async function tokenListGeneration(db: Db, k: TokenCountKey): Promise<Gen
     .where('api_key_identifier', '=', key)
     .executeTakeFirst();
   // No row: no tokens. A row unchanged since migration 0014 says 0 (changes draw from 1 up).
-  return { total: Number(r?.n ?? 0), generation: Number(r?.gen ?? 0) };
+  if (!r) return { total: 0, generation: 0 };
+  return { total: Number(r.n), generation: Number(r.gen), born: Number(r.born), joins: Number(r.joins), leaves: Number(r.leaves), moves: Number(r.moves) };
 }
 
 /** A counter row's key columns, in token_counts' primary key order. */

@@ -9,8 +9,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SortOrder } from '../../src/domain/paging.js';
 import type { ApiKey, Token } from '../../src/domain/model.js';
 import { deleteApiKey } from '../../src/store/apiKeys.js';
-import { Positions, configurePositions, nearestStart, type Generation, type Mark } from '../../src/store/seek.js';
-import { deleteToken, insertToken, listTokens, recordTokenUsage, tokenListGeneration, updateToken, type TokenFilter } from '../../src/store/tokens.js';
+import { Positions, configurePositions, deepStart, nearestStart, type Generation, type Mark } from '../../src/store/seek.js';
+import { deleteToken, getTokenById, insertToken, listTokens, recordTokenUsage, tokenListGeneration, updateToken, type TokenFilter } from '../../src/store/tokens.js';
 import { describeEachDb } from '../helpers/databases.js';
 import { DAY, addServiceAccount, openServiceWorld, saOwner, type ServiceWorld } from '../helpers/services.js';
 
@@ -61,6 +61,27 @@ describe('Positions', () => {
     p.marks('c', g, 1002);
     expect(p.marks('a', g, 1003)).toHaveLength(1);
     expect(p.marks('b', g, 1003)).toHaveLength(0);
+  });
+});
+
+describe('deepStart', () => {
+  // A list of 100 rows in memory: the row at position i has the sort value i.
+  const reads = (generations: Generation[]) => ({
+    generation: async () => generations.shift()!,
+    valuesAt: async (start: { at: number; reverse: boolean }, skip: number) => [start.at + (start.reverse ? -skip : skip)],
+    countBeside: async () => 0,
+  });
+  const g: Generation = { total: 100, generation: 1 };
+  it('walks a stride at a time and remembers where it landed, and a row near each end', async () => {
+    const p = new Positions({ stride: 10 });
+    expect(await deepStart(p, 'l', g, 45, 10, reads([g]))).toEqual({ start: { at: 40, values: [40], reverse: false }, skip: 5 });
+    expect(p.marks('l', g).map((m) => m.at)).toEqual([10, 20, 30, 40, 89]);
+    expect(await deepStart(p, 'l', g, 75, 10, reads([g]))).toEqual({ start: { at: 89, values: [89], reverse: true }, skip: 5 });
+  });
+  it('remembers nothing when the list changed while it walked', async () => {
+    const p = new Positions({ stride: 10 });
+    await deepStart(p, 'l', g, 45, 10, reads([{ ...g, generation: 2 }]));
+    expect(p.marks('l', g)).toEqual([]);
   });
 });
 
@@ -133,17 +154,16 @@ describeEachDb('remembered positions', (kind) => {
     }
   });
 
-  it('starts afresh after a token joins, leaves or moves in the list, and not after a last use', async () => {
+  const generation = (apiKeyIdentifier = '') =>
+    tokenListGeneration(w.ts.store.db, { scope: w.accountScope, apiKeyType: 'SERVICE_ACCOUNT', parentIdentifier: apiKeyIdentifier ? 'deployer' : '', apiKeyIdentifier });
+  const idsIn = async (sort?: SortOrder[], level = levels[0]!) => (await listTokens(w.ts.store.db, filterOf(level), { offset: 0, limit: 1000, sort })).items.map((t) => t.id);
+  const deep = [400, 130, 260, 470, 35, 200];
+
+  it('starts afresh after a token joins, leaves or moves between its remembered rows, and not after a last use', async () => {
     const db = w.ts.store.db;
-    const scopeLevel = levels[0]!;
-    const byName: SortOrder[] = [{ field: 'name', desc: false }, { field: 'createdAt', desc: true }];
-    const deep = [400, 130, 260, 470, 35, 200];
-    const warm = async () => {
-      for (const sort of [undefined, byName]) await expectPages(scopeLevel, sort, deep);
-    };
-    const generation = () => tokenListGeneration(db, { scope: w.accountScope, apiKeyType: 'SERVICE_ACCOUNT', parentIdentifier: '', apiKeyIdentifier: '' });
+    const warm = () => expectPages(levels[0]!, undefined, deep);
     await warm();
-    const ids = (await listTokens(db, filterOf(scopeLevel), { offset: 0, limit: 1000, sort: byName })).items.map((t) => t.id);
+    const ids = await idsIn();
 
     // A last use touches no sort column: same generation, nothing walked again.
     let g = await generation();
@@ -153,22 +173,84 @@ describeEachDb('remembered positions', (kind) => {
     await warm();
     expect(positions.steps).toBe(steps);
 
+    const base = w.clock.now();
     const changes: Array<[string, () => Promise<unknown>]> = [
-      // Moves: the last row by name becomes the first, so every remembered row's position shifts by one.
-      ['rename', () => updateToken(db, ids.at(-1)!, { name: 'a-first', updatedAt: w.clock.now() })],
-      ['touch', () => updateToken(db, ids[250]!, { updatedAt: w.clock.now() + 5000 })],
-      ['join', () => insertToken(db, token('ci', 600, w.clock.now() - 100_000), `${'1'.repeat(64)}`)],
-      ['leave', () => deleteToken(db, ids[5]!)],
+      // Moves: a rename (updateToken also sets the update time, so it moves to the head), and a token
+      // moving from the 200th place to about the 300th: the counts at the ends cannot see that one.
+      ['rename', () => updateToken(db, ids[250]!, { name: 'a-first', updatedAt: base + 100 })],
+      ['move within', async () => updateToken(db, ids[200]!, { updatedAt: (await getTokenById(db, ids[300]!))!.updatedAt })],
+      // Joins with an update time in the middle of the list (one older than all would join after the last).
+      ['join', () => insertToken(db, { ...token('ci', 600, base), updatedAt: base + 20 }, `${'1'.repeat(64)}`)],
+      ['leave', () => deleteToken(db, ids[260]!)],
       ['key deleted', () => deleteApiKey(db, keys.cd.id)],
     ];
     for (const [what, change] of changes) {
       g = await generation();
       steps = positions.steps;
       await change();
-      const now = await generation();
-      expect({ what, changed: now.generation !== g.generation }).toEqual({ what, changed: true });
+      expect({ what, changed: (await generation()).generation !== g.generation }).toEqual({ what, changed: true });
       await warm(); // exact pages, from rows found afresh
       expect({ what, walkedAgain: positions.steps > steps }).toEqual({ what, walkedAgain: true });
     }
+  });
+
+  it('keeps its rows, shifted, when new tokens come before them and old ones leave after them', async () => {
+    const db = w.ts.store.db;
+    const newest: SortOrder[] | undefined = undefined; // updatedAt desc: new tokens first
+    const oldest: SortOrder[] = [{ field: 'updatedAt', desc: false }]; // new tokens last
+    const learning = positions.steps;
+    for (const level of [levels[0]!, levels[2]!]) await Promise.all([expectPages(level, newest, deep), expectPages(level, oldest, deep)]);
+    const learned = positions.steps - learning;
+    const later = w.clock.now() + 100_000;
+    let n = 700;
+    const join = (count: number) => w.ts.store.transaction(async (tx) => {
+      for (let i = 0; i < count; i++) await insertToken(tx, { ...token('ci', n, later), updatedAt: later + n, createdAt: later + n }, `${'2'.repeat(58)}${String(n++).padStart(6, '0')}`);
+    });
+    const leaveOldest = async (count: number) => {
+      for (const id of (await idsIn(oldest, levels[2]!)).slice(0, count)) await deleteToken(db, id);
+    };
+    for (const [what, change] of [
+      ['three new tokens', () => join(3)],
+      ['the two oldest leave', () => leaveOldest(2)],
+      ['one new, three oldest leave', async () => { await join(1); await leaveOldest(3); }],
+    ] as const) {
+      const steps = positions.steps;
+      await change();
+      for (const level of [levels[0]!, levels[2]!]) {
+        await expectPages(level, newest, deep);
+        await expectPages(level, oldest, deep);
+      }
+      // Kept, shifted: at most a stride's step where a page now falls just past a remembered row.
+      expect({ what, walkedLittle: positions.steps - steps < learned / 4 }).toEqual({ what, walkedLittle: true });
+    }
+    // A new token at the head and one leaving between the remembered rows: the lists start afresh.
+    const steps = positions.steps;
+    await join(1);
+    await deleteToken(db, (await idsIn(newest))[250]!);
+    for (const level of [levels[0]!, levels[2]!]) await expectPages(level, newest, deep);
+    expect(positions.steps - steps).toBeGreaterThan(learned / 8);
+  });
+
+  it('starts afresh when the list was emptied and filled again, though its tallies and ends match', async () => {
+    const db = w.ts.store.db;
+    const keyLevel = { parentIdentifier: 'deployer', apiKeyIdentifier: 'cd' };
+    const offsets = [30, 100, 170];
+    await expectPages(keyLevel, undefined, offsets);
+    const rows = await db.selectFrom('tokens').selectAll().where('api_key_id', '=', keys.cd.id).execute();
+    const order = await idsIn(undefined, keyLevel);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    await db.deleteFrom('tokens').where('api_key_id', '=', keys.cd.id).execute();
+    // The same 200 rows again but the 50th, and one new row right after the 150th: as many joined as
+    // before, the same rows at both ends, the rows between the two one place further up.
+    const out = order[50]!;
+    const next = { ...byId.get(order[150]!)!, id: `${order[150]!.slice(0, 23)}f`, identifier: 'b-new', secret_digest: '4'.repeat(64) };
+    await w.ts.store.transaction(async (tx) => {
+      for (const r of [...rows.filter((r) => r.id !== out), next]) await tx.insertInto('tokens').values(r).execute();
+    });
+    const g = await generation('cd');
+    expect({ total: g.total, joins: g.joins, moves: g.moves }).toEqual({ total: 200, joins: 200, moves: 0 });
+    const steps = positions.steps;
+    await expectPages(keyLevel, undefined, offsets);
+    expect(positions.steps).toBeGreaterThan(steps);
   });
 });
