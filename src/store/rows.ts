@@ -176,7 +176,9 @@ export async function pagedList<T>(
         return Number(r.n);
       },
     };
-    const { start, skip } = spec.positions
+    // Not inside a transaction: what it reads may never commit, and SQLite's generation counter then
+    // goes back and gives the same generation to another change.
+    const { start, skip } = spec.positions && !spec.positions.db.isTransaction
       ? await deepStart(positionsOf(spec.positions.db), `${spec.positions.list}|${JSON.stringify(order)}`, g, q.offset, limit, reads)
       : nearestStart([], total, q.offset, limit);
     const items = await page(start, skip, limit);

@@ -231,6 +231,14 @@ describeEachDb('remembered positions', (kind) => {
     expect(positions.steps - steps).toBeGreaterThan(learned / 8);
   });
 
+  it('neither walks nor remembers inside a transaction (what it reads may never commit)', async () => {
+    const steps = positions.steps;
+    const all = await idsIn();
+    const page = await w.ts.store.transaction((tx) => listTokens(tx, filterOf(levels[0]!), { offset: 250, limit: 10 }));
+    expect(page.items.map((t) => t.id)).toEqual(all.slice(250, 260));
+    expect(positions.steps).toBe(steps);
+  });
+
   it('starts afresh when the list was emptied and filled again, though its tallies and ends match', async () => {
     const db = w.ts.store.db;
     const keyLevel = { parentIdentifier: 'deployer', apiKeyIdentifier: 'cd' };
