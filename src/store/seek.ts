@@ -95,8 +95,7 @@ export class Positions {
 
   /**
    * The positions remembered for `key` at generation `g`; or none, and then `key` starts afresh at `g`
-   * unless `earlier` is given: it receives what was remembered at another generation (within its time),
-   * and the list starts afresh only if it returns no shift for it (see `rebased`).
+   * (ask `earlier` first for what another generation left, to keep it with `rebase`).
    */
   marks(key: string, g: Generation, now = Date.now()): Mark[] {
     const list = this.current(key, now);
@@ -181,7 +180,7 @@ export async function rebased(
   const last = earlier.marks.at(-1)!;
   const hb = first.at;
   const ta = was.total - 1 - last.at;
-  if (hb > reach || ta > reach) return null; // the counts would cost as much as a walk
+  if (hb > reach || ta > reach || ins + del > reach) return null; // the counts would cost as much as a walk
   const before = await count(first, 'before', hb + ins + 1);
   const after = await count(last, 'after', ta + ins + 1);
   if (before === hb + ins && after === ta - del) return ins;

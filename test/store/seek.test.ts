@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SortOrder } from '../../src/domain/paging.js';
 import type { ApiKey, Token } from '../../src/domain/model.js';
 import { deleteApiKey } from '../../src/store/apiKeys.js';
-import { Positions, configurePositions, deepStart, nearestStart, type Generation, type Mark } from '../../src/store/seek.js';
+import { Positions, configurePositions, deepStart, nearestStart, rebased, type Generation, type Mark } from '../../src/store/seek.js';
 import { deleteToken, getTokenById, insertToken, listTokens, recordTokenUsage, tokenListGeneration, updateToken, type TokenFilter } from '../../src/store/tokens.js';
 import { describeEachDb } from '../helpers/databases.js';
 import { DAY, addServiceAccount, openServiceWorld, saOwner, type ServiceWorld } from '../helpers/services.js';
@@ -61,6 +61,25 @@ describe('Positions', () => {
     p.marks('c', g, 1002);
     expect(p.marks('a', g, 1003)).toHaveLength(1);
     expect(p.marks('b', g, 1003)).toHaveLength(0);
+  });
+});
+
+describe('rebased', () => {
+  const was: Generation = { total: 100, generation: 1, born: 1, joins: 100, leaves: 0, moves: 0 };
+  const earlier = { g: was, marks: [10, 50, 89].map((at) => ({ at, values: [at] })), until: Infinity };
+  const noCount = async (): Promise<number> => {
+    throw new Error('counted');
+  };
+  it('shifts by the new rows when they all came before the first remembered row', async () => {
+    const now = { ...was, total: 103, generation: 2, joins: 103 };
+    expect(await rebased(earlier, now, async (_m, side) => (side === 'before' ? 13 : 10), 20)).toBe(3);
+    expect(await rebased(earlier, now, async (_m, side) => (side === 'before' ? 12 : 11), 20)).toBe(null);
+  });
+  it('counts nothing when the tallies already say no, or when the counts would cost a walk', async () => {
+    expect(await rebased(earlier, { ...was, generation: 2, moves: 1 }, noCount, 20)).toBe(null);
+    expect(await rebased(earlier, { ...was, generation: 2, born: 2 }, noCount, 20)).toBe(null);
+    expect(await rebased(earlier, { ...was, total: 150, generation: 2, joins: 150 }, noCount, 20)).toBe(null);
+    expect(await rebased(earlier, { ...was, total: 101, generation: 2, joins: 102 }, noCount, 20)).toBe(null);
   });
 });
 
