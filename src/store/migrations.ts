@@ -476,7 +476,10 @@ const m0011tokenCounts: Migration = {
 async function createCountTriggers(db: Kysely<any>, sqlite: boolean, generation: boolean): Promise<void> {
   const columns = generation ? `${COUNT_KEY}, n, gen, born, joins, leaves` : `${COUNT_KEY}, n`;
   // A row made afresh is born at its first generation; an existing one keeps its birth.
-  const tally = (op: 'insert' | 'delete') => (generation ? `, gen = excluded.gen, ${op === 'insert' ? 'joins' : 'leaves'} = token_counts.${op === 'insert' ? 'joins' : 'leaves'} + excluded.${op === 'insert' ? 'joins' : 'leaves'}` : '');
+  const tally = (op: 'insert' | 'delete') => {
+    const counter = op === 'insert' ? 'joins' : 'leaves';
+    return generation ? `, gen = excluded.gen, ${counter} = token_counts.${counter} + excluded.${counter}` : '';
+  };
   if (sqlite) {
     // One writer at a time: the generation is a one-row counter, bumped once per changed token.
     const extra = (op: 'insert' | 'delete') => (generation ? `, (select g from token_list_generation), (select g from token_list_generation), ${op === 'insert' ? '1, 0' : '0, 1'}` : '');

@@ -132,14 +132,18 @@ export async function pagedList<T>(
   }
   const sorted = spec.defaultSort === false ? [] : (q.sort ?? spec.defaultSort ?? []);
   const order: Array<[string, boolean]> = [...sorted.map((s): [string, boolean] => [col(SORT_COLUMNS[s.field]), s.desc]), ...(spec.then ?? ['id']).map((c): [string, boolean] => [col(c), false])];
+  /** `rows` from `start` on (a remembered row, or an end of the list), in the scan's direction. */
+  const fromStart = <Q extends SelectQueryBuilder<Database, any, any>>(rows: Q, start: Start): Q => {
+    let q = start.values ? rows.where((eb) => fromMark(eb, order, start.values!, start.reverse)) : rows;
+    for (const [c, desc] of order) q = q.orderBy(c, desc !== start.reverse ? 'desc' : 'asc');
+    return q as Q;
+  };
   /** `limit` rows from `start` on, after skipping `skip`, in the scan's direction. */
   const page = async (start: Start, skip: number, limit: number): Promise<any[]> => {
     const byIds = spec.rowsByIds;
     const deferred = byIds && skip >= DEFER_AFTER;
-    let rows = deferred ? b.select(col('id')) : spec.select ? spec.select(b) : b.selectAll();
-    if (start.values) rows = rows.where((eb) => fromMark(eb, order, start.values!, start.reverse));
-    for (const [c, desc] of order) rows = rows.orderBy(c, desc !== start.reverse ? 'desc' : 'asc');
-    const found = await rows.offset(skip).limit(limit).execute();
+    const rows = deferred ? b.select(col('id')) : spec.select ? spec.select(b) : b.selectAll();
+    const found = await fromStart(rows, start).offset(skip).limit(limit).execute();
     if (!deferred) return found;
     const ids = found.map((r) => String(r['id']));
     const byId = new Map((await byIds(ids)).map((r: { id: string }) => [r.id, r]));
@@ -147,10 +151,7 @@ export async function pagedList<T>(
   };
   /** The sort values of the row `skip` rows from `start` in the scan's direction (index only). */
   const valuesAt = async (start: Start, skip: number): Promise<unknown[] | null> => {
-    let rows = b.select(order.map(([c]) => c));
-    if (start.values) rows = rows.where((eb) => fromMark(eb, order, start.values!, start.reverse));
-    for (const [c, desc] of order) rows = rows.orderBy(c, desc !== start.reverse ? 'desc' : 'asc');
-    const row = await rows.offset(skip).limit(1).executeTakeFirst();
+    const row = await fromStart(b.select(order.map(([c]) => c)), start).offset(skip).limit(1).executeTakeFirst();
     return row ? order.map(([c]) => (row as Record<string, unknown>)[c.slice(c.indexOf('.') + 1)]) : null;
   };
   const head: Start = { at: 0, values: null, reverse: false };
