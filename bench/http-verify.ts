@@ -10,7 +10,8 @@
  * Env: BENCH_SECONDS (per run, default 8), BENCH_CONNECTIONS (default 32), BENCH_ROUNDS (default 3),
  *      BENCH_LOADGEN (wrk or autocannon; default wrk when installed), BENCH_KEYWARD_ROOT (run another
  *      checkout's Keyward, e.g. main's, against the same bare server), BENCH_SKIP_INFO=1 (skip the
- *      log-level info run).
+ *      log-level info run), BENCH_KEYWARD_NODE_ARGS / BENCH_BARE_NODE_ARGS (node flags for either
+ *      server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  * Ratios are the median of per-round ratios (each Keyward run against the bare run just before it).
  */
 import { execFileSync } from 'node:child_process';
@@ -156,7 +157,9 @@ async function main() {
     const setupFile = path.join(tmp.dir, 'bare.json');
     writeFileSync(setupFile, JSON.stringify({ tokens, verifyAnswer, leanAnswer, getAnswer: getAnswer.body }));
     const barePort = await freePort();
-    const bare = await startServer(['--import', 'tsx', path.resolve('bench/bare-server.ts'), setupFile, String(barePort)], barePort);
+    // BENCH_BARE_NODE_ARGS: node flags for the bare server only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof-bare").
+    const bareArgs = (process.env.BENCH_BARE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const bare = await startServer([...bareArgs, '--import', 'tsx', path.resolve('bench/bare-server.ts'), setupFile, String(barePort)], barePort);
     servers.push(bare);
     const check = await request('POST', `${bare.url}/v1/verify`, { body: { token: tokens[0] } });
     if ((check.body as { valid?: boolean }).valid !== true) throw new Error('bare server does not verify');

@@ -14,7 +14,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyBaseLogger, FastifyServerFactory, RouteOptions } from 'fastify';
-import type { FastPath } from '../protocols/contract/fastPath.js';
+import type { FastPath, RawAnswer } from '../protocols/contract/fastPath.js';
 import { logFastCompletion, requestIdFrom } from './logging.js';
 import type { RequestMetrics } from './metrics.js';
 
@@ -48,7 +48,14 @@ interface ServerSettings {
 }
 
 export class FastPaths {
-  private readonly byUrl = new Map<string, Entry>();
+  /** By method, then by exact URL (two maps rather than one keyed by "METHOD url": no string built per request). */
+  private readonly byUrl = { GET: new Map<string, Entry>(), POST: new Map<string, Entry>() };
+  /**
+   * Each answer's header list with a request id slot at its end, made once per answer: a request fills
+   * the slot and writeHead copies the list into the header block before anything else runs, so the one
+   * list serves every request (no copy of the list per answer).
+   */
+  private readonly withId = new WeakMap<RawAnswer, string[]>();
   /** Set once the app starts closing. */
   closing = false;
   /** The app's logger when it logs requests (level info or lower), else null. */
@@ -72,7 +79,7 @@ export class FastPaths {
     const method = methods.includes('GET') ? 'GET' : methods.includes('POST') ? 'POST' : null;
     if (method === null) return;
     if (route.url.includes(':') || route.url.includes('*')) throw new Error(`a fast path needs a fixed URL: ${route.url}`);
-    this.byUrl.set(`${method} ${route.url}`, { method, answer, observe: this.metrics.observerFor(route.url) });
+    this.byUrl[method].set(route.url, { method, answer, observe: this.metrics.observerFor(route.url) });
   }
 
   /** Fastify's serverFactory: the HTTP server Fastify would make, with the fast paths in front of its handler. */
@@ -94,7 +101,7 @@ export class FastPaths {
   private serve(req: IncomingMessage, res: ServerResponse, handler: Handler): boolean {
     const method = req.method;
     if ((method !== 'GET' && method !== 'POST') || this.closing) return false;
-    const entry = this.byUrl.get(`${method} ${req.url!}`);
+    const entry = this.byUrl[method].get(req.url!);
     if (entry === undefined) return false;
     if (method === 'GET') return this.answer(entry, req, res, null, performance.now());
     const h = req.headers;
@@ -147,8 +154,9 @@ export class FastPaths {
     }
     if (a === null) return false;
     const id = requestIdFrom(req.headers, this.freshId);
-    const headers = a.headers.slice();
-    headers.push('x-request-id', id);
+    let headers = this.withId.get(a);
+    if (headers === undefined) this.withId.set(a, (headers = [...a.headers, 'x-request-id', '']));
+    headers[headers.length - 1] = id;
     res.writeHead(a.status, headers);
     res.end(a.body);
     this.served++;

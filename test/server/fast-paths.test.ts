@@ -119,12 +119,18 @@ describeEachDb('fast paths', (kind) => {
     expect(k.keyward.services.usage.peek(tokenId)).toMatchObject({ ip: '203.0.113.9', userAgent: 'proxy/1.0' });
     const fresh = await k.anon.get('/v1/verify', { token });
     expect(fresh.headers.get('x-request-id')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    // The same cached answer again: its own id each time, one header, never the previous request's.
+    const again = await k.anon.get('/v1/verify', { token });
+    expect(fresh.headers.get('x-request-id')).not.toBe(id);
+    expect(again.headers.get('x-request-id')).not.toBe(fresh.headers.get('x-request-id'));
+    expect(again.headers.get('x-request-id')).not.toContain(',');
+    expect(again.body).toEqual(fast.body);
     const m1 = (await k.anon.get('/metrics')).text;
-    expect(sample(m1, 'keyward_http_fast_path_answers') - sample(m0, 'keyward_http_fast_path_answers')).toBe(2);
-    expect(sample(m1, 'keyward_http_requests_total', labels) - sample(m0, 'keyward_http_requests_total', labels)).toBe(2);
+    expect(sample(m1, 'keyward_http_fast_path_answers') - sample(m0, 'keyward_http_fast_path_answers')).toBe(3);
+    expect(sample(m1, 'keyward_http_requests_total', labels) - sample(m0, 'keyward_http_requests_total', labels)).toBe(3);
     const latency = { route: '/v1/verify', method: 'GET' };
-    expect(sample(m1, 'keyward_http_request_duration_seconds_count', latency) - sample(m0, 'keyward_http_request_duration_seconds_count', latency)).toBe(2);
-    expect(sample(m1, 'keyward_verifications_total', { outcome: 'valid' }) - sample(m0, 'keyward_verifications_total', { outcome: 'valid' })).toBe(2);
+    expect(sample(m1, 'keyward_http_request_duration_seconds_count', latency) - sample(m0, 'keyward_http_request_duration_seconds_count', latency)).toBe(3);
+    expect(sample(m1, 'keyward_verifications_total', { outcome: 'valid' }) - sample(m0, 'keyward_verifications_total', { outcome: 'valid' })).toBe(3);
 
     const line = k.logs.map((l) => JSON.parse(l) as Record<string, any>).find((l) => l.reqId === id);
     expect(line).toMatchObject({ msg: 'request completed', req: { method: 'GET', url: '/v1/verify', requestId: id, remoteAddress: '203.0.113.9' }, res: { statusCode: 200 } });
