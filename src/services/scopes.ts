@@ -8,9 +8,10 @@ import { checkDescription, checkIdentifier, checkName, checkTags, normalizeTags,
 import type { Db } from '../store/database.js';
 import { isUniqueViolation } from '../store/database.js';
 import * as store from '../store/accounts.js';
-import { tombstoneTokens } from '../store/tokens.js';
+import { tombstoneTokens, type TombstonedToken } from '../store/tokens.js';
 import type { ListQuery, ListResult } from '../store/rows.js';
 import { mutate } from './audit.js';
+import { tokenEvent } from './webhookEvents.js';
 import type { AccessCheck, Caller, ServiceContext } from './context.js';
 
 /** Harness's INVALID_ARGUMENT for a scope that does not exist. */
@@ -155,10 +156,10 @@ export class ScopeService {
       await this.access.require(caller, P.organizationDelete, { type: RESOURCE.organization, identifier }, scope, tx);
       const org = await store.getOrganization(tx, accountId, identifier);
       if (!org) throw new NotFoundError(`Organization with identifier [${identifier}] not found`, 'organization', identifier);
-      await deleteScopedEntities(tx, scope, this.ctx.clock.now());
+      const tokens = await deleteScopedEntities(tx, scope, this.ctx.clock.now());
       await tx.deleteFrom('projects').where('account_id', '=', accountId).where('org_id', '=', identifier).execute();
       await store.deleteOrganization(tx, org.id);
-      return { result: undefined, invalidate: [{ kind: 'all' }] };
+      return { result: undefined, invalidate: [{ kind: 'all' }], events: tokens.map((t) => tokenEvent('token.deleted', t)) };
     });
   }
 
@@ -245,9 +246,9 @@ export class ScopeService {
       await this.access.require(caller, P.projectDelete, { type: RESOURCE.project, identifier }, scope, tx);
       const p = await store.getProject(tx, accountId, orgId, identifier);
       if (!p) throw new NotFoundError(`Project with identifier [${identifier}] not found in org [${orgId}]`, 'project', identifier);
-      await deleteScopedEntities(tx, scope, this.ctx.clock.now());
+      const tokens = await deleteScopedEntities(tx, scope, this.ctx.clock.now());
       await store.deleteProject(tx, p.id);
-      return { result: undefined, invalidate: [{ kind: 'all' }] };
+      return { result: undefined, invalidate: [{ kind: 'all' }], events: tokens.map((t) => tokenEvent('token.deleted', t)) };
     });
   }
 }
@@ -255,13 +256,15 @@ export class ScopeService {
 /**
  * Removes what lives in a scope and below it (Harness's deleteAtAllScopes): service accounts (and by
  * foreign key their keys and tokens), API keys, role assignments, roles, user groups and account policies.
+ * Returns the tokens it removed (tombstoned first), each of which gets its `token.deleted` webhook.
  */
-async function deleteScopedEntities(tx: Db, scope: Scope, at: number): Promise<void> {
-  await tombstoneTokens(tx, { scope, includeChildren: true }, at);
+async function deleteScopedEntities(tx: Db, scope: Scope, at: number): Promise<TombstonedToken[]> {
+  const tokens = await tombstoneTokens(tx, { scope, includeChildren: true }, at);
   const tables = ['tokens', 'api_keys', 'service_accounts', 'role_assignments', 'roles', 'user_groups', 'account_policies'] as const;
   for (const t of tables) {
     let q = tx.deleteFrom(t).where('account_id', '=', scope.accountId).where('org_id', '=', scope.orgId ?? '');
     if (scope.projectId) q = q.where('project_id', '=', scope.projectId);
     await q.execute();
   }
+  return tokens;
 }

@@ -67,6 +67,8 @@ function identifierFromName(name: string): string {
 
 export const MAX_GROUP_MEMBERS = 1000;
 
+const LOCK = { lock: true };
+
 export class UserGroupService {
   constructor(
     private readonly ctx: ServiceContext,
@@ -93,11 +95,16 @@ export class UserGroupService {
     await this.access.require(caller, P.roleAssignmentEdit, { type: RESOURCE.roleAssignment, identifier: null }, scope, db);
   }
 
-  private async find(db: Db, ref: GroupRef): Promise<UserGroup> {
+  /**
+   * The group, or NotFoundError. With `lock`, inside a mutation's transaction, its row stays locked until
+   * the transaction ends, so two changes of one group (a read, then a write of what was read) run one
+   * after the other instead of the later one overwriting the earlier (see forUpdate).
+   */
+  private async find(db: Db, ref: GroupRef, opts: { lock?: boolean } = {}): Promise<UserGroup> {
     let g: UserGroup | null;
-    if ('scope' in ref) g = await access.getUserGroup(db, ref.scope, ref.identifier);
+    if ('scope' in ref) g = await access.getUserGroup(db, ref.scope, ref.identifier, opts);
     else {
-      g = await access.getUserGroupById(db, ref.id);
+      g = await access.getUserGroupById(db, ref.id, opts);
       // CG sees only account-level groups of its own account; anything else is "not found".
       if (g && (g.scope.accountId !== ref.accountId || g.scope.orgId !== null || g.scope.projectId !== null)) g = null;
     }
@@ -182,7 +189,7 @@ export class UserGroupService {
     const scope = this.refScope(ref);
     await this.access.require(caller, P.userGroupManage, { type: RESOURCE.userGroup, identifier: this.refId(ref) }, scope);
     return mutate(this.ctx, caller, { action: 'usergroup.update', resourceType: RESOURCE.userGroup, resourceId: this.refId(ref), scope }, async (tx) => {
-      const group = await this.find(tx, ref);
+      const group = await this.find(tx, ref, LOCK);
       if (cg && patch.name != null && patch.name !== group.name) await this.assertCgNameFree(tx, scope.accountId, patch.name, group.id);
       const now = this.ctx.clock.now();
       const next: UserGroup = {
@@ -214,7 +221,7 @@ export class UserGroupService {
     const scope = makeScope(ref.accountId);
     await this.access.require(caller, P.userGroupManage, { type: RESOURCE.userGroup, identifier: ref.id }, scope);
     return mutate(this.ctx, caller, { action: 'usergroup.permissions.update', resourceType: RESOURCE.userGroup, resourceId: ref.id, scope }, async (tx) => {
-      const group = await this.find(tx, ref);
+      const group = await this.find(tx, ref, LOCK);
       const permissions = change(group.cg.permissions);
       validate([['permissions', checkCgSettings({ permissions })]]);
       await this.assertMayChangeGrants(caller, scope, group.cg.permissions, permissions, tx);
@@ -271,7 +278,7 @@ export class UserGroupService {
     const scope = this.refScope(ref);
     await this.access.require(caller, P.userGroupManage, { type: RESOURCE.userGroup, identifier: this.refId(ref) }, scope);
     return mutate(this.ctx, caller, { action: 'usergroup.delete', resourceType: RESOURCE.userGroup, resourceId: this.refId(ref), scope }, async (tx) => {
-      const group = await this.find(tx, ref);
+      const group = await this.find(tx, ref, LOCK);
       const members = await access.membersOf(tx, group.id);
       const keys = await cgApiKeysOfGroup(tx, group.id);
       await access.deleteAssignmentsOfPrincipal(tx, 'USER_GROUP', group.id);
@@ -314,7 +321,7 @@ export class UserGroupService {
     await this.access.require(caller, P.userGroupManage, { type: RESOURCE.userGroup, identifier: this.refId(ref) }, scope);
     const action = member ? 'usergroup.member.add' : 'usergroup.member.remove';
     return mutate(this.ctx, caller, { action, resourceType: RESOURCE.userGroup, resourceId: this.refId(ref), scope }, async (tx) => {
-      const group = await this.find(tx, ref);
+      const group = await this.find(tx, ref, LOCK);
       const u = await getUser(tx, userId);
       if (!u || u.accountId !== scope.accountId) throw new NotFoundError(`User [${userId}] does not exist in account [${scope.accountId}]`, 'user', userId);
       const current = await access.membersOf(tx, group.id);

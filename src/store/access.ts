@@ -1,5 +1,5 @@
 /** Roles, role assignments, user groups and their members. */
-import type { Db } from './database.js';
+import { forUpdate, type Db } from './database.js';
 import type { Role, RoleAssignment, UserGroup } from '../domain/model.js';
 import type { Scope } from '../domain/scope.js';
 import type { RoleAssignmentRow, RoleRow, UserGroupRow } from './schema.js';
@@ -175,8 +175,10 @@ export async function insertUserGroup(db: Db, g: UserGroup): Promise<void> {
     .execute();
 }
 
-export async function getUserGroup(db: Db, scope: Scope, identifier: string): Promise<UserGroup | null> {
-  const r = await inScope(db.selectFrom('user_groups').selectAll(), scope).where('identifier', '=', identifier).executeTakeFirst();
+/** With `lock`, inside a transaction, the row stays locked until it ends (see forUpdate). */
+export async function getUserGroup(db: Db, scope: Scope, identifier: string, opts: { lock?: boolean } = {}): Promise<UserGroup | null> {
+  const q = inScope(db.selectFrom('user_groups').selectAll(), scope).where('identifier', '=', identifier);
+  const r = await (opts.lock ? forUpdate(db, q) : q).executeTakeFirst();
   return r ? toUserGroup(r) : null;
 }
 
@@ -185,8 +187,9 @@ export async function getUserGroupsByName(db: Db, scope: Scope, name: string): P
   return (await inScope(db.selectFrom('user_groups').selectAll(), scope).where('name', '=', name).orderBy('created_at').execute()).map(toUserGroup);
 }
 
-export async function getUserGroupById(db: Db, id: string): Promise<UserGroup | null> {
-  const r = await db.selectFrom('user_groups').selectAll().where('id', '=', id).executeTakeFirst();
+export async function getUserGroupById(db: Db, id: string, opts: { lock?: boolean } = {}): Promise<UserGroup | null> {
+  const q = db.selectFrom('user_groups').selectAll().where('id', '=', id);
+  const r = await (opts.lock ? forUpdate(db, q) : q).executeTakeFirst();
   return r ? toUserGroup(r) : null;
 }
 

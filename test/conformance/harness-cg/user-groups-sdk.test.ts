@@ -119,6 +119,16 @@ describeEachDb('harness CG: user groups and users as the Go SDK uses them', (kin
     expect(bad.body.errors[0].extensions.classification).toBe('ValidationError');
   });
 
+  it('keeps every account permission added at once (no lost update between concurrent mutations)', async () => {
+    const id = (await gql(a.http, a.acc, CREATE, { input: { name: `Concurrent ${kind}` } })).body.data.createUserGroup.userGroup.id as string;
+    const types = ['MANAGE_TAGS', 'MANAGE_ACCOUNT_DEFAULTS', 'MANAGE_CLOUD_PROVIDERS', 'MANAGE_CONNECTORS', 'MANAGE_APPLICATION_STACKS', 'MANAGE_DELEGATES', 'MANAGE_CONFIG_AS_CODE', 'MANAGE_SECRETS'];
+    const add = 'mutation($i: AddAccountPermissionInput!) { addAccountPermission(input: $i) { clientMutationId } }';
+    const answers = await Promise.all(types.map((t) => gql(a.http, a.acc, add, { i: { userGroupId: id, accountPermission: t } })));
+    for (const r of answers) expect(r.body.errors, r.text).toBeUndefined();
+    const held = (await gql(a.http, a.acc, byId(id))).body.data.userGroup.permissions.accountPermissions.accountPermissionTypes as string[];
+    expect([...held].sort()).toEqual([...types].sort());
+  });
+
   it('honours the account permission types it has a meaning for, for members and at once', async () => {
     const created = await a.http.post(`/v1/accounts/${a.acc}/users`, { email: `reader-${kind}@example.com` });
     expect(created.status, created.text).toBe(201);

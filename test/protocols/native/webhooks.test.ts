@@ -131,6 +131,34 @@ describeEachDb('lifecycle webhooks', (kind: DbKind) => {
     expect(() => WebhookReceiver.verify(rx.received[0]!, only.secret)).not.toThrow();
   });
 
+  it('sends token.deleted for every token a project or organization deletion takes with it', async () => {
+    const ep = await endpoint({ events: ['token.deleted'] });
+    const scopes = k.keyward.services.scopes;
+    await scopes.createOrganization(SYSTEM_CALLER, acc, { identifier: 'wh_org', name: 'wh_org' });
+    await scopes.createProject(SYSTEM_CALLER, acc, 'wh_org', { identifier: 'wh_proj', name: 'wh_proj' });
+    // Tokens of service accounts in the project, in the organization and in the account (a USER key is the account's).
+    const issue = async (scope: ReturnType<typeof makeScope>, identifier: string) => {
+      const sa = `sa_${identifier}`;
+      await k.keyward.services.serviceAccounts.create(SYSTEM_CALLER, scope, { identifier: sa, name: sa, email: `${sa}@service.harness.io` });
+      const owner = { scope, type: 'SERVICE_ACCOUNT' as const, parentIdentifier: sa };
+      return (await k.keyward.services.tokens.create(SYSTEM_CALLER, owner, { identifier, name: identifier, apiKeyIdentifier: 'wh_key' }, { autoCreateKey: true })).token.id;
+    };
+    const inProject = [await issue(makeScope(acc, 'wh_org', 'wh_proj'), 'p1'), await issue(makeScope(acc, 'wh_org', 'wh_proj'), 'p2')];
+    const inOrg = await issue(makeScope(acc, 'wh_org'), 'o1');
+    const outside = await issue(makeScope(acc), 'a1');
+    const deleted = () => rx.received.filter((r) => r.type === 'token.deleted').map((r) => r.payload.data.tokenId as string);
+
+    await scopes.deleteProject(SYSTEM_CALLER, acc, 'wh_org', 'wh_proj');
+    await rx.waitFor(() => deleted().length >= 2);
+    expect(deleted().sort()).toEqual([...inProject].sort());
+    await scopes.deleteOrganization(SYSTEM_CALLER, acc, 'wh_org');
+    await rx.waitFor(() => deleted().length >= 3);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(deleted().sort()).toEqual([...inProject, inOrg].sort());
+    expect(deleted()).not.toContain(outside);
+    for (const r of rx.received) expect(() => WebhookReceiver.verify(r, ep.secret)).not.toThrow();
+  });
+
   it('sends nothing for a refused or rolled-back change', async () => {
     const ep = await endpoint();
     const { tokenId } = await issueUserToken(k, acc, k.admin.userId);
