@@ -78,21 +78,29 @@ export class ServiceAccountService {
     if (input.identifier !== identifier) {
       throw new InvalidArgumentError(`Value mismatch, previous: ${identifier} current: ${input.identifier}`, [{ field: 'identifier', message: 'must equal the identifier in the path' }]);
     }
-    return mutate(this.ctx, caller, { action: 'serviceaccount.update', resourceType: RESOURCE.serviceAccount, resourceId: identifier, scope }, async (tx) => {
-      await this.access.require(caller, P.serviceAccountEdit, { type: RESOURCE.serviceAccount, identifier }, scope, tx);
-      const sa = await store.getServiceAccount(tx, scope, identifier);
-      if (!sa) throw new NotFoundError(`Service account with identifier: ${identifier} doesn't exist`, 'serviceaccount', identifier);
+    return this.change(caller, scope, identifier, (sa) => {
       if (input.email.trim().toLowerCase() !== sa.email) {
         throw new InvalidArgumentError('Email cannot be changed', [{ field: 'email', message: 'cannot be changed' }]);
       }
-      const next: ServiceAccount = {
-        ...sa,
-        name: input.name,
-        description: input.description ?? '',
-        tags: normalizeTags(input.tags),
-        active: input.active ?? sa.active,
-        updatedAt: this.ctx.clock.now(),
-      };
+      return { ...sa, name: input.name, description: input.description ?? '', tags: normalizeTags(input.tags), active: input.active ?? sa.active };
+    });
+  }
+
+  async setActive(caller: Caller, scope: Scope, identifier: string, active: boolean): Promise<ServiceAccount> {
+    return this.change(caller, scope, identifier, (sa) => ({ ...sa, active }));
+  }
+
+  /**
+   * Rewrites the service account as `edit` makes it from the stored row, read locked until the
+   * transaction ends (see forUpdate): concurrent changes run one after the other, each from what the
+   * one before committed, so none is lost and a deactivation is announced once.
+   */
+  private async change(caller: Caller, scope: Scope, identifier: string, edit: (sa: ServiceAccount) => ServiceAccount): Promise<ServiceAccount> {
+    return mutate(this.ctx, caller, { action: 'serviceaccount.update', resourceType: RESOURCE.serviceAccount, resourceId: identifier, scope }, async (tx) => {
+      await this.access.require(caller, P.serviceAccountEdit, { type: RESOURCE.serviceAccount, identifier }, scope, tx);
+      const sa = await store.getServiceAccount(tx, scope, identifier, { lock: true });
+      if (!sa) throw new NotFoundError(`Service account with identifier: ${identifier} doesn't exist`, 'serviceaccount', identifier);
+      const next: ServiceAccount = { ...edit(sa), updatedAt: this.ctx.clock.now() };
       await store.updateServiceAccount(tx, next);
       const changedActive = next.active !== sa.active;
       return {
@@ -103,11 +111,6 @@ export class ServiceAccountService {
         events: sa.active && !next.active ? [serviceAccountDeactivated(next)] : [],
       };
     });
-  }
-
-  async setActive(caller: Caller, scope: Scope, identifier: string, active: boolean): Promise<ServiceAccount> {
-    const sa = await this.get(caller, scope, identifier);
-    return this.update(caller, scope, identifier, { ...sa, active });
   }
 
   /** Deletes the service account, its API keys and their tokens, and its role assignments. */

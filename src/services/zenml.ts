@@ -205,7 +205,10 @@ export class ZenmlService {
     const scope = this.scope(accountId);
     await this.access.require(caller, P.serviceAccountEdit, { type: RESOURCE.serviceAccount, identifier: nameOrId }, scope);
     return mutate(this.ctx, caller, { action: 'serviceaccount.update', resourceType: RESOURCE.serviceAccount, resourceId: nameOrId, scope }, async (tx) => {
-      const sa = await this.findServiceAccount(tx, accountId, nameOrId);
+      const found = await this.findServiceAccount(tx, accountId, nameOrId);
+      // Locked until the transaction ends (see forUpdate), then read again: a concurrent update of another
+      // field waits, and this one writes over what it committed rather than over what was read before it.
+      const sa = (await sas.getServiceAccount(tx, found.scope, found.identifier, { lock: true })) ?? found;
       if (patch.name !== undefined && patch.name !== null && patch.name !== sa.name) await this.assertNameFree(tx, accountId, patch.name, sa.id);
       const next: ServiceAccount = {
         ...sa,

@@ -51,6 +51,22 @@ describeEachDb('zenml conformance: races and audit', (kind) => {
     expect(events.filter((e) => e.outcome === 'failure')).toHaveLength(99);
   });
 
+  it('parallel updates of different fields of one service account all land (no lost update)', async () => {
+    for (let round = 0; round < 5; round++) {
+      const sa = await createServiceAccount(z, `patched-${round}`);
+      const answers = await Promise.all([
+        z.put(`/service_accounts/${sa.id}`, { description: `described ${round}` }),
+        z.put(`/service_accounts/${sa.id}`, { active: false }),
+        z.put(`/service_accounts/${sa.id}`, { name: `renamed-${round}` }),
+      ]);
+      for (const r of answers) expect(r.status, r.text).toBe(200);
+      const now = await z.get(`/service_accounts/${sa.id}`);
+      expect(now.body.name).toBe(`renamed-${round}`);
+      expect(now.body.metadata.description).toBe(`described ${round}`);
+      expect(now.body.body.active).toBe(false);
+    }
+  });
+
   it('30 parallel creates of one key name in one account: exactly one key', async () => {
     const sa = await createServiceAccount(z, 'key-racer');
     const results = await Promise.all(Array.from({ length: 30 }, () => z.post(`/service_accounts/${sa.id}/api_keys`, { name: 'default', description: null })));

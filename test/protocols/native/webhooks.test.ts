@@ -159,6 +159,23 @@ describeEachDb('lifecycle webhooks', (kind: DbKind) => {
     for (const r of rx.received) expect(() => WebhookReceiver.verify(r, ep.secret)).not.toThrow();
   });
 
+  it('announces a deactivation once when several arrive at once, and keeps a rename made meanwhile', async () => {
+    await endpoint({ events: ['service_account.deactivated'] });
+    await k.keyward.services.serviceAccounts.create(SYSTEM_CALLER, makeScope(acc), { identifier: 'twice', name: 'twice', email: 'twice@service.harness.io' });
+    const path = `/v1/accounts/${acc}/service-accounts/twice`;
+    const sa = (await k.keyward.services.serviceAccounts.get(SYSTEM_CALLER, makeScope(acc), 'twice'))!;
+    const answers = await Promise.all([
+      ...Array.from({ length: 5 }, () => k.http.patch(path, { active: false })),
+      k.keyward.services.serviceAccounts.update(SYSTEM_CALLER, makeScope(acc), 'twice', { identifier: 'twice', name: 'renamed', email: sa.email, tags: {} }),
+    ]);
+    for (const r of answers.slice(0, 5)) expect((r as { status: number }).status).toBe(200);
+    await rx.waitFor((r) => r.length >= 1);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(rx.received.map((r) => r.type)).toEqual(['service_account.deactivated']);
+    const now = (await k.keyward.services.serviceAccounts.get(SYSTEM_CALLER, makeScope(acc), 'twice'))!;
+    expect(now).toMatchObject({ name: 'renamed', active: false });
+  });
+
   it('sends nothing for a refused or rolled-back change', async () => {
     const ep = await endpoint();
     const { tokenId } = await issueUserToken(k, acc, k.admin.userId);
