@@ -128,8 +128,12 @@ export class ZenmlService {
 
   // ---- service accounts ----
 
-  /** By UUID when the segment is one, else by name; only account-level service accounts of the account. */
-  async findServiceAccount(db: Db, accountId: string, nameOrId: string): Promise<ServiceAccount> {
+  /**
+   * By UUID when the segment is one, else by name; only account-level service accounts of the account.
+   * With `lock`, inside a transaction, the row found is read again locked until the transaction ends (see
+   * forUpdate): a concurrent change of it waits, and one that deleted it meanwhile leaves it not found.
+   */
+  async findServiceAccount(db: Db, accountId: string, nameOrId: string, opts: { lock?: boolean } = {}): Promise<ServiceAccount> {
     let found: ServiceAccount | null | undefined;
     if (isUuid(nameOrId)) {
       const sa = await sas.getServiceAccountById(db, nameOrId.toLowerCase());
@@ -138,6 +142,7 @@ export class ZenmlService {
       const all = await sas.listAccountLevelServiceAccounts(db, accountId);
       found = all.find((s) => s.uniqueName === nameOrId) ?? all.find((s) => s.name === nameOrId);
     }
+    if (found && opts.lock) found = await sas.getServiceAccount(db, found.scope, found.identifier, opts);
     if (!found) throw new NotFoundError(`No service account with the '${nameOrId}' name or ID was found`, 'serviceaccount', nameOrId);
     return found;
   }
@@ -205,10 +210,8 @@ export class ZenmlService {
     const scope = this.scope(accountId);
     await this.access.require(caller, P.serviceAccountEdit, { type: RESOURCE.serviceAccount, identifier: nameOrId }, scope);
     return mutate(this.ctx, caller, { action: 'serviceaccount.update', resourceType: RESOURCE.serviceAccount, resourceId: nameOrId, scope }, async (tx) => {
-      const found = await this.findServiceAccount(tx, accountId, nameOrId);
-      // Locked until the transaction ends (see forUpdate), then read again: a concurrent update of another
-      // field waits, and this one writes over what it committed rather than over what was read before it.
-      const sa = (await sas.getServiceAccount(tx, found.scope, found.identifier, { lock: true })) ?? found;
+      // Locked: a concurrent update of another field waits, and this one writes over what it committed.
+      const sa = await this.findServiceAccount(tx, accountId, nameOrId, { lock: true });
       if (patch.name !== undefined && patch.name !== null && patch.name !== sa.name) await this.assertNameFree(tx, accountId, patch.name, sa.id);
       const next: ServiceAccount = {
         ...sa,
